@@ -1,0 +1,118 @@
+package activities
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/secrets"
+	"github.com/landlordhq/landlord/tenantdb"
+)
+
+// Databases are the activities that provision and remove tenant databases.
+type Databases struct {
+	Pool    *pgxpool.Pool
+	Servers *tenantdb.Servers
+	Box     *secrets.Box
+	Delay   StepDelay
+}
+
+// DatabaseRef names a tenant's database (and role) on its server.
+type DatabaseRef struct {
+	TenantID uuid.UUID
+	Server   tenantdb.Server
+}
+
+func (r DatabaseRef) name() string { return tenantdb.Name(r.TenantID) }
+
+// CreateRole creates the tenant's login role. Its random password is stored
+// sealed in the tenant row on the first run and reused by every later run, and
+// the role is created or its password reset to it, so reruns converge.
+func (a *Databases) CreateRole(ctx context.Context, ref DatabaseRef) error {
+	if err := a.Delay.pause(ctx, "create_role"); err != nil {
+		return err
+	}
+	password, err := a.password(ctx, ref.TenantID, true)
+	if err != nil {
+		return err
+	}
+	return a.Servers.CreateRole(ctx, ref.Server, ref.name(), password)
+}
+
+// CreateDatabase clones the template into the tenant's database, owned by its
+// role, with CONNECT revoked from PUBLIC; an existing database of that role is
+// kept. The template is (re)built first when the server lacks it.
+func (a *Databases) CreateDatabase(ctx context.Context, ref DatabaseRef) error {
+	if err := a.Delay.pause(ctx, "create_database"); err != nil {
+		return err
+	}
+	if err := a.Servers.EnsureTemplate(ctx, ref.Server, nil); err != nil {
+		return err
+	}
+	return a.Servers.CreateDatabase(ctx, ref.Server, ref.name())
+}
+
+// SeedInput is the default data of a new tenant database.
+type SeedInput struct {
+	Ref         DatabaseRef
+	CompanyName string
+	AdminEmail  string
+	AdminName   string
+}
+
+// Seed writes the default company and the admin user, connected as the tenant's
+// own role; unique keys make a rerun change nothing.
+func (a *Databases) Seed(ctx context.Context, in SeedInput) error {
+	if err := a.Delay.pause(ctx, "seed_tenant"); err != nil {
+		return err
+	}
+	password, err := a.password(ctx, in.Ref.TenantID, false)
+	if err != nil {
+		return err
+	}
+	return a.Servers.Seed(ctx, in.Ref.Server, in.Ref.name(), password, in.CompanyName, in.AdminEmail, in.AdminName)
+}
+
+// Drop removes the tenant's database and role; absent ones are fine, so it can
+// run any number of times.
+func (a *Databases) Drop(ctx context.Context, ref DatabaseRef) error {
+	if err := a.Servers.DropDatabase(ctx, ref.Server, ref.name()); err != nil {
+		return err
+	}
+	return a.Servers.DropRole(ctx, ref.Server, ref.name())
+}
+
+// password returns the tenant database password, generating and storing it
+// (first writer wins) when create is set and none is stored yet.
+func (a *Databases) password(ctx context.Context, tenantID uuid.UUID, create bool) (string, error) {
+	q := db.New(a.Pool)
+	t, err := q.TenantGet(ctx, tenantID)
+	if err != nil {
+		return "", fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
+	}
+	if t.DatabasePasswordEnc == nil {
+		if !create {
+			return "", fmt.Errorf("tenant %s has no database password yet", tenantID)
+		}
+		raw := make([]byte, 24)
+		_, _ = rand.Read(raw)
+		if _, err := q.TenantSetDatabasePassword(ctx, db.TenantSetDatabasePasswordParams{
+			ID: tenantID, DatabasePasswordEnc: a.Box.Seal([]byte(hex.EncodeToString(raw))),
+		}); err != nil {
+			return "", fmt.Errorf("store database password of %s: %w", tenantID, err)
+		}
+		if t, err = q.TenantGet(ctx, tenantID); err != nil {
+			return "", fmt.Errorf("reload tenant %s: %w", tenantID, err)
+		}
+	}
+	plain, err := a.Box.Open(t.DatabasePasswordEnc)
+	if err != nil {
+		return "", permanent(ErrInconsistency, "tenant database password cannot be opened with LANDLORD_SECRET_KEY", err)
+	}
+	return string(plain), nil
+}

@@ -1,0 +1,20 @@
+// Package activities holds the Temporal activities: structs that hold their
+// dependencies, grouped by concern. Each activity is idempotent on its own.
+package activities
+
+import (
+	"go.temporal.io/sdk/temporal"
+)
+
+// Error types of non-retryable activity failures, stable for workflows and the API.
+const (
+	ErrConflict      = "conflict"       // a unique name (subdomain, tenant code) is taken
+	ErrInvalidInput  = "invalid_input"  // the request cannot succeed as given
+	ErrNoCapacity    = "no_capacity"    // no database server can take the tenant
+	ErrRejected      = "rejected"       // a provider refused the request for good
+	ErrInconsistency = "inconsistency"  // state that landlord did not create is in the way
+)
+
+func permanent(kind, msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, kind, cause)
+}

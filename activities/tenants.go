@@ -1,0 +1,289 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/metrics"
+	"github.com/landlordhq/landlord/tenantdb"
+)
+
+// Tenants are the activities that change a tenant's row in the platform database.
+type Tenants struct {
+	Pool *pgxpool.Pool
+}
+
+// RegisterInput is a tenant to be registered.
+type RegisterInput struct {
+	TenantID         uuid.UUID
+	TenantCode       string
+	Name             string
+	Subdomain        string
+	AdminEmail       string
+	AdminName        string
+	Phone            string
+	PlanCode         string
+	BillingCycle     string
+	AdminTokenHash   []byte
+	AdminTokenPrefix string
+	Actor            string
+}
+
+// RegisterResult is what onboarding needs to know of the tenant's plan.
+type RegisterResult struct {
+	TrialDays int
+}
+
+// Register inserts the tenant in status provisioning with its status history,
+// audit row and admin token, in one transaction. The tenant id is the key: a
+// second run finds the row and changes nothing. A taken subdomain or tenant code
+// is a non-retryable "conflict".
+func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+	var res RegisterResult
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		plan, err := q.PlanGet(ctx, in.PlanCode)
+		if err != nil || !plan.IsActive {
+			if errors.Is(db.NotFound(err), db.ErrNotFound) || err == nil {
+				return permanent(ErrInvalidInput, fmt.Sprintf("unknown plan %q", in.PlanCode), nil)
+			}
+			return fmt.Errorf("look up plan %s: %w", in.PlanCode, err)
+		}
+		res.TrialDays = int(plan.TrialDays)
+		var phone *string
+		if in.Phone != "" {
+			phone = &in.Phone
+		}
+		n, err := q.TenantInsert(ctx, db.TenantInsertParams{
+			ID: in.TenantID, TenantCode: in.TenantCode, TenantName: in.Name, Subdomain: in.Subdomain,
+			BillingCycle: in.BillingCycle, AdminEmail: in.AdminEmail, AdminName: in.AdminName,
+			Phone: phone, PlanCode: in.PlanCode,
+		})
+		if constraint, dup := db.UniqueViolation(err); dup {
+			field := "subdomain"
+			if strings.Contains(constraint, "code") {
+				field = "tenant_code"
+			}
+			return permanent(ErrConflict, field+" is already taken", nil)
+		}
+		if err != nil {
+			return fmt.Errorf("insert tenant %s: %w", in.TenantID, err)
+		}
+		if n == 0 {
+			return nil // registered by an earlier attempt of this activity
+		}
+		err = recordTransition(ctx, q, in.TenantID, "", "provisioning", "signup", in.Actor, "TENANT_REGISTERED",
+			map[string]any{"plan": in.PlanCode, "billing_cycle": in.BillingCycle, "subdomain": in.Subdomain})
+		if err != nil {
+			return err
+		}
+		_, err = q.APITokenInsert(ctx, db.APITokenInsertParams{
+			TokenHash: in.AdminTokenHash, Prefix: in.AdminTokenPrefix, Role: "tenant_admin",
+			TenantID: &in.TenantID, Name: "admin (signup)",
+		})
+		if err != nil {
+			return fmt.Errorf("store admin token of %s: %w", in.TenantID, err)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// Placement is where a tenant's database lives.
+type Placement struct {
+	ServerID uuid.UUID
+	Server   tenantdb.Server
+	Database string // also the name of the tenant's role
+}
+
+// Place chooses the database server of a tenant: the active shared server with
+// the fewest live tenants, or an empty dedicated server for a dedicated plan.
+// A tenant already placed keeps its server, so a second run returns the first
+// answer.
+func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, error) {
+	var p Placement
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		t, err := q.TenantGetForUpdate(ctx, tenantID)
+		if err != nil {
+			return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
+		}
+		if t.DatabaseServerID == nil {
+			plan, err := q.PlanGet(ctx, t.PlanCode)
+			if err != nil {
+				return fmt.Errorf("load plan %s: %w", t.PlanCode, err)
+			}
+			if err := q.DatabaseServerLock(ctx); err != nil {
+				return fmt.Errorf("lock placement: %w", err)
+			}
+			kind := "shared"
+			if plan.DatabaseStrategy == "dedicated" {
+				kind = "dedicated"
+			}
+			srv, err := q.DatabaseServerPick(ctx, kind)
+			if errors.Is(db.NotFound(err), db.ErrNotFound) {
+				return permanent(ErrNoCapacity, "no active "+kind+" database server has room for the tenant", nil)
+			}
+			if err != nil {
+				return fmt.Errorf("pick database server: %w", err)
+			}
+			name := tenantdb.Name(tenantID)
+			if _, err := q.TenantSetPlacement(ctx, db.TenantSetPlacementParams{
+				ID: tenantID, DatabaseServerID: &srv.ID, DatabaseName: &name, DatabaseRole: &name,
+			}); err != nil {
+				return fmt.Errorf("store placement of %s: %w", tenantID, err)
+			}
+			t.DatabaseServerID = &srv.ID
+		}
+		srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
+		if err != nil {
+			return fmt.Errorf("load database server: %w", err)
+		}
+		p = Placement{ServerID: srv.ID, Server: tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, Database: tenantdb.Name(tenantID)}
+		return nil
+	})
+	return p, err
+}
+
+// ActivateInput ends onboarding.
+type ActivateInput struct {
+	TenantID uuid.UUID
+	Now      time.Time // the workflow's clock
+	Actor    string
+}
+
+// ActivateResult is the tenant's state once onboarding is done.
+type ActivateResult struct {
+	Status      string
+	TrialEndsAt *time.Time
+}
+
+// Activate moves a provisioning tenant to trial (a plan with trial days) or
+// active (a paid plan: the first period starts now), writing status history and
+// the TENANT_ONBOARDED audit row in the same transaction. A tenant already past
+// provisioning is returned as it is, so a second run changes nothing.
+func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
+	var res ActivateResult
+	var created time.Time
+	var first bool
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
+		if err != nil {
+			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+		}
+		created = t.CreatedAt
+		if t.Status != "provisioning" {
+			res = ActivateResult{Status: t.Status, TrialEndsAt: t.TrialEndsAt}
+			return nil
+		}
+		plan, err := q.PlanGet(ctx, t.PlanCode)
+		if err != nil {
+			return fmt.Errorf("load plan %s: %w", t.PlanCode, err)
+		}
+		details := map[string]any{"plan": t.PlanCode, "database": t.DatabaseName}
+		if plan.TrialDays > 0 {
+			ends := in.Now.AddDate(0, 0, int(plan.TrialDays)).UTC()
+			if t, err = q.TenantStartTrial(ctx, db.TenantStartTrialParams{ID: in.TenantID, TrialEndsAt: &ends}); err != nil {
+				return fmt.Errorf("start trial of %s: %w", in.TenantID, err)
+			}
+			details["trial_ends_at"] = ends
+		} else {
+			start := in.Now.UTC()
+			end := PeriodEnd(start, t.BillingCycle)
+			if t, err = q.TenantActivate(ctx, db.TenantActivateParams{ID: in.TenantID, CurrentPeriodStart: &start, CurrentPeriodEnd: &end}); err != nil {
+				return fmt.Errorf("activate %s: %w", in.TenantID, err)
+			}
+			details["current_period_end"] = end
+		}
+		details["status"] = t.Status
+		first = true
+		res = ActivateResult{Status: t.Status, TrialEndsAt: t.TrialEndsAt}
+		return recordTransition(ctx, q, in.TenantID, "provisioning", t.Status, "onboarding complete", in.Actor, "TENANT_ONBOARDED", details)
+	})
+	if err == nil && first {
+		metrics.OnboardingFinished.WithLabelValues(res.Status).Inc()
+		metrics.OnboardingDuration.Observe(time.Since(created).Seconds())
+	}
+	return res, err
+}
+
+// PeriodEnd is the end of a billing period that starts at start.
+func PeriodEnd(start time.Time, cycle string) time.Time {
+	if cycle == "annual" {
+		return start.AddDate(1, 0, 0)
+	}
+	return start.AddDate(0, 1, 0)
+}
+
+// FailInput ends a failed onboarding.
+type FailInput struct {
+	TenantID uuid.UUID
+	Reason   string
+	Actor    string
+}
+
+// MarkFailed moves a provisioning tenant to failed, clears its placement and
+// secrets, revokes its tokens, and writes history and audit in one transaction.
+// A tenant no longer provisioning is left alone, so a second run changes nothing.
+func (a *Tenants) MarkFailed(ctx context.Context, in FailInput) error {
+	var changed bool
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		if _, err := q.TenantGetForUpdate(ctx, in.TenantID); err != nil {
+			if errors.Is(db.NotFound(err), db.ErrNotFound) {
+				return nil // never registered: nothing to mark
+			}
+			return fmt.Errorf("load tenant %s: %w", in.TenantID, err)
+		}
+		_, err := q.TenantMarkFailed(ctx, db.TenantMarkFailedParams{ID: in.TenantID, OnboardingError: &in.Reason})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("mark %s failed: %w", in.TenantID, err)
+		}
+		if err := q.APITokenRevokeForTenant(ctx, &in.TenantID); err != nil {
+			return fmt.Errorf("revoke tokens of %s: %w", in.TenantID, err)
+		}
+		if err := q.NotificationCancelQueued(ctx, &in.TenantID); err != nil {
+			return fmt.Errorf("cancel notifications of %s: %w", in.TenantID, err)
+		}
+		changed = true
+		return recordTransition(ctx, q, in.TenantID, "provisioning", "failed", in.Reason, in.Actor, "ONBOARDING_FAILED",
+			map[string]any{"error": in.Reason})
+	})
+	if err == nil && changed {
+		metrics.OnboardingFinished.WithLabelValues("failed").Inc()
+	}
+	return err
+}
+
+// recordTransition writes the status history row and the audit row of a status change.
+func recordTransition(ctx context.Context, q *db.Queries, tenantID uuid.UUID, from, to, reason, actor, action string, details map[string]any) error {
+	var fromPtr *string
+	if from != "" {
+		fromPtr = &from
+	}
+	if err := q.TenantStatusHistoryInsert(ctx, db.TenantStatusHistoryInsertParams{
+		TenantID: tenantID, FromStatus: fromPtr, ToStatus: to, Reason: reason, Actor: actor,
+	}); err != nil {
+		return fmt.Errorf("record status of %s: %w", tenantID, err)
+	}
+	return audit(ctx, q, tenantID, actor, action, details)
+}
+
+func audit(ctx context.Context, q *db.Queries, tenantID uuid.UUID, actor, action string, details map[string]any) error {
+	b, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("encode audit details: %w", err)
+	}
+	if err := q.AuditInsert(ctx, db.AuditInsertParams{TenantID: &tenantID, Actor: actor, Action: action, Details: b}); err != nil {
+		return fmt.Errorf("audit %s of %s: %w", action, tenantID, err)
+	}
+	return nil
+}

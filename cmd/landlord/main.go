@@ -1,0 +1,90 @@
+// Command landlord is the control plane of an ERP sold as a service: one binary
+// whose subcommands run the API, the Temporal worker, migrations and tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/landlordhq/landlord/config"
+)
+
+const usage = `landlord <command>
+
+commands:
+  dev                               migrations, worker and API in one process, for a laptop
+  api                               the HTTP API only
+  worker                            the Temporal worker only
+  migrate                           platform migrations, local database server, tenant template
+  token create --role operator      mint an operator token (printed once)
+  bench onboarding [-n N] [-c C]    signup-to-ready latency and throughput against the real stack
+`
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	slog.SetDefault(log)
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, os.Args[1], os.Args[2:]); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "%s\n\n%s", err, usage)
+			os.Exit(2)
+		}
+		log.Error("landlord stopped", "command", os.Args[1], "error", err)
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.SecretKeyIsDev && cmd != "migrate" && cmd != "token" {
+		log.Warn("LANDLORD_SECRET_KEY is not set: using the insecure development key")
+	}
+	switch cmd {
+	case "dev":
+		return runDev(ctx, cfg, log)
+	case "api":
+		return runAPI(ctx, cfg, log)
+	case "worker":
+		return runWorker(ctx, cfg, log)
+	case "migrate":
+		return runMigrate(ctx, cfg, log)
+	case "token":
+		return runToken(ctx, cfg, args)
+	case "bench":
+		return runBench(ctx, cfg, log, args)
+	}
+	return usageError("unknown command " + cmd)
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	return fs
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/server"
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/worker"
+)
+
+// runMigrate applies the platform migrations, registers the local database
+// server and builds the tenant template.
+func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	m, err := db.NewPlatformMigrator(cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	err = m.Up(ctx)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("migrate platform database: %w", err)
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
+	if err != nil {
+		return err
+	}
+	defer servers.Close()
+	local := servers.Local()
+	if _, err := db.New(pool).DatabaseServerUpsert(ctx, db.DatabaseServerUpsertParams{
+		Name: cfg.LocalServerName, Host: local.Host, Port: int32(local.Port), Kind: "shared", MaxTenants: 500,
+	}); err != nil {
+		return fmt.Errorf("register local database server: %w", err)
+	}
+	if err := servers.EnsureTemplate(ctx, local, log); err != nil {
+		return err
+	}
+	log.Info("migrated", "database_server", cfg.LocalServerName, "template", cfg.TenantTemplateDB)
+	return nil
+}
+
+func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	defer tc.Close()
+	return worker.Run(ctx, cfg, tc, pool, log)
+}
+
+func runAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	defer tc.Close()
+	if err := installOperatorToken(ctx, pool, cfg.OperatorToken); err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, pool, tc)
+}
+
+// runDev runs migrations, the worker and the API in one process.
+func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if err := runMigrate(ctx, cfg, log); err != nil {
+		return err
+	}
+	pool, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	defer tc.Close()
+	if cfg.OperatorToken == "" {
+		cfg.OperatorToken, _, _ = token.New(token.RoleOperator)
+	}
+	if err := installOperatorToken(ctx, pool, cfg.OperatorToken); err != nil {
+		return err
+	}
+	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n\n", cfg.ListenAddr, cfg.OperatorToken)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return worker.Run(gctx, cfg, tc, pool, log) })
+	g.Go(func() error { return serve(gctx, cfg, log, pool, tc) })
+	return g.Wait()
+}
+
+// serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
+	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
+		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders})
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	e.Listener = ln
+	errc := make(chan error, 1)
+	go func() { errc <- e.Start("") }()
+	log.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := e.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down api: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// connect opens the platform database pool and the Temporal client, waiting up
+// to a minute for Temporal to answer.
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, client.Client, error) {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log)}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		tc, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return pool, tc, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			pool.Close()
+			return nil, nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		}
+		log.Info("waiting for temporal", "address", cfg.TemporalAddress, "error", err)
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+		}
+	}
+}
+
+// installOperatorToken stores the hash of LANDLORD_OPERATOR_TOKEN as an operator token.
+func installOperatorToken(ctx context.Context, pool *pgxpool.Pool, plain string) error {
+	if plain == "" {
+		return nil
+	}
+	if len(plain) < 16 {
+		return errors.New("LANDLORD_OPERATOR_TOKEN must be at least 16 characters")
+	}
+	_, err := db.New(pool).APITokenInsert(ctx, db.APITokenInsertParams{
+		TokenHash: token.Hash(plain), Prefix: token.Prefix(plain), Role: token.RoleOperator, Name: "LANDLORD_OPERATOR_TOKEN",
+	})
+	if err != nil {
+		return fmt.Errorf("install operator token: %w", err)
+	}
+	return nil
+}
+
+// runToken is "token create --role operator [--name NAME]".
+func runToken(ctx context.Context, cfg config.Config, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError("usage: landlord token create --role operator [--name NAME]")
+	}
+	fs := newFlags("token create")
+	role := fs.String("role", "", "token role: operator")
+	name := fs.String("name", "cli", "a name to recognise the token by")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(err.Error())
+	}
+	if *role != token.RoleOperator {
+		return usageError("--role must be operator (tenant tokens come from POST /v1/tenants/{id}/tokens)")
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	plain, hash, prefix := token.New(token.RoleOperator)
+	if _, err := db.New(pool).APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: *name}); err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	fmt.Println(plain)
+	return nil
+}

@@ -1,0 +1,135 @@
+// Package config reads landlord's settings from the environment.
+package config
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is every setting landlord reads; Load fills it from the environment.
+type Config struct {
+	DatabaseURL       string // platform database
+	TenantDBAdminURL  string // superuser connection used to create tenant databases and roles
+	TenantTemplateDB  string // name of the template every tenant database is cloned from
+	LocalServerName   string // name under which migrate registers the local database server
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	ListenAddr        string
+	OperatorToken     string // optional: a fixed operator token, for development
+	SecretKey         [32]byte
+	SecretKeyIsDev    bool
+
+	StripeSecretKey     string
+	StripeBackendURL    string // optional: another Stripe API base, e.g. stripe-mock in tests
+	StripeWebhookSecret string
+	SendGridAPIKey      string
+	SendGridBaseURL     string
+	EmailFrom           string
+	TwilioAccountSID    string
+	TwilioAuthToken     string
+	TwilioBaseURL       string
+	TwilioFromNumber    string
+
+	SignupsPerHourPerAddress int
+	TrustProxyHeaders        bool
+	ShutdownTimeout          time.Duration
+	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
+	// fault-injection for crash tests, never set in production.
+	StepDelay string
+}
+
+// devSecret is the key used when LANDLORD_SECRET_KEY is unset; fine on a laptop only.
+const devSecret = "landlord-development-key-do-not-use-in-production"
+
+// Load reads the environment, applying working defaults for a local machine.
+func Load() (Config, error) {
+	c := Config{
+		DatabaseURL:         env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/landlord?sslmode=disable"),
+		TenantTemplateDB:    env("TENANT_TEMPLATE_DB", "landlord_tenant_template"),
+		LocalServerName:     env("LOCAL_DB_SERVER_NAME", "local"),
+		TemporalAddress:     env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:   env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:           env("TEMPORAL_TASK_QUEUE", "landlord"),
+		ListenAddr:          env("LISTEN_ADDR", "127.0.0.1:8080"),
+		OperatorToken:       os.Getenv("LANDLORD_OPERATOR_TOKEN"),
+		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
+		StripeBackendURL:    os.Getenv("STRIPE_API_BASE"),
+		StripeWebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		SendGridAPIKey:      os.Getenv("SENDGRID_API_KEY"),
+		SendGridBaseURL:     env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
+		EmailFrom:           env("EMAIL_FROM", "landlord@localhost"),
+		TwilioAccountSID:    os.Getenv("TWILIO_ACCOUNT_SID"),
+		TwilioAuthToken:     os.Getenv("TWILIO_AUTH_TOKEN"),
+		TwilioBaseURL:       env("TWILIO_API_BASE", "https://api.twilio.com"),
+		TwilioFromNumber:    os.Getenv("TWILIO_FROM_NUMBER"),
+		StepDelay:           os.Getenv("LANDLORD_STEP_DELAY"),
+	}
+	c.TenantDBAdminURL = env("TENANT_DB_ADMIN_URL", c.DatabaseURL)
+
+	secret := os.Getenv("LANDLORD_SECRET_KEY")
+	if secret == "" {
+		secret, c.SecretKeyIsDev = devSecret, true
+	} else if len(secret) < 32 {
+		return c, fmt.Errorf("LANDLORD_SECRET_KEY must be at least 32 characters")
+	}
+	c.SecretKey = sha256.Sum256([]byte(secret))
+
+	var err error
+	if c.SignupsPerHourPerAddress, err = envInt("SIGNUP_RATE_PER_HOUR", 20); err != nil {
+		return c, err
+	}
+	if c.TrustProxyHeaders, err = envBool("TRUST_PROXY_HEADERS", false); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = envDuration("SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func env(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a whole number, got %q", key, v)
+	}
+	return n, nil
+}
+
+func envBool(key string, def bool) (bool, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, got %q", key, v)
+	}
+	return b, nil
+}
+
+func envDuration(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be a duration such as 20s, got %q", key, v)
+	}
+	return d, nil
+}

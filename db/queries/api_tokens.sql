@@ -1,0 +1,18 @@
+-- name: APITokenInsert :one
+INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (token_hash) DO UPDATE SET token_hash = EXCLUDED.token_hash
+RETURNING id;
+
+-- name: APITokenAuthenticate :one
+SELECT t.id, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status
+FROM api_tokens t
+LEFT JOIN tenants tn ON tn.id = t.tenant_id
+WHERE t.token_hash = $1;
+
+-- name: APITokenTouch :exec
+UPDATE api_tokens SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute');
+
+-- name: APITokenRevokeForTenant :exec
+UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL;

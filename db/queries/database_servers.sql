@@ -1,0 +1,40 @@
+-- name: DatabaseServerUpsert :one
+INSERT INTO database_servers (name, host, port, kind, max_tenants)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port
+RETURNING *;
+
+-- name: DatabaseServerCreate :one
+INSERT INTO database_servers (name, host, port, kind, max_tenants)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING *;
+
+-- name: DatabaseServerGet :one
+SELECT * FROM database_servers WHERE id = $1;
+
+-- name: DatabaseServerList :many
+SELECT s.*,
+       (SELECT count(*) FROM tenants t
+         WHERE t.database_server_id = s.id AND t.status NOT IN ('failed', 'archived'))::int AS tenant_count
+FROM database_servers s
+ORDER BY s.name;
+
+-- name: DatabaseServerLock :exec
+-- Serialises placement decisions so two onboardings never both take the last slot.
+SELECT pg_advisory_xact_lock(hashtext('landlord.placement'));
+
+-- name: DatabaseServerPick :one
+-- The active server of the wanted kind with the fewest live tenants and room left;
+-- a dedicated server is only picked while it holds no tenant.
+SELECT s.*
+FROM database_servers s
+CROSS JOIN LATERAL (
+    SELECT count(*)::int AS n FROM tenants t
+     WHERE t.database_server_id = s.id AND t.status NOT IN ('failed', 'archived')
+) live
+WHERE s.status = 'active'
+  AND s.kind = sqlc.arg(kind)
+  AND live.n < s.max_tenants
+  AND (s.kind = 'shared' OR live.n = 0)
+ORDER BY live.n, s.name
+LIMIT 1;

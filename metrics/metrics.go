@@ -1,0 +1,38 @@
+// Package metrics holds landlord's Prometheus collectors, registered on the
+// default registry and served at /metrics.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	// OnboardingStarted counts onboarding workflows accepted by the API.
+	OnboardingStarted = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "landlord_onboarding_started_total",
+		Help: "Onboardings accepted by the API.",
+	})
+	// OnboardingFinished counts onboardings that ended, by result (trial, active, failed, rejected).
+	OnboardingFinished = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_onboarding_finished_total",
+		Help: "Onboardings that ended, by result.",
+	}, []string{"result"})
+	// OnboardingDuration is the time from registration to a ready tenant.
+	OnboardingDuration = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "landlord_onboarding_duration_seconds",
+		Help:    "Time from a tenant's registration to its database, company, admin and trial being ready.",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300},
+	})
+	// HTTPRequests counts API requests by route, method and status code.
+	HTTPRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_http_requests_total",
+		Help: "API requests by route, method and status.",
+	}, []string{"route", "method", "code"})
+	// HTTPDuration is API latency by route and method.
+	HTTPDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "landlord_http_request_duration_seconds",
+		Help:    "API request latency by route and method.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"route", "method"})
+)

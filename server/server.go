@@ -1,0 +1,140 @@
+// Package server is landlord's HTTP API: Echo routes, auth, handlers and errors.
+// Handlers are thin: decode, validate, start a workflow or run one query, encode.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/metrics"
+)
+
+// Options configure the API.
+type Options struct {
+	Pool              *pgxpool.Pool
+	Temporal          client.Client
+	TaskQueue         string
+	Log               *slog.Logger
+	SignupsPerHour    int  // per client address; 0 disables the limit
+	TrustProxyHeaders bool // take the client address from X-Forwarded-For
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	pool      *pgxpool.Pool
+	q         *db.Queries
+	temporal  client.Client
+	taskQueue string
+	log       *slog.Logger
+	signups   *addressLimiter
+}
+
+// New returns the API's Echo instance with every route.
+func New(o Options) *echo.Echo {
+	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour)}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Log)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if o.TrustProxyHeaders {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.Recover(), observe(o.Log), middleware.BodyLimit("64K"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
+
+	v1 := e.Group("/v1")
+	v1.GET("/plans", s.listPlans)
+	v1.POST("/signup", s.signup, s.limitSignups)
+
+	api := v1.Group("", s.authenticate)
+	api.GET("/me", s.me)
+	api.POST("/tenants", s.createTenant, operatorOnly)
+	api.GET("/tenants", s.listTenants, operatorOnly)
+	api.GET("/tenants/:id", s.getTenant)
+	api.POST("/tenants/:id/tokens", s.createTenantToken)
+	api.GET("/tenants/:id/notifications", s.listNotifications)
+	api.GET("/tenants/:id/audit", s.listAudit)
+	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
+	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
+	return e
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 503 until both the platform database and Temporal answer.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.pool.Ping(ctx); err != nil {
+		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	return c.JSON(status, checks)
+}
+
+// observe records request metrics and logs server errors.
+func observe(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err) // writes the error body so the status below is the real one
+			}
+			route, method := c.Path(), c.Request().Method
+			if route == "" {
+				route = "unmatched"
+			}
+			status := c.Response().Status
+			metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+			metrics.HTTPDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			if status >= 500 {
+				log.Warn("request", "method", method, "route", route, "status", status, "duration", time.Since(start))
+			}
+			return nil
+		}
+	}
+}
+
+// decode reads a JSON body into v, refusing unknown fields and trailing data.
+func decode(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return invalidInput("request body is too large", nil)
+		}
+		if errors.Is(err, io.EOF) {
+			return invalidInput("request body must be a JSON object", nil)
+		}
+		return invalidInput("request body is not valid JSON: "+err.Error(), nil)
+	}
+	if dec.More() {
+		return invalidInput("request body must hold one JSON object", nil)
+	}
+	return nil
+}

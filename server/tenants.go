@@ -1,0 +1,265 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+// tenantView renders t; with progress, a tenant still provisioning asks its
+// onboarding workflow how far it got.
+func (s *Server) tenantView(ctx context.Context, t db.Tenant, progress bool) (tenantView, error) {
+	var serverName *string
+	if t.DatabaseServerID != nil {
+		srv, err := s.q.DatabaseServerGet(ctx, *t.DatabaseServerID)
+		if err != nil {
+			return tenantView{}, err
+		}
+		serverName = &srv.Name
+	}
+	v := newTenantView(t, serverName)
+	if progress {
+		v.Onboarding = s.onboardingView(ctx, t)
+	}
+	return v, nil
+}
+
+func (s *Server) onboardingView(ctx context.Context, t db.Tenant) *onboardingView {
+	switch t.Status {
+	case "provisioning":
+		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		var p workflows.OnboardingProgress
+		resp, err := s.temporal.QueryWorkflow(qctx, workflows.OnboardingWorkflowID(t.ID), "", workflows.OnboardingProgressQuery)
+		if err == nil {
+			err = resp.Get(&p)
+		}
+		if err != nil {
+			s.log.Warn("query onboarding progress", "tenant", t.ID, "error", err)
+			return &onboardingView{Step: "unknown", Done: []string{}}
+		}
+		v := &onboardingView{Step: p.Step, Done: p.Done}
+		if p.Error != "" {
+			v.Error = &p.Error
+		}
+		return v
+	case "failed":
+		return &onboardingView{Step: workflows.StepFailed, Done: []string{}, Error: t.OnboardingError}
+	default:
+		return &onboardingView{Step: workflows.StepDone, Done: workflows.OnboardingSteps}
+	}
+}
+
+func (s *Server) getTenant(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	return s.renderTenant(c, id)
+}
+
+func (s *Server) renderTenant(c echo.Context, id uuid.UUID) error {
+	ctx := c.Request().Context()
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	v, err := s.tenantView(ctx, t, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// me is the caller: a tenant admin sees its tenant.
+func (s *Server) me(c echo.Context) error {
+	p := principalOf(c)
+	if p.Role == token.RoleOperator {
+		return c.JSON(http.StatusOK, map[string]any{"role": p.Role, "token_id": p.TokenID})
+	}
+	t, err := s.q.TenantGet(c.Request().Context(), p.TenantID)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	v, err := s.tenantView(c.Request().Context(), t, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"role": p.Role, "token_id": p.TokenID, "tenant": v})
+}
+
+type tenantCursor struct {
+	CreatedAt time.Time `json:"c"`
+	ID        uuid.UUID `json:"i"`
+}
+
+// listTenants pages through tenants newest first: ?status, ?plan, ?limit, ?cursor.
+func (s *Server) listTenants(c echo.Context) error {
+	ctx := c.Request().Context()
+	limit, err := limitParam(c, 50, 200)
+	if err != nil {
+		return err
+	}
+	arg := db.TenantListParams{RowLimit: int32(limit) + 1}
+	if v := c.QueryParam("status"); v != "" {
+		arg.Status = &v
+	}
+	if v := c.QueryParam("plan"); v != "" {
+		arg.PlanCode = &v
+	}
+	if v := c.QueryParam("cursor"); v != "" {
+		var cur tenantCursor
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == uuid.Nil {
+			return invalidFields(map[string]string{"cursor": "is not a cursor this API gave out"})
+		}
+		arg.BeforeCreatedAt, arg.BeforeID = &cur.CreatedAt, &cur.ID
+	}
+	rows, err := s.q.TenantList(ctx, arg)
+	if err != nil {
+		return err
+	}
+	servers, err := s.serverNames(ctx)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		raw, _ := json.Marshal(tenantCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		cur := base64.RawURLEncoding.EncodeToString(raw)
+		next = &cur
+	}
+	out := make([]tenantView, 0, len(rows))
+	for _, t := range rows {
+		var name *string
+		if t.DatabaseServerID != nil {
+			if n, ok := servers[*t.DatabaseServerID]; ok {
+				name = &n
+			}
+		}
+		out = append(out, newTenantView(t, name))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tenants": out, "next_cursor": next})
+}
+
+func (s *Server) serverNames(ctx context.Context) (map[uuid.UUID]string, error) {
+	rows, err := s.q.DatabaseServerList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		m[r.ID] = r.Name
+	}
+	return m, nil
+}
+
+func limitParam(c echo.Context, def, max int) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, invalidFields(map[string]string{"limit": "must be a whole number from 1 to " + strconv.Itoa(max)})
+	}
+	return n, nil
+}
+
+type tokenRequest struct {
+	Name string `json:"name"`
+}
+
+// createTenantToken mints another tenant-admin token; it is shown only in this answer.
+func (s *Server) createTenantToken(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req tokenRequest
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	if req.Name != "" {
+		if problem := validName(req.Name, 100); problem != "" {
+			return invalidFields(map[string]string{"name": problem})
+		}
+	}
+	ctx := c.Request().Context()
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	if t.Status == "failed" || t.Status == "archived" {
+		return conflict("tenant is " + t.Status)
+	}
+	plain, hash, prefix := token.New(token.RoleTenantAdmin)
+	tokID, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin, TenantID: &id, Name: req.Name})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": tokID, "token": plain, "prefix": prefix, "role": token.RoleTenantAdmin, "tenant_id": id})
+}
+
+func (s *Server) listNotifications(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(c, 100, 500)
+	if err != nil {
+		return err
+	}
+	rows, err := s.q.NotificationListByTenant(c.Request().Context(), db.NotificationListByTenantParams{TenantID: &id, RowLimit: int32(limit)})
+	if err != nil {
+		return err
+	}
+	out := make([]notificationView, 0, len(rows))
+	for _, n := range rows {
+		out = append(out, newNotificationView(n))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"notifications": out})
+}
+
+// listAudit pages through a tenant's audit log newest first (?limit, ?before=id).
+func (s *Server) listAudit(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(c, 100, 500)
+	if err != nil {
+		return err
+	}
+	arg := db.AuditListByTenantParams{TenantID: &id, RowLimit: int32(limit)}
+	if v := c.QueryParam("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return invalidFields(map[string]string{"before": "must be an audit entry id"})
+		}
+		arg.BeforeID = &n
+	}
+	rows, err := s.q.AuditListByTenant(c.Request().Context(), arg)
+	if err != nil {
+		return err
+	}
+	out := make([]auditView, 0, len(rows))
+	for _, a := range rows {
+		out = append(out, auditView{ID: a.ID, Actor: a.Actor, Action: a.Action, Details: a.Details, CreatedAt: a.CreatedAt})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"audit": out})
+}

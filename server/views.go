@@ -1,0 +1,142 @@
+package server
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/landlordhq/landlord/db"
+)
+
+type limitsView struct {
+	MaxCompanies            int32  `json:"max_companies"`
+	MaxUsersPerCompany      int32  `json:"max_users_per_company"`
+	MaxTotalUsers           *int32 `json:"max_total_users"`
+	MaxTransactionsPerMonth int32  `json:"max_transactions_per_month"`
+	MaxStorageGB            int32  `json:"max_storage_gb"`
+	APIRateLimitPerHour     int32  `json:"api_rate_limit_per_hour"`
+}
+
+type planView struct {
+	Code              string          `json:"code"`
+	Name              string          `json:"name"`
+	Description       string          `json:"description"`
+	MonthlyPriceCents int64           `json:"monthly_price_cents"`
+	AnnualPriceCents  int64           `json:"annual_price_cents"`
+	Currency          string          `json:"currency"`
+	Limits            limitsView      `json:"limits"`
+	Modules           json.RawMessage `json:"modules"`
+	Features          json.RawMessage `json:"features"`
+	SupportLevel      string          `json:"support_level"`
+	SLAHours          *int32          `json:"sla_hours"`
+	TrialDays         int32           `json:"trial_days"`
+	DatabaseStrategy  string          `json:"database_strategy"`
+}
+
+func newPlanView(p db.SubscriptionPlan) planView {
+	return planView{
+		Code: p.PlanCode, Name: p.PlanName, Description: p.Description,
+		MonthlyPriceCents: p.MonthlyPriceCents, AnnualPriceCents: p.AnnualPriceCents, Currency: p.Currency,
+		Limits: limitsView{
+			MaxCompanies: p.MaxCompanies, MaxUsersPerCompany: p.MaxUsersPerCompany, MaxTotalUsers: p.MaxTotalUsers,
+			MaxTransactionsPerMonth: p.MaxTransactionsPerMonth, MaxStorageGB: p.MaxStorageGb,
+			APIRateLimitPerHour: p.ApiRateLimitPerHour,
+		},
+		Modules: p.Modules, Features: p.Features, SupportLevel: p.SupportLevel, SLAHours: p.SlaHours,
+		TrialDays: p.TrialDays, DatabaseStrategy: p.DatabaseStrategy,
+	}
+}
+
+type databaseView struct {
+	Name   *string `json:"name"`
+	Server *string `json:"server"`
+}
+
+type onboardingView struct {
+	Step  string   `json:"step"`
+	Done  []string `json:"done"`
+	Error *string  `json:"error"`
+}
+
+type tenantView struct {
+	ID                 uuid.UUID       `json:"id"`
+	Code               string          `json:"code"`
+	Name               string          `json:"name"`
+	Subdomain          string          `json:"subdomain"`
+	Status             string          `json:"status"`
+	PlanCode           string          `json:"plan_code"`
+	BillingCycle       string          `json:"billing_cycle"`
+	Limits             limitsView      `json:"limits"`
+	Modules            json.RawMessage `json:"modules"`
+	Features           json.RawMessage `json:"features"`
+	AdminEmail         string          `json:"admin_email"`
+	TrialEndsAt        *time.Time      `json:"trial_ends_at"`
+	CurrentPeriodStart *time.Time      `json:"current_period_start"`
+	CurrentPeriodEnd   *time.Time      `json:"current_period_end"`
+	PendingPlanCode    *string         `json:"pending_plan_code"`
+	Database           databaseView    `json:"database"`
+	Onboarding         *onboardingView `json:"onboarding,omitempty"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+}
+
+func newTenantView(t db.Tenant, serverName *string) tenantView {
+	return tenantView{
+		ID: t.ID, Code: t.TenantCode, Name: t.TenantName, Subdomain: t.Subdomain, Status: t.Status,
+		PlanCode: t.PlanCode, BillingCycle: t.BillingCycle,
+		Limits: limitsView{
+			MaxCompanies: t.MaxCompanies, MaxUsersPerCompany: t.MaxUsersPerCompany, MaxTotalUsers: t.MaxTotalUsers,
+			MaxTransactionsPerMonth: t.MaxTransactionsPerMonth, MaxStorageGB: t.MaxStorageGb,
+			APIRateLimitPerHour: t.ApiRateLimitPerHour,
+		},
+		Modules: t.ModulesEnabled, Features: t.Features, AdminEmail: t.AdminEmail,
+		TrialEndsAt: t.TrialEndsAt, CurrentPeriodStart: t.CurrentPeriodStart, CurrentPeriodEnd: t.CurrentPeriodEnd,
+		PendingPlanCode: t.PendingPlanCode,
+		Database:        databaseView{Name: t.DatabaseName, Server: serverName},
+		CreatedAt:       t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+}
+
+type notificationView struct {
+	ID         uuid.UUID  `json:"id"`
+	Channel    string     `json:"channel"`
+	Template   string     `json:"template"`
+	Recipient  string     `json:"recipient"`
+	Subject    string     `json:"subject"`
+	Body       string     `json:"body"`
+	DedupeKey  string     `json:"dedupe_key"`
+	Status     string     `json:"status"`
+	Provider   *string    `json:"provider"`
+	ProviderID *string    `json:"provider_id"`
+	Attempts   int32      `json:"attempts"`
+	LastError  *string    `json:"last_error"`
+	CreatedAt  time.Time  `json:"created_at"`
+	SentAt     *time.Time `json:"sent_at"`
+}
+
+func newNotificationView(n db.Notification) notificationView {
+	return notificationView{ID: n.ID, Channel: n.Channel, Template: n.Template, Recipient: n.Recipient,
+		Subject: n.Subject, Body: n.Body, DedupeKey: n.DedupeKey, Status: n.Status, Provider: n.Provider,
+		ProviderID: n.ProviderID, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt, SentAt: n.SentAt}
+}
+
+type auditView struct {
+	ID        int64           `json:"id"`
+	Actor     string          `json:"actor"`
+	Action    string          `json:"action"`
+	Details   json.RawMessage `json:"details"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+type databaseServerView struct {
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	Host        string    `json:"host"`
+	Port        int32     `json:"port"`
+	Kind        string    `json:"kind"`
+	Status      string    `json:"status"`
+	MaxTenants  int32     `json:"max_tenants"`
+	TenantCount int32     `json:"tenant_count"`
+	CreatedAt   time.Time `json:"created_at"`
+}

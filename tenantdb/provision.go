@@ -1,0 +1,121 @@
+package tenantdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// CreateRole creates the login role name with password, or resets the password
+// of the role when it exists already, so running it twice leaves one role that
+// accepts password.
+func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	verifier, err := scramVerifier(password)
+	if err != nil {
+		return err
+	}
+	opts := " LOGIN NOINHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 50 PASSWORD " + literal(verifier)
+	_, err = pool.Exec(ctx, "CREATE ROLE "+ident(name)+opts)
+	if pgCode(err) == "42710" { // duplicate_object: ours from an earlier attempt
+		_, err = pool.Exec(ctx, "ALTER ROLE "+ident(name)+opts)
+	}
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", name, err)
+	}
+	return nil
+}
+
+// CreateDatabase clones the template into database name owned by role name,
+// unless it exists already and is owned by that role. PUBLIC loses CONNECT right
+// after creation, and the role gets data (not schema) privileges on every table.
+func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	var owner string
+	err = pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&owner)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		_, err = pool.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(name)+" TEMPLATE "+ident(s.template))
+		if err != nil && pgCode(err) != "42P04" { // duplicate_database: a concurrent attempt won
+			return fmt.Errorf("create tenant database %s: %w", name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("look up tenant database %s: %w", name, err)
+	case owner != name:
+		return fmt.Errorf("tenant database %s exists but belongs to %s", name, owner)
+	}
+	if _, err := pool.Exec(ctx, "REVOKE ALL ON DATABASE "+ident(name)+" FROM PUBLIC"); err != nil {
+		return fmt.Errorf("revoke public access to %s: %w", name, err)
+	}
+	return s.grantData(ctx, srv, name)
+}
+
+// grantData gives the tenant role the data privileges it needs inside its database.
+func (s *Servers) grantData(ctx context.Context, srv Server, name string) error {
+	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	if err != nil {
+		return fmt.Errorf("connect to tenant database %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	role := ident(name)
+	_, err = conn.Exec(ctx, "REVOKE ALL ON SCHEMA public FROM PUBLIC;"+
+		"GRANT USAGE ON SCHEMA public TO "+role+";"+
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+role+";"+
+		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "+role)
+	if err != nil {
+		return fmt.Errorf("grant data privileges in %s: %w", name, err)
+	}
+	return nil
+}
+
+// DropDatabase drops database name, ending its sessions; absent is fine.
+func (s *Servers) DropDatabase(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop tenant database %s: %w", name, err)
+	}
+	return nil
+}
+
+// DropRole drops role name; absent is fine.
+func (s *Servers) DropRole(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
+		return fmt.Errorf("drop tenant role %s: %w", name, err)
+	}
+	return nil
+}
+
+// Exists reports whether database and role name exist on srv.
+func (s *Servers) Exists(ctx context.Context, srv Server, name string) (database, role bool, err error) {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return false, false, err
+	}
+	err = pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1),
+	                                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, name).Scan(&database, &role)
+	return database, role, err
+}
+
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}

@@ -1,0 +1,36 @@
+package tenantdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Seed writes the default company and the admin user into a tenant database,
+// connected as the tenant's own role. Unique keys on the company code and the
+// user email make a second run change nothing.
+func (s *Servers) Seed(ctx context.Context, srv Server, name, password, companyName, adminEmail, adminName string) error {
+	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(srv, name, password))
+	if err != nil {
+		return fmt.Errorf("connect to tenant database %s as its role: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var companyID string
+		err := tx.QueryRow(ctx, `
+			INSERT INTO companies (code, name, is_default) VALUES ('default', $1, true)
+			ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
+			RETURNING id`, companyName).Scan(&companyID)
+		if err != nil {
+			return fmt.Errorf("seed default company in %s: %w", name, err)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO users (company_id, email, name, role) VALUES ($1, $2, $3, 'admin')
+			ON CONFLICT (lower(email)) DO NOTHING`, companyID, adminEmail, adminName)
+		if err != nil {
+			return fmt.Errorf("seed admin user in %s: %w", name, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,111 @@
+package tenantdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/migrations"
+)
+
+// TemplateDigest identifies the tenant schema: a hash over every tenant migration.
+func TemplateDigest() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(migrations.Tenant, "tenant", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(migrations.Tenant, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash tenant migrations: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+const templateCommentPrefix = "landlord tenant template "
+
+// EnsureTemplate builds the template database on srv from migrations/tenant, or
+// rebuilds it when those migrations changed since it was built. The template is
+// left with ALLOW_CONNECTIONS false so no session can linger in it and block
+// CREATE DATABASE ... TEMPLATE. Concurrent callers are serialised by an advisory lock.
+func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) error {
+	digest, err := TemplateDigest()
+	if err != nil {
+		return err
+	}
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to build the template: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('landlord.tenant_template'))`); err != nil {
+		return fmt.Errorf("lock template build: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('landlord.tenant_template'))`)
+
+	var comment *string
+	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, s.template).Scan(&comment)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("look up template %s: %w", s.template, err)
+	}
+	if exists && comment != nil && *comment == templateCommentPrefix+digest {
+		return nil
+	}
+	if log != nil {
+		log.Info("building tenant template", "database", s.template, "digest", digest, "replacing", exists)
+	}
+
+	build := s.template + "_build"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(build)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop stale template build: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(build)+" TEMPLATE template0"); err != nil {
+		return fmt.Errorf("create template build: %w", err)
+	}
+	m, err := db.NewTenantMigrator(s.ConnConfig(srv, build), nil)
+	if err != nil {
+		return err
+	}
+	err = m.Up(ctx)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("migrate template build: %w", err)
+	}
+	stmts := []string{}
+	if exists {
+		stmts = append(stmts,
+			"ALTER DATABASE "+ident(s.template)+" IS_TEMPLATE false",
+			"DROP DATABASE "+ident(s.template)+" WITH (FORCE)")
+	}
+	stmts = append(stmts,
+		"ALTER DATABASE "+ident(build)+" RENAME TO "+ident(s.template),
+		"ALTER DATABASE "+ident(s.template)+" IS_TEMPLATE true ALLOW_CONNECTIONS false",
+		"COMMENT ON DATABASE "+ident(s.template)+" IS "+literal(templateCommentPrefix+digest))
+	for _, stmt := range stmts {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("install template %s: %w", s.template, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package worker runs landlord's Temporal worker: it registers every workflow
+// and the activities with their dependencies.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/billing"
+	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/secrets"
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+// Deps are what the activities work with.
+type Deps struct {
+	Pool      *pgxpool.Pool
+	Servers   *tenantdb.Servers
+	Box       *secrets.Box
+	Billing   billing.Provider
+	Email     notify.Sender // nil: email stays in the outbox
+	SMS       notify.Sender // nil: SMS stays in the outbox
+	StepDelay activities.StepDelay
+}
+
+// Providers builds the billing provider and the senders the configuration asks for.
+func Providers(cfg config.Config) (b billing.Provider, email, sms notify.Sender) {
+	b = billing.Local{}
+	if cfg.StripeSecretKey != "" {
+		b = billing.NewStripe(cfg.StripeSecretKey, cfg.StripeBackendURL)
+	}
+	if cfg.SendGridAPIKey != "" {
+		email = notify.NewSendGrid(cfg.SendGridAPIKey, cfg.SendGridBaseURL, cfg.EmailFrom)
+	}
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		sms = notify.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioBaseURL, cfg.TwilioFromNumber)
+	}
+	return b, email, sms
+}
+
+// New returns a worker on taskQueue with every workflow and activity registered.
+func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w.RegisterWorkflow(workflows.Onboarding)
+	w.RegisterActivity(&activities.Tenants{Pool: d.Pool})
+	w.RegisterActivity(&activities.Databases{Pool: d.Pool, Servers: d.Servers, Box: d.Box, Delay: d.StepDelay})
+	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing})
+	w.RegisterActivity(&activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS})
+	return w
+}
+
+// Run builds the dependencies from cfg and runs the worker until ctx ends.
+func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.Pool, log *slog.Logger) error {
+	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
+	if err != nil {
+		return err
+	}
+	defer servers.Close()
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	delay, err := activities.ParseStepDelay(cfg.StepDelay)
+	if err != nil {
+		return err
+	}
+	b, email, sms := Providers(cfg)
+	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
+		"email", email != nil, "sms", sms != nil)
+	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms, StepDelay: delay})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

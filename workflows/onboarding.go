@@ -1,0 +1,286 @@
+// Package workflows holds landlord's Temporal workflows, one per file.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/landlordhq/landlord/activities"
+)
+
+// Names of the onboarding workflow's update and query.
+const (
+	// OnboardingRegisteredUpdate answers once the tenant row exists (or could not be written).
+	OnboardingRegisteredUpdate = "registered"
+	// OnboardingProgressQuery answers an OnboardingProgress.
+	OnboardingProgressQuery = "progress"
+)
+
+// Onboarding steps, in the order they run.
+const (
+	StepRegister        = "register"
+	StepPlace           = "place"
+	StepCreateRole      = "create_role"
+	StepCreateDatabase  = "create_database"
+	StepSeed            = "seed_tenant"
+	StepBillingCustomer = "billing_customer"
+	StepWelcome         = "welcome"
+	StepActivate        = "activate"
+	StepDone            = "done"
+	StepFailed          = "failed"
+)
+
+// OnboardingSteps lists every step of a successful onboarding, in order.
+var OnboardingSteps = []string{StepRegister, StepPlace, StepCreateRole, StepCreateDatabase, StepSeed,
+	StepBillingCustomer, StepWelcome, StepActivate}
+
+// OnboardingInput is the tenant to onboard.
+type OnboardingInput struct {
+	activities.RegisterInput
+}
+
+// OnboardingResult is the onboarded tenant.
+type OnboardingResult struct {
+	TenantID    uuid.UUID
+	Status      string
+	TrialEndsAt *time.Time
+	Database    string
+}
+
+// OnboardingProgress is the answer of the progress query.
+type OnboardingProgress struct {
+	Step  string   `json:"step"`
+	Done  []string `json:"done"`
+	Error string   `json:"error,omitempty"`
+}
+
+// RegisteredResult is the answer of the registered update.
+type RegisteredResult struct {
+	TenantID uuid.UUID
+}
+
+// OnboardingWorkflowID is the workflow ID of a tenant's onboarding.
+func OnboardingWorkflowID(tenantID uuid.UUID) string { return "onboarding/" + tenantID.String() }
+
+// Onboarding takes a tenant from signup to a ready database with its default
+// company, admin user, billing customer, welcome message and trial. A
+// non-retryable failure undoes every finished step and leaves the tenant failed.
+func Onboarding(ctx workflow.Context, in OnboardingInput) (*OnboardingResult, error) {
+	o := &onboarding{in: in}
+	if err := o.setup(ctx); err != nil {
+		return nil, err
+	}
+	res, err := o.run(ctx)
+	// The registered update may still be answering: let it finish before the run closes.
+	if aerr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); aerr != nil && err == nil {
+		err = aerr
+	}
+	return res, err
+}
+
+type onboarding struct {
+	in       OnboardingInput
+	log      log.Logger
+	progress OnboardingProgress
+
+	registered  bool
+	registerErr error
+	trialDays   int
+}
+
+var (
+	tenants *activities.Tenants
+	dbs     *activities.Databases
+	bill    *activities.Billing
+	notif   *activities.Notifications
+)
+
+func (o *onboarding) setup(ctx workflow.Context) error {
+	if o.in.TenantID == uuid.Nil || o.in.Subdomain == "" || o.in.PlanCode == "" {
+		return temporal.NewNonRetryableApplicationError("onboarding needs a tenant id, subdomain and plan", activities.ErrInvalidInput, nil)
+	}
+	o.log = log.With(workflow.GetLogger(ctx), "tenant", o.in.TenantID.String())
+	o.progress = OnboardingProgress{Step: StepRegister, Done: []string{}}
+	if err := workflow.SetQueryHandler(ctx, OnboardingProgressQuery, func() (OnboardingProgress, error) {
+		return o.progress, nil
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandler(ctx, OnboardingRegisteredUpdate, func(ctx workflow.Context) (RegisteredResult, error) {
+		if err := workflow.Await(ctx, func() bool { return o.registered }); err != nil {
+			return RegisteredResult{}, err
+		}
+		if o.registerErr != nil {
+			var appErr *temporal.ApplicationError
+			if errors.As(o.registerErr, &appErr) {
+				return RegisteredResult{}, temporal.NewApplicationError(appErr.Message(), appErr.Type())
+			}
+			return RegisteredResult{}, o.registerErr
+		}
+		return RegisteredResult{TenantID: o.in.TenantID}, nil
+	})
+}
+
+// run is the business story: register, place, create role and database, seed,
+// create the billing customer, welcome, start the trial. Compensations are
+// deferred right after the step they undo and run in reverse on failure.
+func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error) {
+	if err = o.register(ctx); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			o.fail(ctx, err)
+		}
+	}()
+
+	var placement activities.Placement
+	if err = o.step(ctx, StepPlace, opts(10*time.Second, 10*time.Minute), tenants.Place, o.in.TenantID, &placement); err != nil {
+		return nil, err
+	}
+	ref := activities.DatabaseRef{TenantID: o.in.TenantID, Server: placement.Server}
+
+	if err = o.step(ctx, StepCreateRole, opts(30*time.Second, 30*time.Minute), dbs.CreateRole, ref, nil); err != nil {
+		return nil, err
+	}
+	defer o.compensate(ctx, &err, "drop tenant database and role", dbs.Drop, ref)
+
+	if err = o.step(ctx, StepCreateDatabase, opts(2*time.Minute, 30*time.Minute), dbs.CreateDatabase, ref, nil); err != nil {
+		return nil, err
+	}
+	seed := activities.SeedInput{Ref: ref, CompanyName: o.in.Name, AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName}
+	if err = o.step(ctx, StepSeed, opts(15*time.Second, 30*time.Minute), dbs.Seed, seed, nil); err != nil {
+		return nil, err
+	}
+
+	var customerID string
+	customer := activities.CustomerInput{TenantID: o.in.TenantID, Email: o.in.AdminEmail, Name: o.in.Name}
+	if err = o.step(ctx, StepBillingCustomer, opts(30*time.Second, 30*time.Minute), bill.CreateCustomer, customer, &customerID); err != nil {
+		return nil, err
+	}
+	defer o.compensate(ctx, &err, "delete billing customer", bill.DeleteCustomer, customerID)
+
+	delivered, err := o.queueWelcome(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	var act activities.ActivateResult
+	activate := activities.ActivateInput{TenantID: o.in.TenantID, Now: workflow.Now(ctx), Actor: o.in.Actor}
+	if err = o.step(ctx, StepActivate, opts(10*time.Second, 30*time.Minute), tenants.Activate, activate, &act); err != nil {
+		return nil, err
+	}
+	o.awaitDelivery(ctx, delivered)
+	o.progress.Step = StepDone
+	return &OnboardingResult{TenantID: o.in.TenantID, Status: act.Status, TrialEndsAt: act.TrialEndsAt, Database: placement.Database}, nil
+}
+
+// register writes the tenant row and releases the registered update.
+func (o *onboarding) register(ctx workflow.Context) error {
+	var res activities.RegisterResult
+	err := o.step(ctx, StepRegister, opts(10*time.Second, time.Minute), tenants.Register, o.in.RegisterInput, &res)
+	o.registered, o.registerErr, o.trialDays = true, err, res.TrialDays
+	if err != nil {
+		o.progress.Step, o.progress.Error = StepFailed, failureReason(err)
+	}
+	return err
+}
+
+// queueWelcome puts the welcome messages in the outbox and starts their
+// delivery, which runs on while the trial starts; a provider outage does not
+// hold the tenant back.
+func (o *onboarding) queueWelcome(ctx workflow.Context) ([]workflow.Future, error) {
+	in := activities.WelcomeInput{TenantID: o.in.TenantID, CompanyName: o.in.Name, Subdomain: o.in.Subdomain,
+		AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName, Phone: o.in.Phone, TrialDays: o.trialDays}
+	o.progress.Step = StepWelcome
+	var keys []string
+	qctx := workflow.WithActivityOptions(ctx, opts(10*time.Second, 30*time.Minute))
+	if err := workflow.ExecuteActivity(qctx, notif.QueueWelcome, in).Get(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("%s: %w", StepWelcome, err)
+	}
+	dctx := workflow.WithActivityOptions(ctx, opts(30*time.Second, time.Hour))
+	futures := make([]workflow.Future, 0, len(keys))
+	for _, key := range keys {
+		futures = append(futures, workflow.ExecuteActivity(dctx, notif.Deliver, key))
+	}
+	o.progress.Done = append(o.progress.Done, StepWelcome)
+	return futures, nil
+}
+
+// awaitDelivery waits for the welcome deliveries; one that fails for good stays
+// in the outbox with its error, visible through the API.
+func (o *onboarding) awaitDelivery(ctx workflow.Context, futures []workflow.Future) {
+	for _, f := range futures {
+		if err := f.Get(ctx, nil); err != nil {
+			o.log.Warn("welcome message not delivered", "error", err)
+		}
+	}
+}
+
+// step runs one activity and records it in the progress.
+func (o *onboarding) step(ctx workflow.Context, name string, ao workflow.ActivityOptions, activity, arg, result any) error {
+	o.progress.Step = name
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg).Get(ctx, result)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	o.progress.Done = append(o.progress.Done, name)
+	return nil
+}
+
+// compensate undoes a finished step when the run fails. It runs in a
+// disconnected context so a cancelled run still cleans up, and retries until it succeeds.
+func (o *onboarding) compensate(ctx workflow.Context, runErr *error, what string, activity, arg any) {
+	if *runErr == nil {
+		return
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	ao := opts(2*time.Minute, 0)
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, ao), activity, arg).Get(dctx, nil); err != nil {
+		o.log.Error("compensation failed", "step", what, "error", err)
+	}
+}
+
+// fail marks the tenant failed once every compensation has run.
+func (o *onboarding) fail(ctx workflow.Context, cause error) {
+	o.progress.Step, o.progress.Error = StepFailed, o.progress.Step+": "+failureReason(cause)
+	o.log.Warn("onboarding failed", "error", cause)
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	in := activities.FailInput{TenantID: o.in.TenantID, Reason: o.progress.Error, Actor: "workflow:onboarding"}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, opts(10*time.Second, 0)), tenants.MarkFailed, in).Get(dctx, nil); err != nil {
+		o.log.Error("marking the tenant failed did not succeed", "error", err)
+	}
+}
+
+// failureReason is the one-line reason stored with a failed tenant.
+func failureReason(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "timed out: " + err.Error()
+	}
+	return err.Error()
+}
+
+// opts are activity options: startToClose bounds one attempt, scheduleToClose
+// all retries (0: retry until it succeeds).
+func opts(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    startToClose,
+		ScheduleToCloseTimeout: scheduleToClose,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    500 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	}
+}
