@@ -8,11 +8,11 @@ import (
 
 // Error types of non-retryable activity failures, stable for workflows and the API.
 const (
-	ErrConflict      = "conflict"       // a unique name (subdomain, tenant code) is taken
-	ErrInvalidInput  = "invalid_input"  // the request cannot succeed as given
-	ErrNoCapacity    = "no_capacity"    // no database server can take the tenant
-	ErrRejected      = "rejected"       // a provider refused the request for good
-	ErrInconsistency = "inconsistency"  // state that landlord did not create is in the way
+	ErrConflict      = "conflict"      // a unique name (subdomain, tenant code) is taken
+	ErrInvalidInput  = "invalid_input" // the request cannot succeed as given
+	ErrNoCapacity    = "no_capacity"   // no database server can take the tenant
+	ErrRejected      = "rejected"      // a provider refused the request for good
+	ErrInconsistency = "inconsistency" // state that landlord did not create is in the way
 )
 
 func permanent(kind, msg string, cause error) error {

@@ -67,4 +67,3 @@ func (s *Server) limitSignups(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
