@@ -1,0 +1,371 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/billing"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/testenv"
+)
+
+// providerInbox is a local SendGrid + Twilio that checks each request and keeps what it got.
+type providerInbox struct {
+	mu     sync.Mutex
+	emails []map[string]any
+	sms    []map[string]string
+	bad    []string
+}
+
+func (p *providerInbox) serve(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v3/mail/send":
+			var mail map[string]any
+			if r.Header.Get("Authorization") != "Bearer SG.test" || json.NewDecoder(r.Body).Decode(&mail) != nil {
+				p.bad = append(p.bad, "sendgrid: bad auth or body")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			p.emails = append(p.emails, mail)
+			w.Header().Set("X-Message-Id", "sg-msg-1")
+			w.WriteHeader(http.StatusAccepted)
+		case r.Method == http.MethodPost && r.URL.Path == "/2010-04-01/Accounts/ACtest/Messages.json":
+			user, pass, ok := r.BasicAuth()
+			if !ok || user != "ACtest" || pass != "tw-token" || r.ParseForm() != nil {
+				p.bad = append(p.bad, "twilio: bad auth or form")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			p.sms = append(p.sms, map[string]string{"To": r.PostForm.Get("To"), "From": r.PostForm.Get("From"), "Body": r.PostForm.Get("Body")})
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"sid":"SMtest1","status":"queued"}`))
+		default:
+			p.bad = append(p.bad, r.Method+" "+r.URL.Path)
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestSignupBecomesReadyTrialTenant(t *testing.T) {
+	t.Parallel()
+	inbox := &providerInbox{}
+	ps := inbox.serve(t)
+	s := newStack(t, stackOptions{
+		email: notify.NewSendGrid("SG.test", ps.URL, "erp@example.com"),
+		sms:   notify.NewTwilio("ACtest", "tw-token", ps.URL, "+15005550006"),
+	})
+	body := signupBody("acme-trial")
+	body["phone"] = "+14155550123"
+	before := time.Now()
+	id, adminToken := s.signup(body)
+
+	tenant := s.waitStatus(id, "trial")
+	ends, err := time.Parse(time.RFC3339Nano, tenant["trial_ends_at"].(string))
+	require.NoError(t, err)
+	assert.WithinDuration(t, before.Add(14*24*time.Hour), ends, time.Minute)
+	dbName := tenantdb.Name(id)
+	assert.Equal(t, map[string]any{"name": dbName, "server": "local"}, tenant["database"])
+	assert.Equal(t, "done", tenant["onboarding"].(map[string]any)["step"])
+	assert.Equal(t, float64(3), tenant["limits"].(map[string]any)["max_users_per_company"])
+
+	// The tenant admin sees its own tenant.
+	code, me := s.call(http.MethodGet, "/v1/me", adminToken, nil)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, id.String(), me["tenant"].(map[string]any)["id"])
+
+	// Its own database: cloned from the template, owned by its role, closed to PUBLIC, seeded.
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, testenv.AdminURL())
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	var owner string
+	var publicConnect bool
+	require.NoError(t, admin.QueryRow(ctx, `SELECT pg_get_userbyid(datdba), has_database_privilege('public', datname, 'CONNECT')
+		FROM pg_database WHERE datname = $1`, dbName).Scan(&owner, &publicConnect))
+	assert.Equal(t, dbName, owner)
+	assert.False(t, publicConnect, "PUBLIC must not be able to connect to the tenant database")
+	tdb, err := pgx.ConnectConfig(ctx, s.servers.ConnConfig(s.servers.Local(), dbName))
+	require.NoError(t, err)
+	defer tdb.Close(ctx)
+	var companies, admins int
+	require.NoError(t, tdb.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies WHERE is_default AND name = 'Acme acme-trial'),
+		(SELECT count(*) FROM users WHERE role = 'admin' AND email = 'ana@acme-trial.example.com')`).Scan(&companies, &admins))
+	assert.Equal(t, 1, companies)
+	assert.Equal(t, 1, admins)
+
+	// Status history and audit were written with the status changes.
+	hist, err := db.New(s.db.Pool).TenantStatusHistoryList(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+	assert.Equal(t, "provisioning", hist[0].ToStatus)
+	assert.Equal(t, "trial", hist[1].ToStatus)
+	code, audit := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/audit", adminToken, nil)
+	require.Equal(t, http.StatusOK, code)
+	actions := []string{}
+	for _, a := range audit["audit"].([]any) {
+		actions = append(actions, a.(map[string]any)["action"].(string))
+	}
+	assert.Equal(t, []string{"TENANT_ONBOARDED", "TENANT_REGISTERED"}, actions)
+
+	// Welcome email and SMS went out through the providers, once, and the outbox says so.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/notifications", s.operator, nil)
+		require.Equal(c, http.StatusOK, code)
+		list := out["notifications"].([]any)
+		require.Len(c, list, 2)
+		for _, n := range list {
+			n := n.(map[string]any)
+			require.Equal(c, "sent", n["status"], n)
+		}
+	}, 30*time.Second, 50*time.Millisecond)
+	inbox.mu.Lock()
+	defer inbox.mu.Unlock()
+	assert.Empty(t, inbox.bad)
+	require.Len(t, inbox.emails, 1)
+	require.Len(t, inbox.sms, 1)
+	to := inbox.emails[0]["personalizations"].([]any)[0].(map[string]any)["to"].([]any)[0].(map[string]any)["email"]
+	assert.Equal(t, "ana@acme-trial.example.com", to)
+	assert.Equal(t, "+14155550123", inbox.sms[0]["To"])
+	assert.Contains(t, inbox.sms[0]["Body"], "Acme acme-trial")
+}
+
+func TestOperatorCreatesPaidTenantActive(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	body := signupBody("paid-co")
+	body["plan_code"], body["billing_cycle"] = "professional", "annual"
+	code, out := s.call(http.MethodPost, "/v1/tenants", s.operator, body)
+	require.Equal(t, http.StatusAccepted, code, out)
+	id := uuid.MustParse(out["tenant"].(map[string]any)["id"].(string))
+	tenant := s.waitStatus(id, "active")
+	assert.Nil(t, tenant["trial_ends_at"])
+	start, _ := time.Parse(time.RFC3339Nano, tenant["current_period_start"].(string))
+	end, _ := time.Parse(time.RFC3339Nano, tenant["current_period_end"].(string))
+	assert.Equal(t, start.AddDate(1, 0, 0), end)
+	assert.Equal(t, float64(3), tenant["limits"].(map[string]any)["max_companies"])
+
+	code, out = s.call(http.MethodPost, "/v1/tenants", s.operator, map[string]any{
+		"company_name": "X", "subdomain": "nosuchplan", "admin_email": "a@b.example.com", "admin_name": "A", "plan_code": "platinum"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+	assert.Contains(t, out["error"].(map[string]any)["details"], "plan_code")
+}
+
+func TestConcurrentSignupsForOneSubdomainMakeOneTenant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	const n = 20
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := signupBody("contested")
+			body["admin_name"] = "Racer " + string(rune('A'+i))
+			code, _ := s.call(http.MethodPost, "/v1/signup", "", body)
+			codes <- code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	assert.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusConflict: n - 1}, count)
+
+	var id uuid.UUID
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT id FROM tenants WHERE subdomain = 'contested'`).Scan(&id))
+	s.waitStatus(id, "trial")
+	var tenants, databases int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM tenants`).Scan(&tenants))
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_database WHERE datname = $1`, tenantdb.Name(id)).Scan(&databases))
+	assert.Equal(t, 1, tenants)
+	assert.Equal(t, 1, databases)
+}
+
+func TestSignupRejectsBadInputNamingEachField(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true, signupsPerHour: 1000})
+	cases := []struct {
+		name   string
+		body   map[string]any
+		fields []string
+	}{
+		{"everything wrong", map[string]any{"company_name": " ", "subdomain": "a", "admin_email": "nope", "admin_name": ""},
+			[]string{"company_name", "subdomain", "admin_email", "admin_name"}},
+		{"reserved subdomain", map[string]any{"company_name": "A", "subdomain": "admin", "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"subdomain"}},
+		{"sql in subdomain", map[string]any{"company_name": "A", "subdomain": "x'; DROP TABLE tenants;--", "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"subdomain"}},
+		{"double hyphen", map[string]any{"company_name": "A", "subdomain": "ab--cd", "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"subdomain"}},
+		{"64 bytes", map[string]any{"company_name": "A", "subdomain": strings.Repeat("a", 64), "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"subdomain"}},
+		{"unicode subdomain", map[string]any{"company_name": "A", "subdomain": "ácme", "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"subdomain"}},
+		{"NUL in name", map[string]any{"company_name": "A\x00B", "subdomain": "nulco", "admin_email": "a@b.example.com", "admin_name": "A"}, []string{"company_name"}},
+		{"display-name email", map[string]any{"company_name": "A", "subdomain": "mailco", "admin_email": "Ana <a@b.example.com>", "admin_name": "A"}, []string{"admin_email"}},
+		{"bad phone", map[string]any{"company_name": "A", "subdomain": "phoneco", "admin_email": "a@b.example.com", "admin_name": "A", "phone": "555-1234"}, []string{"phone"}},
+	}
+	for _, tc := range cases {
+		code, out := s.call(http.MethodPost, "/v1/signup", "", tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, code, tc.name)
+		require.Equal(t, "invalid_input", errorCode(out), tc.name)
+		details := out["error"].(map[string]any)["details"].(map[string]any)
+		for _, f := range tc.fields {
+			assert.Contains(t, details, f, tc.name)
+		}
+		assert.Len(t, details, len(tc.fields), tc.name)
+	}
+	code, out := s.call(http.MethodPost, "/v1/signup", "", map[string]any{"company_name": "A", "subdomain": "extra", "admin_email": "a@b.example.com", "admin_name": "A", "plan_code": "unlimited"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "signup must not pick a plan")
+	assert.Contains(t, out["error"].(map[string]any)["message"], "unknown field")
+
+	var tenants int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM tenants`).Scan(&tenants))
+	assert.Zero(t, tenants, "rejected signups must write nothing")
+}
+
+func TestSignupIsRateLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true, signupsPerHour: 2})
+	bad := map[string]any{"company_name": "", "subdomain": "", "admin_email": "", "admin_name": ""}
+	for range 2 {
+		code, _ := s.call(http.MethodPost, "/v1/signup", "", bad)
+		require.Equal(t, http.StatusUnprocessableEntity, code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/signup", strings.NewReader(`{}`))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+}
+
+func TestTenantTokensSeeOnlyTheirTenant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	a, tokenA := s.signup(signupBody("tenant-a"))
+	b, _ := s.signup(signupBody("tenant-b"))
+	s.waitStatus(a, "trial")
+	s.waitStatus(b, "trial")
+
+	for _, path := range []string{"", "/audit", "/notifications"} {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+b.String()+path, tokenA, nil)
+		assert.Equal(t, http.StatusNotFound, code, path)
+		assert.NotContains(t, out, "subdomain")
+		code, _ = s.call(http.MethodGet, "/v1/tenants/"+a.String()+path, tokenA, nil)
+		assert.Equal(t, http.StatusOK, code, path)
+	}
+	code, _ := s.call(http.MethodPost, "/v1/tenants/"+b.String()+"/tokens", tokenA, nil)
+	assert.Equal(t, http.StatusNotFound, code)
+	code, out := s.call(http.MethodGet, "/v1/tenants", tokenA, nil)
+	assert.Equal(t, http.StatusForbidden, code)
+	assert.Equal(t, "forbidden", errorCode(out))
+	code, out = s.call(http.MethodGet, "/v1/tenants/"+a.String(), "", nil)
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Equal(t, "unauthorized", errorCode(out))
+	code, _ = s.call(http.MethodGet, "/v1/me", "llt_not-a-real-token-at-all", nil)
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = s.call(http.MethodGet, "/v1/me", "x", nil)
+	assert.Equal(t, http.StatusUnauthorized, code)
+
+	// A minted token works for its tenant only.
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/tokens", s.operator, map[string]any{"name": "ci"})
+	require.Equal(t, http.StatusCreated, code)
+	code, me := s.call(http.MethodGet, "/v1/me", out["token"].(string), nil)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, a.String(), me["tenant"].(map[string]any)["id"])
+
+	// Listing pages with a cursor.
+	code, page := s.call(http.MethodGet, "/v1/tenants?limit=1", s.operator, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, page["tenants"], 1)
+	cursor := page["next_cursor"].(string)
+	code, page2 := s.call(http.MethodGet, "/v1/tenants?limit=1&cursor="+cursor, s.operator, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, page2["tenants"], 1)
+	assert.Nil(t, page2["next_cursor"])
+	assert.NotEqual(t, page["tenants"].([]any)[0].(map[string]any)["id"], page2["tenants"].([]any)[0].(map[string]any)["id"])
+	code, _ = s.call(http.MethodGet, "/v1/tenants?cursor=garbage", s.operator, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+}
+
+// rejectingBilling fails every customer creation for good.
+type rejectingBilling struct{ billing.Local }
+
+func (rejectingBilling) CreateCustomer(context.Context, billing.Customer, string) (string, error) {
+	return "", errors.Join(billing.ErrRejected, errors.New("card network says no"))
+}
+
+func TestFailedOnboardingLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{billing: rejectingBilling{}})
+	id, adminToken := s.signup(signupBody("doomed"))
+	tenant := s.waitStatus(id, "failed")
+	onb := tenant["onboarding"].(map[string]any)
+	assert.Equal(t, "failed", onb["step"])
+	assert.Contains(t, onb["error"], "billing_customer")
+	assert.Nil(t, tenant["database"].(map[string]any)["name"])
+
+	database, role, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
+	require.NoError(t, err)
+	assert.False(t, database, "the tenant database must be dropped")
+	assert.False(t, role, "the tenant role must be dropped")
+
+	code, _ := s.call(http.MethodGet, "/v1/me", adminToken, nil)
+	assert.Equal(t, http.StatusUnauthorized, code, "a failed tenant's token is revoked")
+	hist, err := db.New(s.db.Pool).TenantStatusHistoryList(t.Context(), id)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+	assert.Equal(t, "failed", hist[1].ToStatus)
+
+	// The subdomain is free again.
+	id2, _ := s.signup(signupBody("doomed"))
+	assert.NotEqual(t, id, id2)
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	code, _ := s.call(http.MethodGet, "/healthz", "", nil)
+	assert.Equal(t, http.StatusOK, code)
+	code, ready := s.call(http.MethodGet, "/readyz", "", nil)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, map[string]any{"database": "ok", "temporal": "ok"}, ready)
+	code, plans := s.call(http.MethodGet, "/v1/plans", "", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, plans["plans"], 5)
+	starter := plans["plans"].([]any)[1].(map[string]any)
+	assert.Equal(t, "starter", starter["code"])
+	assert.Equal(t, float64(4900), starter["monthly_price_cents"])
+	assert.Equal(t, float64(49000), starter["annual_price_cents"])
+
+	id, _ := s.signup(signupBody("metered"))
+	s.waitStatus(id, "trial")
+	resp, err := http.Get(s.url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var sb strings.Builder
+	_, _ = io.Copy(&sb, resp.Body)
+	text := sb.String()
+	assert.Contains(t, text, `landlord_onboarding_finished_total{result="trial"}`)
+	assert.Contains(t, text, "landlord_onboarding_duration_seconds_bucket")
+	assert.Contains(t, text, `landlord_http_requests_total{code="202",method="POST",route="/v1/signup"}`)
+}

@@ -1,0 +1,148 @@
+// Package e2e drives landlord end to end: a real PostgreSQL, a real Temporal
+// dev server, the real worker and the real router over HTTP.
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/landlordhq/landlord/billing"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/secrets"
+	"github.com/landlordhq/landlord/server"
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/worker"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const testSecret = "e2e-secret-key-that-is-long-enough-0123456789"
+
+type stackOptions struct {
+	billing        billing.Provider
+	email, sms     notify.Sender
+	signupsPerHour int
+	noWorker       bool
+}
+
+type stack struct {
+	t         *testing.T
+	db        *testenv.DB
+	temporal  client.Client
+	servers   *tenantdb.Servers
+	taskQueue string
+	url       string
+	operator  string
+}
+
+// newStack starts the API (and, unless told not to, a worker) on a task queue
+// and a platform database of the test's own.
+func newStack(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	d := testenv.NewDB(t)
+	tc := testenv.TemporalClient(t)
+	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	require.NoError(t, err)
+	t.Cleanup(servers.Close)
+	s := &stack{t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-")}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if !o.noWorker {
+		box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
+		require.NoError(t, err)
+		if o.billing == nil {
+			o.billing = billing.Local{}
+		}
+		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.Pool, Servers: servers, Box: box, Billing: o.billing, Email: o.email, SMS: o.sms})
+		require.NoError(t, w.Start())
+		t.Cleanup(w.Stop)
+	}
+	if o.signupsPerHour == 0 {
+		o.signupsPerHour = 1000
+	}
+	e := server.New(server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour})
+	hs := httptest.NewServer(e)
+	t.Cleanup(hs.Close)
+	s.url = hs.URL
+
+	plain, hash, prefix := token.New(token.RoleOperator)
+	_, err = db.New(d.Pool).APITokenInsert(t.Context(), db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: "e2e"})
+	require.NoError(t, err)
+	s.operator = plain
+	return s
+}
+
+// call sends a JSON request and decodes the JSON answer.
+func (s *stack) call(method, path, tok string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(s.t, err)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.url+path, r)
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		require.NoError(s.t, json.Unmarshal(raw, &out), string(raw))
+	}
+	return resp.StatusCode, out
+}
+
+func signupBody(subdomain string) map[string]any {
+	return map[string]any{"company_name": "Acme " + subdomain, "subdomain": subdomain,
+		"admin_email": "ana@" + subdomain + ".example.com", "admin_name": "Ana Admin"}
+}
+
+// signup signs a tenant up and returns its id and admin token.
+func (s *stack) signup(body map[string]any) (uuid.UUID, string) {
+	s.t.Helper()
+	code, out := s.call(http.MethodPost, "/v1/signup", "", body)
+	require.Equal(s.t, http.StatusAccepted, code, out)
+	tenant := out["tenant"].(map[string]any)
+	return uuid.MustParse(tenant["id"].(string)), out["admin_token"].(string)
+}
+
+// waitStatus waits until the operator sees the tenant in status and returns it.
+func (s *stack) waitStatus(id uuid.UUID, status string) map[string]any {
+	s.t.Helper()
+	var last map[string]any
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
+		require.Equal(c, http.StatusOK, code)
+		last = out
+		require.Equal(c, status, out["status"])
+	}, 60*time.Second, 50*time.Millisecond, "tenant %s never reached %s", id, status)
+	return last
+}
+
+func errorCode(out map[string]any) string {
+	e, _ := out["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
