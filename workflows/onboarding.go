@@ -3,7 +3,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -202,7 +201,7 @@ func (o *onboarding) queueWelcome(ctx workflow.Context) ([]workflow.Future, erro
 	var keys []string
 	qctx := workflow.WithActivityOptions(ctx, opts(10*time.Second, 30*time.Minute))
 	if err := workflow.ExecuteActivity(qctx, notif.QueueWelcome, in).Get(ctx, &keys); err != nil {
-		return nil, fmt.Errorf("%s: %w", StepWelcome, err)
+		return nil, err
 	}
 	dctx := workflow.WithActivityOptions(ctx, opts(30*time.Second, time.Hour))
 	futures := make([]workflow.Future, 0, len(keys))
@@ -226,9 +225,10 @@ func (o *onboarding) awaitDelivery(ctx workflow.Context, futures []workflow.Futu
 // step runs one activity and records it in the progress.
 func (o *onboarding) step(ctx workflow.Context, name string, ao workflow.ActivityOptions, activity, arg, result any) error {
 	o.progress.Step = name
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg).Get(ctx, result)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	// The error goes up unwrapped so the run fails with the activity's own type;
+	// the progress names the step.
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg).Get(ctx, result); err != nil {
+		return err
 	}
 	o.progress.Done = append(o.progress.Done, name)
 	return nil

@@ -1,0 +1,124 @@
+package tenantdb_test
+
+import (
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestNameIsAShortIdentifierFromTheUUIDOnly(t *testing.T) {
+	n := tenantdb.Name(uuid.MustParse("6bce1cd9-78ee-4e18-b93c-6df97916eaa2"))
+	assert.Equal(t, "tenant_6bce1cd978ee4e18b93c6df97916eaa2", n)
+	assert.LessOrEqual(t, len(n), 63)
+	assert.Regexp(t, regexp.MustCompile(`^tenant_[0-9a-f]{32}$`), n)
+}
+
+func admin(t *testing.T) *pgx.Conn {
+	conn, err := pgx.Connect(context.Background(), testenv.AdminURL())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func TestTemplateIsBuiltOnceAndRebuiltWhenTheSchemaChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	name := testenv.RandomName("landlord_test_tpl_rebuild_")
+	s, err := tenantdb.NewServers(testenv.AdminURL(), name)
+	require.NoError(t, err)
+	defer s.Close()
+	conn := admin(t)
+	t.Cleanup(func() {
+		_, _ = conn.Exec(ctx, "ALTER DATABASE "+name+" IS_TEMPLATE false")
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	state := func() (oid uint32, isTemplate, allowConn bool) {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT oid, datistemplate, datallowconn FROM pg_database WHERE datname = $1`, name).Scan(&oid, &isTemplate, &allowConn))
+		return
+	}
+	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	first, isTemplate, allowConn := state()
+	assert.True(t, isTemplate)
+	assert.False(t, allowConn, "nobody may stay connected to the template")
+
+	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	again, _, _ := state()
+	assert.Equal(t, first, again, "an up-to-date template is kept")
+
+	// A template built from other migrations (its digest differs) is replaced.
+	_, err = conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS 'landlord tenant template sha256:old'")
+	require.NoError(t, err)
+	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	rebuilt, isTemplate, _ := state()
+	assert.NotEqual(t, first, rebuilt)
+	assert.True(t, isTemplate)
+}
+
+func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := testenv.NewDB(t)
+	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	require.NoError(t, err)
+	defer s.Close()
+	srv := s.Local()
+	a, b := tenantdb.Name(uuid.New()), tenantdb.Name(uuid.New())
+	t.Cleanup(func() {
+		for _, n := range []string{a, b} {
+			_ = s.DropDatabase(ctx, srv, n)
+			_ = s.DropRole(ctx, srv, n)
+		}
+	})
+	for _, n := range []string{a, b} {
+		for range 2 { // every step twice: the second run converges on the same state
+			require.NoError(t, s.CreateRole(ctx, srv, n, "pw-"+n))
+			require.NoError(t, s.CreateDatabase(ctx, srv, n))
+			require.NoError(t, s.Seed(ctx, srv, n, "pw-"+n, "Acme", "ana@example.com", "Ana"))
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(srv, a, "pw-"+a))
+	require.NoError(t, err)
+	var companies, users int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM users)`).Scan(&companies, &users))
+	conn.Close(ctx)
+	assert.Equal(t, 1, companies)
+	assert.Equal(t, 1, users)
+
+	// The role of tenant A cannot reach tenant B's database.
+	cfg := s.TenantConnConfig(srv, b, "pw-"+a)
+	cfg.User = a
+	_, err = pgx.ConnectConfig(ctx, cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "permission denied")
+	// The server keeps only a SCRAM verifier of the password.
+	var stored string
+	require.NoError(t, admin(t).QueryRow(ctx, `SELECT rolpassword FROM pg_authid WHERE rolname = $1`, a).Scan(&stored))
+	assert.Regexp(t, `^SCRAM-SHA-256\$4096:`, stored)
+	assert.NotContains(t, stored, "pw-"+a)
+
+	// A database of the same name that another role owns is not adopted.
+	stranger := tenantdb.Name(uuid.New())
+	_, err = admin(t).Exec(ctx, "CREATE DATABASE "+stranger)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.DropDatabase(ctx, srv, stranger) })
+	assert.ErrorContains(t, s.CreateDatabase(ctx, srv, stranger), "belongs to")
+
+	for range 2 {
+		require.NoError(t, s.DropDatabase(ctx, srv, a))
+		require.NoError(t, s.DropRole(ctx, srv, a))
+	}
+	dbExists, roleExists, err := s.Exists(ctx, srv, a)
+	require.NoError(t, err)
+	assert.False(t, dbExists)
+	assert.False(t, roleExists)
+}

@@ -1,0 +1,181 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/tenantdb"
+)
+
+var tenantID = uuid.MustParse("6bce1cd9-78ee-4e18-b93c-6df97916eaa2")
+
+func onboardingInput() OnboardingInput {
+	return OnboardingInput{RegisterInput: activities.RegisterInput{
+		TenantID: tenantID, TenantCode: "acme", Name: "Acme", Subdomain: "acme", AdminEmail: "ana@acme.example.com",
+		AdminName: "Ana", PlanCode: "trial", BillingCycle: "monthly", Actor: "test",
+	}}
+}
+
+var placement = activities.Placement{Server: tenantdb.Server{Host: "127.0.0.1", Port: 5432}, Database: tenantdb.Name(tenantID)}
+var ref = activities.DatabaseRef{TenantID: tenantID, Server: placement.Server}
+
+type override func(env *testsuite.TestWorkflowEnvironment, calls *[]string)
+
+// newEnv registers the activities and mocks a successful run of every step.
+// Overrides are mocked first, so they win over the defaults; calls records the order.
+func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]string) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Tenants{})
+	env.RegisterActivity(&activities.Databases{})
+	env.RegisterActivity(&activities.Billing{})
+	env.RegisterActivity(&activities.Notifications{})
+	calls := &[]string{}
+	for _, o := range overrides {
+		o(env, calls)
+	}
+	record := func(name string) func(mock.Arguments) { return func(mock.Arguments) { *calls = append(*calls, name) } }
+	env.OnActivity(tenants.Register, mock.Anything, onboardingInput().RegisterInput).Return(activities.RegisterResult{TrialDays: 14}, nil).Run(record("register")).Maybe()
+	env.OnActivity(tenants.Place, mock.Anything, tenantID).Return(placement, nil).Run(record("place")).Maybe()
+	env.OnActivity(dbs.CreateRole, mock.Anything, ref).Return(nil).Run(record("create_role")).Maybe()
+	env.OnActivity(dbs.CreateDatabase, mock.Anything, ref).Return(nil).Run(record("create_database")).Maybe()
+	env.OnActivity(dbs.Seed, mock.Anything, mock.Anything).Return(nil).Run(record("seed")).Maybe()
+	env.OnActivity(bill.CreateCustomer, mock.Anything, mock.Anything).Return("cus_1", nil).Run(record("create_customer")).Maybe()
+	env.OnActivity(notif.QueueWelcome, mock.Anything, mock.Anything).Return([]string{"k/email"}, nil).Run(record("queue_welcome")).Maybe()
+	env.OnActivity(notif.Deliver, mock.Anything, "k/email").Return("sent", nil).Run(record("deliver")).Maybe()
+	ends := time.Date(2026, 12, 13, 0, 0, 0, 0, time.UTC)
+	env.OnActivity(tenants.Activate, mock.Anything, mock.Anything).Return(activities.ActivateResult{Status: "trial", TrialEndsAt: &ends}, nil).Run(record("activate")).Maybe()
+	env.OnActivity(dbs.Drop, mock.Anything, ref).Return(nil).Run(record("drop")).Maybe()
+	env.OnActivity(bill.DeleteCustomer, mock.Anything, "cus_1").Return(nil).Run(record("delete_customer")).Maybe()
+	env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(nil).Run(record("mark_failed")).Maybe()
+	return env, calls
+}
+
+// sendRegistered delivers the registered update as the API does, recording its answer.
+func sendRegistered(env *testsuite.TestWorkflowEnvironment, got *error, answered *bool) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(OnboardingRegisteredUpdate, "u1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { *got, *answered = err, true },
+			OnComplete: func(_ any, err error) {
+				*got, *answered = err, true
+			},
+		})
+	}, 0)
+}
+
+func TestOnboardingHappyPath(t *testing.T) {
+	env, calls := newEnv()
+	var updateErr error
+	var answered bool
+	sendRegistered(env, &updateErr, &answered)
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res OnboardingResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, "trial", res.Status)
+	assert.Equal(t, tenantdb.Name(tenantID), res.Database)
+	assert.True(t, answered)
+	assert.NoError(t, updateErr)
+
+	v, err := env.QueryWorkflow(OnboardingProgressQuery)
+	require.NoError(t, err)
+	var p OnboardingProgress
+	require.NoError(t, v.Get(&p))
+	assert.Equal(t, StepDone, p.Step)
+	assert.Equal(t, OnboardingSteps, p.Done)
+	assert.Equal(t, []string{"register", "place", "create_role", "create_database", "seed", "create_customer",
+		"queue_welcome", "deliver", "activate"}, *calls)
+	env.AssertExpectations(t)
+}
+
+func TestOnboardingSeedFailureDropsDatabaseAndMarksFailed(t *testing.T) {
+	var failed activities.FailInput
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
+		env.OnActivity(dbs.Seed, mock.Anything, mock.Anything).Return(temporal.NewNonRetryableApplicationError("boom", activities.ErrInconsistency, nil))
+		env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailInput) error {
+			failed = in
+			*calls = append(*calls, "mark_failed")
+			return nil
+		})
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
+	assert.Equal(t, activities.ErrInconsistency, appErr.Type())
+	assert.Equal(t, []string{"register", "place", "create_role", "create_database", "drop", "mark_failed"}, *calls)
+	assert.Equal(t, tenantID, failed.TenantID)
+	assert.Equal(t, "seed_tenant: boom", failed.Reason)
+
+	v, err := env.QueryWorkflow(OnboardingProgressQuery)
+	require.NoError(t, err)
+	var p OnboardingProgress
+	require.NoError(t, v.Get(&p))
+	assert.Equal(t, StepFailed, p.Step)
+	assert.Equal(t, "seed_tenant: boom", p.Error)
+}
+
+func TestOnboardingActivateFailureUndoesEveryStepInReverse(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
+		env.OnActivity(tenants.Activate, mock.Anything, mock.Anything).Return(activities.ActivateResult{},
+			temporal.NewNonRetryableApplicationError("no", activities.ErrInvalidInput, nil))
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"delete_customer", "drop", "mark_failed"}, (*calls)[len(*calls)-3:])
+}
+
+func TestOnboardingRegistrationConflictAnswersTheUpdateAndStops(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
+		env.OnActivity(tenants.Register, mock.Anything, mock.Anything).Return(activities.RegisterResult{},
+			temporal.NewNonRetryableApplicationError("subdomain is already taken", activities.ErrConflict, nil))
+	})
+	var updateErr error
+	var answered bool
+	sendRegistered(env, &updateErr, &answered)
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, answered)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(updateErr, &appErr), "update error: %v", updateErr)
+	assert.Equal(t, activities.ErrConflict, appErr.Type())
+	assert.Equal(t, "subdomain is already taken", appErr.Message())
+	require.Error(t, env.GetWorkflowError())
+	assert.Empty(t, *calls, "nothing may run after a rejected registration")
+}
+
+func TestOnboardingUndeliveredWelcomeDoesNotFailTheTenant(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
+		env.OnActivity(notif.Deliver, mock.Anything, "k/email").Return("", temporal.NewNonRetryableApplicationError("bad address", activities.ErrRejected, nil))
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.NoError(t, env.GetWorkflowError())
+	assert.NotContains(t, *calls, "drop")
+	assert.NotContains(t, *calls, "mark_failed")
+}
+
+func TestOnboardingRefusesInputWithoutTenant(t *testing.T) {
+	env, _ := newEnv()
+	in := onboardingInput()
+	in.TenantID = uuid.Nil
+	env.ExecuteWorkflow(Onboarding, in)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
+	assert.Equal(t, activities.ErrInvalidInput, appErr.Type())
+}
