@@ -104,9 +104,7 @@ func TestSignupBecomesReadyTrialTenant(t *testing.T) {
 		FROM pg_database WHERE datname = $1`, dbName).Scan(&owner, &publicConnect))
 	assert.Equal(t, dbName, owner)
 	assert.False(t, publicConnect, "PUBLIC must not be able to connect to the tenant database")
-	tdb, err := pgx.ConnectConfig(ctx, s.servers.ConnConfig(s.servers.Local(), dbName))
-	require.NoError(t, err)
-	defer tdb.Close(ctx)
+	tdb := s.tenantConn(t, dbName)
 	var companies, admins int
 	require.NoError(t, tdb.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies WHERE is_default AND name = 'Acme acme-trial'),
 		(SELECT count(*) FROM users WHERE role = 'admin' AND email = 'ana@acme-trial.example.com')`).Scan(&companies, &admins))

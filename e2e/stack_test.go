@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -145,4 +147,12 @@ func errorCode(out map[string]any) string {
 	e, _ := out["error"].(map[string]any)
 	c, _ := e["code"].(string)
 	return c
+}
+
+// tenantConn is an admin connection to a tenant database, closed with the test.
+func (s *stack) tenantConn(t *testing.T, name string) *pgx.Conn {
+	conn, err := pgx.ConnectConfig(t.Context(), s.servers.ConnConfig(s.servers.Local(), name))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// landlordBinary builds cmd/landlord once per test run.
+func landlordBinary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "landlord-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "landlord")
+		out, err := exec.Command("go", "build", "-o", binary, filepath.Join(testenv.RepoRoot(), "cmd", "landlord")).CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Log(string(out))
+		}
+	})
+	require.NoError(t, buildErr)
+	return binary
+}
+
+// startWorker runs `landlord worker` as a separate process against the stack.
+func (s *stack) startWorker(t *testing.T, extraEnv ...string) (*exec.Cmd, *bytes.Buffer) {
+	cmd := exec.Command(landlordBinary(t), "worker")
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+s.db.URL,
+		"TENANT_DB_ADMIN_URL="+testenv.AdminURL(),
+		"TENANT_TEMPLATE_DB="+s.db.TenantTemplateDB,
+		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
+		"TEMPORAL_TASK_QUEUE="+s.taskQueue,
+		"LANDLORD_SECRET_KEY="+testSecret,
+		"STRIPE_SECRET_KEY=", "SENDGRID_API_KEY=", "TWILIO_ACCOUNT_SID=",
+	)
+	cmd.Env = append(cmd.Env, extraEnv...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("worker %d output:\n%s", cmd.Process.Pid, logs.String())
+		}
+	})
+	return cmd, &logs
+}
+
+// TestWorkerKilledDuringSeedStillOnboardsOnce kills the worker with SIGKILL
+// after the tenant database exists but before the seed finished; a new worker
+// takes over and the tenant ends in trial with one database, one admin, one email.
+func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true})
+	first, _ := s.startWorker(t, "LANDLORD_STEP_DELAY=seed_tenant=30s")
+	id, _ := s.signup(signupBody("crashy"))
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v, err := s.temporal.QueryWorkflow(t.Context(), workflows.OnboardingWorkflowID(id), "", workflows.OnboardingProgressQuery)
+		require.NoError(c, err)
+		var p workflows.OnboardingProgress
+		require.NoError(c, v.Get(&p))
+		require.Equal(c, workflows.StepSeed, p.Step)
+	}, 60*time.Second, 50*time.Millisecond)
+	database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
+	require.NoError(t, err)
+	require.True(t, database, "the tenant database exists before the crash")
+
+	require.NoError(t, first.Process.Kill()) // SIGKILL: no cleanup, no goodbye to Temporal
+	_ = first.Wait()
+	s.startWorker(t)
+
+	tenant := s.waitStatus(id, "trial")
+	assert.Equal(t, "done", tenant["onboarding"].(map[string]any)["step"])
+	var databases, history, notifications int
+	ctx := t.Context()
+	require.NoError(t, s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname = $1`, tenantdb.Name(id)).Scan(&databases))
+	require.NoError(t, s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM tenant_status_history WHERE tenant_id = $1`, id).Scan(&history))
+	require.NoError(t, s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE tenant_id = $1`, id).Scan(&notifications))
+	assert.Equal(t, 1, databases)
+	assert.Equal(t, 2, history, "provisioning and trial, once each")
+	assert.Equal(t, 1, notifications, "one welcome email")
+
+	conn := s.tenantConn(t, tenantdb.Name(id))
+	var admins, companies int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM companies)`).Scan(&admins, &companies))
+	assert.Equal(t, 1, admins)
+	assert.Equal(t, 1, companies)
+
+	code, _ := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
+	assert.Equal(t, http.StatusOK, code)
+}
