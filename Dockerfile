@@ -1,0 +1,15 @@
+# landlord: one image, the subcommand picks the role (api, worker, migrate).
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -o /out/landlord ./cmd/landlord
+
+FROM debian:bookworm-slim
+# pg_dump and pg_restore take and verify tenant backups when tenants are offboarded.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client ca-certificates \
+    && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 landlord
+COPY --from=build /out/landlord /usr/local/bin/landlord
+USER landlord
+ENTRYPOINT ["landlord"]

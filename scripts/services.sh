@@ -1,0 +1,62 @@
+# Sourced by run.sh and bench.sh: finds or starts PostgreSQL and a Temporal dev
+# server, exporting DATABASE_URL and TEMPORAL_ADDRESS. State lives in .data/.
+# Whatever this script starts is stopped when the calling script exits.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA="$ROOT/.data"
+mkdir -p "$DATA"
+started_pids=()
+stop_started() {
+  for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "${PRIVATE_PG:-}" ]; then "$PG_BIN/pg_ctl" -D "$DATA/pg" -m fast stop >/dev/null 2>&1 || true; fi
+}
+trap stop_started EXIT
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() { # host port what seconds
+  for _ in $(seq 1 $(($4 * 10))); do port_open "$1" "$2" && return 0; sleep 0.1; done
+  echo "$3 did not come up on $1:$2" >&2
+  return 1
+}
+
+find_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    echo "PostgreSQL: DATABASE_URL"
+  elif port_open 127.0.0.1 5432; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${LANDLORD_DB:-landlord}?sslmode=disable"
+    echo "PostgreSQL: 127.0.0.1:5432"
+  else
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+      echo "No PostgreSQL found: set DATABASE_URL, run one on 127.0.0.1:5432, or install PostgreSQL's server binaries" >&2
+      exit 1
+    fi
+    local port=55432 runas=()
+    [ "$(id -u)" = 0 ] && runas=(runuser -u postgres --)
+    if [ ! -d "$DATA/pg" ]; then
+      echo "PostgreSQL: creating a private cluster in .data/pg"
+      mkdir -p "$DATA/pg" && [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$DATA/pg"
+      "${runas[@]}" "$PG_BIN/initdb" -D "$DATA/pg" -U postgres --auth=trust >/dev/null
+    fi
+    "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA -c listen_addresses=127.0.0.1" start >/dev/null
+    PRIVATE_PG=1
+    wait_port 127.0.0.1 "$port" PostgreSQL 30
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/${LANDLORD_DB:-landlord}?sslmode=disable"
+    echo "PostgreSQL: private cluster on 127.0.0.1:$port"
+  fi
+}
+
+find_temporal() {
+  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
+  local host=${TEMPORAL_ADDRESS%:*} port=${TEMPORAL_ADDRESS##*:}
+  if port_open "$host" "$port"; then
+    echo "Temporal: $TEMPORAL_ADDRESS (already running)"
+    return
+  fi
+  "$ROOT/bin/temporal" server start-dev --ip "$host" --port "$port" --ui-port "${TEMPORAL_UI_PORT:-8233}" \
+    --db-filename "$DATA/temporal.db" --log-level warn >"$DATA/temporal.log" 2>&1 &
+  started_pids+=($!)
+  wait_port "$host" "$port" "Temporal dev server" 60
+  echo "Temporal: dev server on $TEMPORAL_ADDRESS, Web UI http://$host:${TEMPORAL_UI_PORT:-8233} (state in .data/temporal.db)"
+}
