@@ -44,7 +44,7 @@ func TemporalAddress(t testing.TB) string {
 		srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 			ExistingPath: TemporalCLI(),
 			LogLevel:     "error",
-			ExtraArgs:    []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"},
+			ExtraArgs:    []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"},
 		})
 		if err != nil {
 			temporalErr = err
