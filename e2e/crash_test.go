@@ -85,6 +85,11 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 		require.NoError(c, v.Get(&p))
 		require.Equal(c, workflows.StepSeed, p.Step)
 	}, 60*time.Second, 50*time.Millisecond)
+	code, tenant := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "provisioning", tenant["status"])
+	assert.Equal(t, map[string]any{"step": "seed_tenant", "done": []any{"register", "place", "create_role", "create_database"}, "error": nil},
+		tenant["onboarding"], "the API shows the running onboarding's progress")
 	database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
 	require.NoError(t, err)
 	require.True(t, database, "the tenant database exists before the crash")
@@ -93,7 +98,7 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 	_ = first.Wait()
 	s.startWorker(t)
 
-	tenant := s.waitStatus(id, "trial")
+	tenant = s.waitStatus(id, "trial")
 	assert.Equal(t, "done", tenant["onboarding"].(map[string]any)["step"])
 	var databases, history, notifications int
 	ctx := t.Context()
@@ -110,6 +115,4 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 	assert.Equal(t, 1, admins)
 	assert.Equal(t, 1, companies)
 
-	code, _ := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
-	assert.Equal(t, http.StatusOK, code)
 }

@@ -147,9 +147,9 @@ func TestSignupBecomesReadyTrialTenant(t *testing.T) {
 	assert.Contains(t, inbox.sms[0]["Body"], "Acme acme-trial")
 }
 
-func TestOperatorCreatesPaidTenantActive(t *testing.T) {
+func TestOperatorCreatesPaidTenantActiveWithAStripeCustomer(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, stackOptions{})
+	s := newStack(t, stackOptions{billing: billing.NewStripe("sk_test_e2e", testenv.StripeMock(t))})
 	body := signupBody("paid-co")
 	body["plan_code"], body["billing_cycle"] = "professional", "annual"
 	code, out := s.call(http.MethodPost, "/v1/tenants", s.operator, body)
@@ -161,6 +161,10 @@ func TestOperatorCreatesPaidTenantActive(t *testing.T) {
 	end, _ := time.Parse(time.RFC3339Nano, tenant["current_period_end"].(string))
 	assert.Equal(t, start.AddDate(1, 0, 0), end)
 	assert.Equal(t, float64(3), tenant["limits"].(map[string]any)["max_companies"])
+	stored, err := db.New(s.db.Pool).TenantGet(t.Context(), id)
+	require.NoError(t, err)
+	require.NotNil(t, stored.BillingCustomerID)
+	assert.Regexp(t, `^cus_`, *stored.BillingCustomerID, "the customer stripe-mock created")
 
 	code, out = s.call(http.MethodPost, "/v1/tenants", s.operator, map[string]any{
 		"company_name": "X", "subdomain": "nosuchplan", "admin_email": "a@b.example.com", "admin_name": "A", "plan_code": "platinum"})
