@@ -89,6 +89,29 @@ func newMigrator(cfg *pgx.ConnConfig, fsys fs.FS, dir, table string, log *slog.L
 	return &Migrator{provider: p, sqlDB: sqlDB}, nil
 }
 
+// MigratePlatform applies every pending platform migration to the database at url.
+func MigratePlatform(ctx context.Context, url string, log *slog.Logger) error {
+	m, err := NewPlatformMigrator(url, log)
+	if err != nil {
+		return err
+	}
+	return m.upAndClose(ctx)
+}
+
+// MigrateTenant applies every pending tenant migration to the database of cfg.
+func MigrateTenant(ctx context.Context, cfg *pgx.ConnConfig) error {
+	m, err := NewTenantMigrator(cfg, nil)
+	if err != nil {
+		return err
+	}
+	return m.upAndClose(ctx)
+}
+
+func (m *Migrator) upAndClose(ctx context.Context) error {
+	err := m.Up(ctx)
+	return errors.Join(err, m.Close())
+}
+
 // Up applies every pending migration.
 func (m *Migrator) Up(ctx context.Context) error {
 	_, err := m.provider.Up(ctx)
@@ -108,5 +131,5 @@ func (m *Migrator) Version(ctx context.Context) (int64, error) {
 
 // Close releases the connection.
 func (m *Migrator) Close() error {
-	return errors.Join(m.provider.Close())
+	return m.provider.Close()
 }

@@ -81,15 +81,7 @@ func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logg
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(build)+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("create template build: %w", err)
 	}
-	m, err := db.NewTenantMigrator(s.ConnConfig(srv, build), nil)
-	if err != nil {
-		return err
-	}
-	err = m.Up(ctx)
-	if cerr := m.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := db.MigrateTenant(ctx, s.ConnConfig(srv, build)); err != nil {
 		return fmt.Errorf("migrate template build: %w", err)
 	}
 	stmts := []string{}

@@ -99,14 +99,7 @@ func setup() error {
 			return
 		}
 		atExit(func() { dropDatabase(platformTmpl) })
-		m, err := db.NewPlatformMigrator(URLFor(platformTmpl), nil)
-		if err != nil {
-			setupErr = err
-			return
-		}
-		setupErr = m.Up(ctx)
-		m.Close()
-		if setupErr != nil {
+		if setupErr = db.MigratePlatform(ctx, URLFor(platformTmpl), nil); setupErr != nil {
 			return
 		}
 		tenantTmpl = RandomName("landlord_test_tenant_tpl_")

@@ -28,15 +28,7 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	m, err := db.NewPlatformMigrator(cfg.DatabaseURL, log)
-	if err != nil {
-		return err
-	}
-	err = m.Up(ctx)
-	if cerr := m.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := db.MigratePlatform(ctx, cfg.DatabaseURL, log); err != nil {
 		return fmt.Errorf("migrate platform database: %w", err)
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
