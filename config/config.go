@@ -19,6 +19,7 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	ListenAddr        string
+	MetricsAddr       string // landlord worker serves /metrics here when set
 	OperatorToken     string // optional: a fixed operator token, for development
 	SecretKey         [32]byte
 	SecretKeyIsDev    bool
@@ -55,6 +56,7 @@ func Load() (Config, error) {
 		TemporalNamespace:   env("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:           env("TEMPORAL_TASK_QUEUE", "landlord"),
 		ListenAddr:          env("LISTEN_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:         os.Getenv("METRICS_ADDR"),
 		OperatorToken:       os.Getenv("LANDLORD_OPERATOR_TOKEN"),
 		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
 		StripeBackendURL:    os.Getenv("STRIPE_API_BASE"),

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"strings"
 )
 
 // Roles a token can carry.
@@ -37,14 +36,4 @@ func Prefix(plain string) string {
 		return plain[:8]
 	}
 	return plain
-}
-
-// RoleOf is the role a token's prefix claims, or "" for a token of unknown shape.
-func RoleOf(plain string) string {
-	for role, p := range prefixes {
-		if strings.HasPrefix(plain, p) {
-			return role
-		}
-	}
-	return ""
 }
