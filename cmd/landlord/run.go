@@ -120,6 +120,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	e.Listener = ln
+	e.Server.ReadHeaderTimeout = 10 * time.Second
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start("") }()
 	log.Info("api listening", "addr", ln.Addr().String())
