@@ -16,6 +16,7 @@ import (
 type Billing struct {
 	Pool     *pgxpool.Pool
 	Provider billing.Provider
+	Delay    StepDelay
 }
 
 // CustomerInput is whom to create a billing customer for.

@@ -116,3 +116,45 @@ func (a *Databases) password(ctx context.Context, tenantID uuid.UUID, create boo
 	}
 	return string(plain), nil
 }
+
+// FitInput asks whether a tenant's usage fits a plan.
+type FitInput struct {
+	Ref      DatabaseRef
+	PlanCode string
+}
+
+// Violation is one limit a tenant's usage breaks.
+type Violation struct {
+	Limit   string `json:"limit"`
+	Used    int    `json:"used"`
+	Allowed int    `json:"allowed"`
+}
+
+// CheckFit fails with "invalid_input", listing every violated limit in its
+// details, when the tenant uses more companies or users than plan allows. It
+// only reads.
+func (a *Databases) CheckFit(ctx context.Context, in FitInput) error {
+	plan, err := db.New(a.Pool).PlanGet(ctx, in.PlanCode)
+	if err != nil {
+		return fmt.Errorf("load plan %s: %w", in.PlanCode, err)
+	}
+	u, err := a.Servers.Usage(ctx, in.Ref.Server, in.Ref.name())
+	if err != nil {
+		return err
+	}
+	var v []Violation
+	check := func(limit string, used, allowed int) {
+		if used > allowed {
+			v = append(v, Violation{Limit: limit, Used: used, Allowed: allowed})
+		}
+	}
+	check("max_companies", u.Companies, int(plan.MaxCompanies))
+	check("max_users_per_company", u.MaxUsersInACompany, int(plan.MaxUsersPerCompany))
+	if plan.MaxTotalUsers != nil {
+		check("max_total_users", u.Users, int(*plan.MaxTotalUsers))
+	}
+	if len(v) > 0 {
+		return permanent(ErrInvalidInput, "current usage does not fit plan "+plan.PlanCode, nil, map[string]any{"violations": v})
+	}
+	return nil
+}

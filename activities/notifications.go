@@ -34,21 +34,57 @@ type WelcomeInput struct {
 // outbox under the dedupe keys <tenant>/welcome/<channel>, which it returns;
 // a rerun finds the keys taken and adds nothing.
 func (a *Notifications) QueueWelcome(ctx context.Context, in WelcomeInput) ([]string, error) {
-	msgs := []notify.Message{notify.Welcome(in.AdminEmail, in.AdminName, in.CompanyName, in.Subdomain, in.TrialDays)}
-	if in.Phone != "" {
-		msgs = append(msgs, notify.WelcomeSMS(in.Phone, in.CompanyName, in.Subdomain))
+	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": ""}
+	if in.TrialDays > 0 {
+		data["trial_days"] = fmt.Sprint(in.TrialDays)
+	}
+	return a.queue(ctx, in.TenantID, "welcome", "", data, in.AdminEmail, in.Phone)
+}
+
+// NoticeInput is a message to a tenant's admin.
+type NoticeInput struct {
+	TenantID uuid.UUID
+	Template string
+	Key      string // what makes the message unique for the tenant: a period, an entity
+	Data     notify.Data
+}
+
+// Queue renders a template for the tenant's admin (email, and SMS where the
+// template has one and the tenant a phone) into the outbox under dedupe keys
+// <tenant>/<template>/<key>/<channel>, which it returns; a rerun adds nothing.
+// The admin's name and the company are filled in from the tenant.
+func (a *Notifications) Queue(ctx context.Context, in NoticeInput) ([]string, error) {
+	t, err := db.New(a.Pool).TenantGet(ctx, in.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+	}
+	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain}
+	for k, v := range in.Data {
+		data[k] = v
+	}
+	return a.queue(ctx, in.TenantID, in.Template, in.Key, data, t.AdminEmail, deref(t.Phone))
+}
+
+func (a *Notifications) queue(ctx context.Context, tenantID uuid.UUID, template, key string, data notify.Data, email, phone string) ([]string, error) {
+	msgs, err := notify.Render(template, data, email, phone)
+	if err != nil {
+		return nil, permanent(ErrInvalidInput, err.Error(), nil)
+	}
+	prefix := tenantID.String() + "/" + template + "/"
+	if key != "" {
+		prefix += key + "/"
 	}
 	keys := make([]string, 0, len(msgs))
-	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+	err = db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		for _, m := range msgs {
-			key := in.TenantID.String() + "/welcome/" + m.Channel
+			dedupe := prefix + m.Channel
 			if err := q.NotificationEnqueue(ctx, db.NotificationEnqueueParams{
-				TenantID: &in.TenantID, Channel: m.Channel, Template: "welcome", Recipient: m.To,
-				Subject: m.Subject, Body: m.Body, DedupeKey: key,
+				TenantID: &tenantID, Channel: m.Channel, Template: template, Recipient: m.To,
+				Subject: m.Subject, Body: m.Body, DedupeKey: dedupe,
 			}); err != nil {
-				return fmt.Errorf("queue %s: %w", key, err)
+				return fmt.Errorf("queue %s: %w", dedupe, err)
 			}
-			keys = append(keys, key)
+			keys = append(keys, dedupe)
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/tenantdb"
@@ -188,14 +189,14 @@ func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResul
 		}
 		details := map[string]any{"plan": t.PlanCode, "database": t.DatabaseName}
 		if plan.TrialDays > 0 {
-			ends := in.Now.AddDate(0, 0, int(plan.TrialDays)).UTC()
+			ends := in.Now.AddDate(0, 0, int(plan.TrialDays)).UTC().Truncate(time.Second)
 			if t, err = q.TenantStartTrial(ctx, db.TenantStartTrialParams{ID: in.TenantID, TrialEndsAt: &ends}); err != nil {
 				return fmt.Errorf("start trial of %s: %w", in.TenantID, err)
 			}
 			details["trial_ends_at"] = ends
 		} else {
-			start := in.Now.UTC()
-			end := PeriodEnd(start, t.BillingCycle)
+			start := in.Now.UTC().Truncate(time.Second)
+			end := billing.PeriodEnd(start, t.BillingCycle)
 			if t, err = q.TenantActivate(ctx, db.TenantActivateParams{ID: in.TenantID, CurrentPeriodStart: &start, CurrentPeriodEnd: &end}); err != nil {
 				return fmt.Errorf("activate %s: %w", in.TenantID, err)
 			}
@@ -211,14 +212,6 @@ func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResul
 		metrics.OnboardingDuration.Observe(time.Since(created).Seconds())
 	}
 	return res, err
-}
-
-// PeriodEnd is the end of a billing period that starts at start.
-func PeriodEnd(start time.Time, cycle string) time.Time {
-	if cycle == "annual" {
-		return start.AddDate(1, 0, 0)
-	}
-	return start.AddDate(0, 1, 0)
 }
 
 // FailInput ends a failed onboarding.

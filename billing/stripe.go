@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -59,6 +60,104 @@ func (s *Stripe) DeleteCustomer(ctx context.Context, customerID string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("delete stripe customer %s: %w", customerID, classify(err))
+	}
+	return nil
+}
+
+// SetPaymentMethod attaches paymentMethod to the customer and makes it the
+// default for invoices.
+func (s *Stripe) SetPaymentMethod(ctx context.Context, customerID, paymentMethod string) error {
+	attach := &stripe.PaymentMethodAttachParams{Customer: stripe.String(customerID)}
+	attach.Context = ctx
+	if _, err := s.api.PaymentMethods.Attach(paymentMethod, attach); err != nil {
+		return fmt.Errorf("attach payment method: %w", classify(err))
+	}
+	update := &stripe.CustomerParams{InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(paymentMethod)}}
+	update.Context = ctx
+	if _, err := s.api.Customers.Update(customerID, update); err != nil {
+		return fmt.Errorf("set default payment method: %w", classify(err))
+	}
+	return nil
+}
+
+// FinalizeInvoice creates a draft Stripe invoice, adds one invoice item per
+// line and finalizes it, each call under a key derived from the invoice id.
+func (s *Stripe) FinalizeInvoice(ctx context.Context, inv Invoice) (string, error) {
+	key := "invoice/" + inv.ID.String()
+	currency := strings.ToLower(inv.Currency)
+	params := &stripe.InvoiceParams{
+		Customer:                    stripe.String(inv.CustomerID),
+		Currency:                    stripe.String(currency),
+		CollectionMethod:            stripe.String(string(stripe.InvoiceCollectionMethodChargeAutomatically)),
+		AutoAdvance:                 stripe.Bool(false),
+		PendingInvoiceItemsBehavior: stripe.String("exclude"),
+		Metadata:                    map[string]string{"landlord_invoice_id": inv.ID.String(), "landlord_invoice_number": inv.Number},
+	}
+	params.Context = ctx
+	params.SetIdempotencyKey(key + "/create")
+	si, err := s.api.Invoices.New(params)
+	if err != nil {
+		return "", fmt.Errorf("create stripe invoice: %w", classify(err))
+	}
+	for i, l := range inv.Lines {
+		item := &stripe.InvoiceItemParams{
+			Customer: stripe.String(inv.CustomerID), Invoice: stripe.String(si.ID), Currency: stripe.String(currency),
+			Amount: stripe.Int64(l.AmountCents), Description: stripe.String(l.Description),
+		}
+		item.Context = ctx
+		item.SetIdempotencyKey(fmt.Sprintf("%s/item/%d", key, i))
+		if _, err := s.api.InvoiceItems.New(item); err != nil {
+			return "", fmt.Errorf("add stripe invoice item: %w", classify(err))
+		}
+	}
+	fin := &stripe.InvoiceFinalizeInvoiceParams{AutoAdvance: stripe.Bool(false)}
+	fin.Context = ctx
+	fin.SetIdempotencyKey(key + "/finalize")
+	if _, err := s.api.Invoices.FinalizeInvoice(si.ID, fin); err != nil {
+		return "", fmt.Errorf("finalize stripe invoice: %w", classify(err))
+	}
+	return si.ID, nil
+}
+
+// PayInvoice pays a finalized invoice off-session. Stripe answers a successful
+// payment with the paid invoice and a declined card with a card error.
+func (s *Stripe) PayInvoice(ctx context.Context, providerInvoiceID, paymentMethod, idempotencyKey string) (Payment, error) {
+	params := &stripe.InvoicePayParams{OffSession: stripe.Bool(true)}
+	if paymentMethod != "" {
+		params.PaymentMethod = stripe.String(paymentMethod)
+	}
+	params.Context = ctx
+	params.SetIdempotencyKey(idempotencyKey)
+	inv, err := s.api.Invoices.Pay(providerInvoiceID, params)
+	var se *stripe.Error
+	if errors.As(err, &se) && se.Type == stripe.ErrorTypeCard {
+		code := string(se.Code)
+		if se.DeclineCode != "" {
+			code = string(se.DeclineCode)
+		}
+		return Payment{FailureCode: code, FailureMessage: se.Msg}, nil
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay stripe invoice %s: %w", providerInvoiceID, classify(err))
+	}
+	id := inv.ID
+	if inv.PaymentIntent != nil && inv.PaymentIntent.ID != "" {
+		id = inv.PaymentIntent.ID
+	}
+	return Payment{Succeeded: true, ProviderID: id}, nil
+}
+
+// VoidInvoice voids an unpaid Stripe invoice; one that is gone counts as void.
+func (s *Stripe) VoidInvoice(ctx context.Context, providerInvoiceID string) error {
+	params := &stripe.InvoiceVoidInvoiceParams{}
+	params.Context = ctx
+	_, err := s.api.Invoices.VoidInvoice(providerInvoiceID, params)
+	var se *stripe.Error
+	if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("void stripe invoice %s: %w", providerInvoiceID, classify(err))
 	}
 	return nil
 }

@@ -85,3 +85,73 @@ func TestLocalCustomerIsDerivedFromTheTenant(t *testing.T) {
 	assert.Equal(t, "cus_local_6bce1cd978ee4e18b93c6df97916eaa2", a)
 	assert.Equal(t, a, b)
 }
+
+func TestStripeInvoiceFlowAgainstStripeMock(t *testing.T) {
+	rec := &recorder{}
+	s := NewStripe("sk_test_123", rec.front(t, testenv.StripeMock(t)))
+	inv := Invoice{ID: uuid.New(), Number: "INV-2026-000001", CustomerID: "cus_123", Currency: "USD",
+		Lines: []Line{{Description: "Unused time on Starter (monthly)", AmountCents: -2450}, {Description: "Remaining time on Professional (monthly)", AmountCents: 9950}}}
+
+	require.NoError(t, s.SetPaymentMethod(t.Context(), "cus_123", "pm_card_visa"))
+	providerID, err := s.FinalizeInvoice(t.Context(), inv)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(providerID, "in_"), providerID)
+	p, err := s.PayInvoice(t.Context(), providerID, "pm_card_visa", "invoice/"+inv.ID.String()+"/pay/plan-change")
+	require.NoError(t, err)
+	assert.True(t, p.Succeeded)
+	require.NoError(t, s.VoidInvoice(t.Context(), providerID))
+
+	key := "invoice/" + inv.ID.String()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	assert.Equal(t, []string{
+		"POST /v1/payment_methods/pm_card_visa/attach key=",
+		"POST /v1/customers/cus_123 key=",
+		"POST /v1/invoices key=" + key + "/create",
+		"POST /v1/invoiceitems key=" + key + "/item/0",
+		"POST /v1/invoiceitems key=" + key + "/item/1",
+		"POST /v1/invoices/" + providerID + "/finalize key=" + key + "/finalize",
+		"POST /v1/invoices/" + providerID + "/pay key=" + key + "/pay/plan-change",
+		"POST /v1/invoices/" + providerID + "/void key=",
+	}, landlordKeysOnly(rec.seen))
+}
+
+// landlordKeysOnly blanks the random idempotency keys stripe-go adds by itself
+// to POSTs that landlord gives no key, keeping the keys landlord derives.
+func landlordKeysOnly(seen []string) []string {
+	out := make([]string, 0, len(seen))
+	for _, s := range seen {
+		if i := strings.Index(s, " key="); i >= 0 && !strings.Contains(s, " key=invoice/") && !strings.Contains(s, " key=tenant/") {
+			s = s[:i] + " key="
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestStripeCardDeclineIsAPaymentNotAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusPaymentRequired)
+		_, _ = w.Write([]byte(`{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}`))
+	}))
+	defer srv.Close()
+	p, err := NewStripe("sk_test_123", srv.URL).PayInvoice(t.Context(), "in_1", "pm_card_chargeDeclinedInsufficientFunds", "k")
+	require.NoError(t, err)
+	assert.False(t, p.Succeeded)
+	assert.Equal(t, "insufficient_funds", p.FailureCode)
+	assert.Equal(t, "Your card has insufficient funds.", p.FailureMessage)
+}
+
+func TestLocalProviderFollowsStripeTestCards(t *testing.T) {
+	for pm, want := range map[string]string{"pm_card_visa": "", "pm_card_chargeDeclined": "card_declined",
+		"pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds", "": "no_payment_method", "pm_unknown": "resource_missing"} {
+		p, err := Local{}.PayInvoice(t.Context(), "in_local_1", pm, "invoice/x/pay/1")
+		require.NoError(t, err)
+		assert.Equal(t, want == "", p.Succeeded, pm)
+		assert.Equal(t, want, p.FailureCode, pm)
+	}
+	a, _ := Local{}.PayInvoice(t.Context(), "in", "pm_card_visa", "k1")
+	b, _ := Local{}.PayInvoice(t.Context(), "in", "pm_card_visa", "k1")
+	assert.Equal(t, a.ProviderID, b.ProviderID, "one key, one payment id")
+}

@@ -74,6 +74,114 @@ func (q *Queries) TenantActivate(ctx context.Context, arg TenantActivateParams) 
 	return i, err
 }
 
+const tenantAddCredit = `-- name: TenantAddCredit :exec
+UPDATE tenants SET credit_balance_cents = credit_balance_cents + $2, updated_at = now() WHERE id = $1
+`
+
+type TenantAddCreditParams struct {
+	ID                 uuid.UUID
+	CreditBalanceCents int64
+}
+
+func (q *Queries) TenantAddCredit(ctx context.Context, arg TenantAddCreditParams) error {
+	_, err := q.db.Exec(ctx, tenantAddCredit, arg.ID, arg.CreditBalanceCents)
+	return err
+}
+
+const tenantApplyPlan = `-- name: TenantApplyPlan :one
+UPDATE tenants t
+SET plan_code = p.plan_code, billing_cycle = $1,
+    max_companies = p.max_companies, max_users_per_company = p.max_users_per_company,
+    max_total_users = p.max_total_users, max_transactions_per_month = p.max_transactions_per_month,
+    max_storage_gb = p.max_storage_gb, api_rate_limit_per_hour = p.api_rate_limit_per_hour,
+    features = p.features, modules_enabled = p.modules,
+    status = $2, trial_ends_at = $3,
+    current_period_start = $4, current_period_end = $5,
+    credit_balance_cents = t.credit_balance_cents + $6,
+    pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
+FROM subscription_plans p
+WHERE t.id = $7 AND p.plan_code = $8
+  AND t.plan_code = $9 AND t.billing_cycle = $10
+  AND t.status = $11
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at
+`
+
+type TenantApplyPlanParams struct {
+	BillingCycle       string
+	Status             string
+	TrialEndsAt        *time.Time
+	CurrentPeriodStart *time.Time
+	CurrentPeriodEnd   *time.Time
+	CreditDeltaCents   int64
+	ID                 uuid.UUID
+	PlanCode           string
+	FromPlanCode       string
+	FromBillingCycle   string
+	FromStatus         string
+}
+
+// Moves a tenant to a plan and cycle with that plan's limits, only from the
+// state the change was quoted against; no row means it already moved.
+func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantApplyPlan,
+		arg.BillingCycle,
+		arg.Status,
+		arg.TrialEndsAt,
+		arg.CurrentPeriodStart,
+		arg.CurrentPeriodEnd,
+		arg.CreditDeltaCents,
+		arg.ID,
+		arg.PlanCode,
+		arg.FromPlanCode,
+		arg.FromBillingCycle,
+		arg.FromStatus,
+	)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.TenantCode,
+		&i.TenantName,
+		&i.Domain,
+		&i.Subdomain,
+		&i.Status,
+		&i.PlanCode,
+		&i.BillingCycle,
+		&i.TrialEndsAt,
+		&i.CurrentPeriodStart,
+		&i.CurrentPeriodEnd,
+		&i.PendingPlanCode,
+		&i.PendingBillingCycle,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.ApiRateLimitPerHour,
+		&i.Features,
+		&i.ModulesEnabled,
+		&i.DatabaseServerID,
+		&i.DatabaseName,
+		&i.DatabaseRole,
+		&i.DatabasePasswordEnc,
+		&i.AdminEmail,
+		&i.AdminName,
+		&i.Phone,
+		&i.BillingEmail,
+		&i.PaymentMethod,
+		&i.BillingCustomerID,
+		&i.CreditBalanceCents,
+		&i.GraceUntil,
+		&i.SuspensionReason,
+		&i.OnboardingCompleted,
+		&i.OnboardingError,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CancelledAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
 const tenantGet = `-- name: TenantGet :one
 SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at FROM tenants WHERE id = $1
 `
@@ -373,6 +481,66 @@ func (q *Queries) TenantMarkFailed(ctx context.Context, arg TenantMarkFailedPara
 	return i, err
 }
 
+const tenantSchedulePlan = `-- name: TenantSchedulePlan :one
+UPDATE tenants SET pending_plan_code = $2, pending_billing_cycle = $3, updated_at = now()
+WHERE id = $1 AND status IN ('trial', 'active', 'past_due')
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+`
+
+type TenantSchedulePlanParams struct {
+	ID                  uuid.UUID
+	PendingPlanCode     *string
+	PendingBillingCycle *string
+}
+
+func (q *Queries) TenantSchedulePlan(ctx context.Context, arg TenantSchedulePlanParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantSchedulePlan, arg.ID, arg.PendingPlanCode, arg.PendingBillingCycle)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.TenantCode,
+		&i.TenantName,
+		&i.Domain,
+		&i.Subdomain,
+		&i.Status,
+		&i.PlanCode,
+		&i.BillingCycle,
+		&i.TrialEndsAt,
+		&i.CurrentPeriodStart,
+		&i.CurrentPeriodEnd,
+		&i.PendingPlanCode,
+		&i.PendingBillingCycle,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.ApiRateLimitPerHour,
+		&i.Features,
+		&i.ModulesEnabled,
+		&i.DatabaseServerID,
+		&i.DatabaseName,
+		&i.DatabaseRole,
+		&i.DatabasePasswordEnc,
+		&i.AdminEmail,
+		&i.AdminName,
+		&i.Phone,
+		&i.BillingEmail,
+		&i.PaymentMethod,
+		&i.BillingCustomerID,
+		&i.CreditBalanceCents,
+		&i.GraceUntil,
+		&i.SuspensionReason,
+		&i.OnboardingCompleted,
+		&i.OnboardingError,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CancelledAt,
+		&i.DeletedAt,
+	)
+	return i, err
+}
+
 const tenantSetBillingCustomer = `-- name: TenantSetBillingCustomer :exec
 UPDATE tenants SET billing_customer_id = $2, updated_at = now() WHERE id = $1
 `
@@ -404,6 +572,63 @@ func (q *Queries) TenantSetDatabasePassword(ctx context.Context, arg TenantSetDa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const tenantSetPaymentMethod = `-- name: TenantSetPaymentMethod :one
+UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+`
+
+type TenantSetPaymentMethodParams struct {
+	ID            uuid.UUID
+	PaymentMethod *string
+}
+
+func (q *Queries) TenantSetPaymentMethod(ctx context.Context, arg TenantSetPaymentMethodParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantSetPaymentMethod, arg.ID, arg.PaymentMethod)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.TenantCode,
+		&i.TenantName,
+		&i.Domain,
+		&i.Subdomain,
+		&i.Status,
+		&i.PlanCode,
+		&i.BillingCycle,
+		&i.TrialEndsAt,
+		&i.CurrentPeriodStart,
+		&i.CurrentPeriodEnd,
+		&i.PendingPlanCode,
+		&i.PendingBillingCycle,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.ApiRateLimitPerHour,
+		&i.Features,
+		&i.ModulesEnabled,
+		&i.DatabaseServerID,
+		&i.DatabaseName,
+		&i.DatabaseRole,
+		&i.DatabasePasswordEnc,
+		&i.AdminEmail,
+		&i.AdminName,
+		&i.Phone,
+		&i.BillingEmail,
+		&i.PaymentMethod,
+		&i.BillingCustomerID,
+		&i.CreditBalanceCents,
+		&i.GraceUntil,
+		&i.SuspensionReason,
+		&i.OnboardingCompleted,
+		&i.OnboardingError,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CancelledAt,
+		&i.DeletedAt,
+	)
+	return i, err
 }
 
 const tenantSetPlacement = `-- name: TenantSetPlacement :execrows
@@ -490,4 +715,27 @@ func (q *Queries) TenantStartTrial(ctx context.Context, arg TenantStartTrialPara
 		&i.DeletedAt,
 	)
 	return i, err
+}
+
+const tenantUseCredit = `-- name: TenantUseCredit :one
+WITH b AS (
+    SELECT tb.id AS tenant_id, tb.credit_balance_cents AS before FROM tenants tb WHERE tb.id = $2 FOR UPDATE
+)
+UPDATE tenants t
+SET credit_balance_cents = b.before - LEAST(b.before, $1::bigint), updated_at = now()
+FROM b WHERE t.id = b.tenant_id
+RETURNING LEAST(b.before, $1::bigint)::bigint AS taken
+`
+
+type TenantUseCreditParams struct {
+	MaxCents int64
+	TenantID uuid.UUID
+}
+
+// Takes up to max_cents from the credit balance and returns what was taken.
+func (q *Queries) TenantUseCredit(ctx context.Context, arg TenantUseCreditParams) (int64, error) {
+	row := q.db.QueryRow(ctx, tenantUseCredit, arg.MaxCents, arg.TenantID)
+	var taken int64
+	err := row.Scan(&taken)
+	return taken, err
 }

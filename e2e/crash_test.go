@@ -3,9 +3,13 @@ package e2e
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -115,4 +119,84 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 	assert.Equal(t, 1, admins)
 	assert.Equal(t, 1, companies)
 
+}
+
+// stripeRecorder sits between landlord and stripe-mock and counts requests by
+// method and path shape.
+type stripeRecorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *stripeRecorder) front(t *testing.T) string {
+	target, err := url.Parse(testenv.StripeMock(t))
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.seen = append(r.seen, req.Method+" "+req.URL.Path+" "+req.Header.Get("Idempotency-Key"))
+		r.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func (r *stripeRecorder) count(pattern string) int {
+	re := regexp.MustCompile(pattern)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.seen {
+		if re.MatchString(s) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWorkerKilledBetweenApplyAndChargeChargesOnce kills the worker after the
+// upgrade is applied and its invoice finalized at Stripe, before the charge; a
+// new worker finishes: one invoice, one Stripe invoice, one charge, one email.
+func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
+	t.Parallel()
+	rec := &stripeRecorder{}
+	stripeURL := rec.front(t)
+	s := newStack(t, stackOptions{noWorker: true, workflowWait: time.Second})
+	stripeEnv := []string{"STRIPE_SECRET_KEY=sk_test_e2e", "STRIPE_API_BASE=" + stripeURL}
+	first, _ := s.startWorker(t, append(stripeEnv, "LANDLORD_STEP_DELAY=charge_invoice=60s")...)
+	id, _ := s.createTenant("crash-pay", "starter")
+	s.setPaymentMethod(id, "pm_card_visa")
+
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": "professional"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	assert.Equal(t, "plan-change/"+id.String(), out["workflow_id"])
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var status string
+		require.NoError(c, s.db.Pool.QueryRow(t.Context(), `SELECT status FROM invoices WHERE tenant_id = $1`, id).Scan(&status))
+		require.Equal(c, "open", status)
+	}, 60*time.Second, 50*time.Millisecond, "the invoice is finalized at Stripe before the crash")
+	assert.Equal(t, "professional", s.tenantRow(id).PlanCode, "the limits were applied before the crash")
+
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	s.startWorker(t, stripeEnv...)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var status string
+		require.NoError(c, s.db.Pool.QueryRow(t.Context(), `SELECT status FROM invoices WHERE tenant_id = $1`, id).Scan(&status))
+		require.Equal(c, "paid", status)
+		var emails int
+		require.NoError(c, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM notifications WHERE tenant_id = $1 AND template = 'plan_changed'`, id).Scan(&emails))
+		require.Equal(c, 1, emails)
+	}, 90*time.Second, 100*time.Millisecond)
+
+	var invoices, payments int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM invoices WHERE tenant_id = $1),
+		(SELECT count(*) FROM payments WHERE tenant_id = $1)`, id).Scan(&invoices, &payments))
+	assert.Equal(t, 1, invoices)
+	assert.Equal(t, 1, payments)
+	assert.Equal(t, 1, rec.count(`^POST /v1/invoices invoice/`), "one Stripe invoice")
+	assert.Equal(t, 1, rec.count(`^POST /v1/invoices/[^/]+/pay `), "one charge")
+	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
@@ -41,7 +42,11 @@ type stackOptions struct {
 	email, sms     notify.Sender
 	signupsPerHour int
 	noWorker       bool
+	workflowWait   time.Duration
+	delay          activities.StepDelay
 }
+
+const webhookSecret = "whsec_e2e_test_secret"
 
 type stack struct {
 	t         *testing.T
@@ -70,14 +75,16 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.billing == nil {
 			o.billing = billing.Local{}
 		}
-		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.Pool, Servers: servers, Box: box, Billing: o.billing, Email: o.email, SMS: o.sms})
+		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.Pool, Servers: servers, Box: box, Billing: o.billing,
+			Email: o.email, SMS: o.sms, StepDelay: o.delay})
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
 	if o.signupsPerHour == 0 {
 		o.signupsPerHour = 1000
 	}
-	e := server.New(server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour})
+	e := server.New(server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
+		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret})
 	hs := httptest.NewServer(e)
 	t.Cleanup(hs.Close)
 	s.url = hs.URL
@@ -155,4 +162,20 @@ func (s *stack) tenantConn(t *testing.T, name string) *pgx.Conn {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// createTenant has the operator create a tenant on plan and waits until it is ready.
+func (s *stack) createTenant(subdomain, plan string) (uuid.UUID, string) {
+	s.t.Helper()
+	body := signupBody(subdomain)
+	body["plan_code"] = plan
+	code, out := s.call(http.MethodPost, "/v1/tenants", s.operator, body)
+	require.Equal(s.t, http.StatusAccepted, code, out)
+	id := uuid.MustParse(out["tenant"].(map[string]any)["id"].(string))
+	want := "active"
+	if plan == "trial" {
+		want = "trial"
+	}
+	s.waitStatus(id, want)
+	return id, out["admin_token"].(string)
 }

@@ -1,18 +1,92 @@
 package notify
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+)
 
-// Welcome is the welcome email of a new tenant's admin.
-func Welcome(to, adminName, companyName, subdomain string, trialDays int) Message {
-	body := fmt.Sprintf("Hello %s,\n\n%s is ready at %s.\n", adminName, companyName, subdomain)
-	if trialDays > 0 {
-		body += fmt.Sprintf("Your %d-day free trial has started: every feature of your plan is yours to try.\n", trialDays)
-	}
-	body += "\nSign in with this email address to get started.\n"
-	return Message{Channel: Email, To: to, Subject: "Welcome to your ERP, " + companyName, Body: body}
+// Data fills a template's blanks.
+type Data map[string]string
+
+type messageTemplate struct {
+	subject, email, sms *template.Template // sms nil: email only
 }
 
-// WelcomeSMS is the short welcome text sent when the admin gave a phone number.
-func WelcomeSMS(to, companyName, subdomain string) Message {
-	return Message{Channel: SMS, To: to, Body: fmt.Sprintf("%s is ready at %s. Check your email to sign in.", companyName, subdomain)}
+func parse(subject, email, sms string) messageTemplate {
+	t := messageTemplate{
+		subject: template.Must(template.New("subject").Option("missingkey=error").Parse(subject)),
+		email:   template.Must(template.New("email").Option("missingkey=error").Parse(email)),
+	}
+	if sms != "" {
+		t.sms = template.Must(template.New("sms").Option("missingkey=error").Parse(sms))
+	}
+	return t
+}
+
+// templates are every message landlord sends, by name.
+var templates = map[string]messageTemplate{
+	"welcome": parse(`Welcome to your ERP, {{.company}}`,
+		`Hello {{.admin_name}},
+
+{{.company}} is ready at {{.subdomain}}.
+{{if .trial_days}}Your {{.trial_days}}-day free trial has started: every feature of your plan is yours to try.
+{{end}}
+Sign in with this email address to get started.
+`,
+		`{{.company}} is ready at {{.subdomain}}. Check your email to sign in.`),
+	"plan_changed": parse(`Your plan is now {{.to}}`,
+		`Hello {{.admin_name}},
+
+{{.company}} moved from {{.from}} to {{.to}} on {{.effective_at}}.
+{{if .invoice}}Invoice {{.invoice}}: {{.total}} charged to your payment method.
+{{end}}{{if .credit}}{{.credit}} was added to your credit balance and will be used first on your next invoice.
+{{end}}`, ""),
+	"plan_change_scheduled": parse(`Your move to {{.to}} is scheduled`,
+		`Hello {{.admin_name}},
+
+{{.company}} will move from {{.from}} to {{.to}} on {{.effective_at}}. Nothing changes until then.
+`, ""),
+}
+
+// Render fills template name for one recipient: the email, and the SMS when
+// the template has one and phone is not empty.
+func Render(name string, data Data, email, phone string) ([]Message, error) {
+	t, ok := templates[name]
+	if !ok {
+		return nil, fmt.Errorf("no message template %q", name)
+	}
+	exec := func(tpl *template.Template) (string, error) {
+		var b bytes.Buffer
+		if err := tpl.Execute(&b, data); err != nil {
+			return "", fmt.Errorf("render %s: %w", name, err)
+		}
+		return b.String(), nil
+	}
+	subject, err := exec(t.subject)
+	if err != nil {
+		return nil, err
+	}
+	body, err := exec(t.email)
+	if err != nil {
+		return nil, err
+	}
+	msgs := []Message{{Channel: Email, To: email, Subject: subject, Body: body}}
+	if t.sms != nil && phone != "" {
+		text, err := exec(t.sms)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, Message{Channel: SMS, To: phone, Body: text})
+	}
+	return msgs, nil
+}
+
+// Money writes cents as an amount with its currency, e.g. "USD 75.00".
+func Money(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%s %d.%02d", sign, currency, cents/100, cents%100)
 }

@@ -30,6 +30,10 @@ type Options struct {
 	Log               *slog.Logger
 	SignupsPerHour    int  // per client address; 0 disables the limit
 	TrustProxyHeaders bool // take the client address from X-Forwarded-For
+	// WorkflowWait is how long a request waits for a workflow it started
+	// (plan change, payment method) before answering 202; default 20s.
+	WorkflowWait        time.Duration
+	StripeWebhookSecret string
 }
 
 // Server holds the API's dependencies.
@@ -40,12 +44,18 @@ type Server struct {
 	taskQueue string
 	log       *slog.Logger
 	signups   *addressLimiter
+
+	workflowWait  time.Duration
+	webhookSecret string
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
-		signups: newAddressLimiter(o.SignupsPerHour, time.Hour)}
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret}
+	if s.workflowWait <= 0 {
+		s.workflowWait = 20 * time.Second
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)
@@ -62,6 +72,7 @@ func New(o Options) *echo.Echo {
 	v1 := e.Group("/v1")
 	v1.GET("/plans", s.listPlans)
 	v1.POST("/signup", s.signup, s.limitSignups)
+	v1.POST("/webhooks/stripe", s.stripeWebhook)
 
 	api := v1.Group("", s.authenticate)
 	api.GET("/me", s.me)
@@ -71,6 +82,10 @@ func New(o Options) *echo.Echo {
 	api.POST("/tenants/:id/tokens", s.createTenantToken)
 	api.GET("/tenants/:id/notifications", s.listNotifications)
 	api.GET("/tenants/:id/audit", s.listAudit)
+	api.POST("/tenants/:id/plan", s.changePlan)
+	api.PUT("/tenants/:id/payment-method", s.setPaymentMethod)
+	api.GET("/tenants/:id/invoices", s.listInvoices)
+	api.GET("/invoices/:id", s.getInvoice)
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
 	return e

@@ -75,6 +75,9 @@ type tenantView struct {
 	CurrentPeriodStart *time.Time      `json:"current_period_start"`
 	CurrentPeriodEnd   *time.Time      `json:"current_period_end"`
 	PendingPlanCode    *string         `json:"pending_plan_code"`
+	PendingCycle       *string         `json:"pending_billing_cycle"`
+	PaymentMethod      *string         `json:"payment_method"`
+	CreditBalanceCents int64           `json:"credit_balance_cents"`
 	Database           databaseView    `json:"database"`
 	Onboarding         *onboardingView `json:"onboarding,omitempty"`
 	CreatedAt          time.Time       `json:"created_at"`
@@ -92,9 +95,10 @@ func newTenantView(t db.Tenant, serverName *string) tenantView {
 		},
 		Modules: t.ModulesEnabled, Features: t.Features, AdminEmail: t.AdminEmail,
 		TrialEndsAt: t.TrialEndsAt, CurrentPeriodStart: t.CurrentPeriodStart, CurrentPeriodEnd: t.CurrentPeriodEnd,
-		PendingPlanCode: t.PendingPlanCode,
-		Database:        databaseView{Name: t.DatabaseName, Server: serverName},
-		CreatedAt:       t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		PendingPlanCode: t.PendingPlanCode, PendingCycle: t.PendingBillingCycle, PaymentMethod: t.PaymentMethod,
+		CreditBalanceCents: t.CreditBalanceCents,
+		Database:           databaseView{Name: t.DatabaseName, Server: serverName},
+		CreatedAt:          t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
 }
 
@@ -139,4 +143,33 @@ type databaseServerView struct {
 	MaxTenants  int32     `json:"max_tenants"`
 	TenantCount int32     `json:"tenant_count"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+type invoiceLineView struct {
+	Description string     `json:"description"`
+	AmountCents int64      `json:"amount_cents"`
+	PeriodStart *time.Time `json:"period_start"`
+	PeriodEnd   *time.Time `json:"period_end"`
+}
+
+type invoiceView struct {
+	ID                 uuid.UUID         `json:"id"`
+	Number             string            `json:"number"`
+	TenantID           uuid.UUID         `json:"tenant_id"`
+	Status             string            `json:"status"`
+	Currency           string            `json:"currency"`
+	SubtotalCents      int64             `json:"subtotal_cents"`
+	CreditAppliedCents int64             `json:"credit_applied_cents"`
+	TotalCents         int64             `json:"total_cents"`
+	Lines              []invoiceLineView `json:"lines"`
+	PeriodStart        *time.Time        `json:"period_start"`
+	PeriodEnd          *time.Time        `json:"period_end"`
+	CreatedAt          time.Time         `json:"created_at"`
+	PaidAt             *time.Time        `json:"paid_at"`
+}
+
+func newInvoiceView(inv db.Invoice) invoiceView {
+	return invoiceView{ID: inv.ID, Number: inv.Number, TenantID: inv.TenantID, Status: inv.Status, Currency: inv.Currency,
+		SubtotalCents: inv.SubtotalCents, CreditAppliedCents: inv.CreditAppliedCents, TotalCents: inv.TotalCents,
+		PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd, CreatedAt: inv.CreatedAt, PaidAt: inv.PaidAt}
 }

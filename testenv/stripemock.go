@@ -28,7 +28,9 @@ func StripeMock(t testing.TB) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(StripeMockBinary(), "-http-addr", addr)
+	// An HTTPS listener is always started too: on a port of its own, so parallel
+	// test binaries do not fight over the default one.
+	cmd := exec.Command(StripeMockBinary(), "-http-addr", addr, "-https-addr", "127.0.0.1:")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start stripe-mock (run `make tools` first): %v", err)
 	}

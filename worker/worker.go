@@ -50,9 +50,13 @@ func Providers(cfg config.Config) (b billing.Provider, email, sms notify.Sender)
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Onboarding)
+	w.RegisterWorkflow(workflows.ChangePlan)
+	w.RegisterWorkflow(workflows.UpdatePaymentMethod)
+	w.RegisterWorkflow(workflows.StripeEvent)
 	w.RegisterActivity(&activities.Tenants{Pool: d.Pool})
 	w.RegisterActivity(&activities.Databases{Pool: d.Pool, Servers: d.Servers, Box: d.Box, Delay: d.StepDelay})
-	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing})
+	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing, Delay: d.StepDelay})
+	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS})
 	return w
 }

@@ -93,13 +93,6 @@ type onboarding struct {
 	trialDays   int
 }
 
-var (
-	tenants *activities.Tenants
-	dbs     *activities.Databases
-	bill    *activities.Billing
-	notif   *activities.Notifications
-)
-
 func (o *onboarding) setup(ctx workflow.Context) error {
 	if o.in.TenantID == uuid.Nil || o.in.Subdomain == "" || o.in.PlanCode == "" {
 		return temporal.NewNonRetryableApplicationError("onboarding needs a tenant id, subdomain and plan", activities.ErrInvalidInput, nil)
@@ -237,13 +230,8 @@ func (o *onboarding) step(ctx workflow.Context, name string, ao workflow.Activit
 // compensate undoes a finished step when the run fails. It runs in a
 // disconnected context so a cancelled run still cleans up, and retries until it succeeds.
 func (o *onboarding) compensate(ctx workflow.Context, runErr *error, what string, activity, arg any) {
-	if *runErr == nil {
-		return
-	}
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	ao := opts(2*time.Minute, 0)
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, ao), activity, arg).Get(dctx, nil); err != nil {
-		o.log.Error("compensation failed", "step", what, "error", err)
+	if *runErr != nil {
+		undo(ctx, what, activity, arg)
 	}
 }
 
@@ -255,32 +243,5 @@ func (o *onboarding) fail(ctx workflow.Context, cause error) {
 	in := activities.FailInput{TenantID: o.in.TenantID, Reason: o.progress.Error, Actor: "workflow:onboarding"}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, opts(10*time.Second, 0)), tenants.MarkFailed, in).Get(dctx, nil); err != nil {
 		o.log.Error("marking the tenant failed did not succeed", "error", err)
-	}
-}
-
-// failureReason is the one-line reason stored with a failed tenant.
-func failureReason(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
-	var timeoutErr *temporal.TimeoutError
-	if errors.As(err, &timeoutErr) {
-		return "timed out: " + err.Error()
-	}
-	return err.Error()
-}
-
-// opts are activity options: startToClose bounds one attempt, scheduleToClose
-// all retries (0: retry until it succeeds).
-func opts(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout:    startToClose,
-		ScheduleToCloseTimeout: scheduleToClose,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    500 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-		},
 	}
 }

@@ -17,7 +17,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Fatalf("no recorded histories in testdata: %v", err)
 	}
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(Onboarding)
+	for _, wf := range []any{Onboarding, ChangePlan, UpdatePaymentMethod, StripeEvent} {
+		r.RegisterWorkflow(wf)
+	}
 	for _, f := range files {
 		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 			t.Errorf("%s: %v", f, err)

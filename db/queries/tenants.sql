@@ -63,3 +63,43 @@ SET status = 'failed', onboarding_error = $2, database_server_id = NULL, databas
     database_role = NULL, database_password_enc = NULL, billing_customer_id = NULL, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
 RETURNING *;
+
+-- name: TenantApplyPlan :one
+-- Moves a tenant to a plan and cycle with that plan's limits, only from the
+-- state the change was quoted against; no row means it already moved.
+UPDATE tenants t
+SET plan_code = p.plan_code, billing_cycle = sqlc.arg(billing_cycle),
+    max_companies = p.max_companies, max_users_per_company = p.max_users_per_company,
+    max_total_users = p.max_total_users, max_transactions_per_month = p.max_transactions_per_month,
+    max_storage_gb = p.max_storage_gb, api_rate_limit_per_hour = p.api_rate_limit_per_hour,
+    features = p.features, modules_enabled = p.modules,
+    status = sqlc.arg(status), trial_ends_at = sqlc.narg(trial_ends_at),
+    current_period_start = sqlc.narg(current_period_start), current_period_end = sqlc.narg(current_period_end),
+    credit_balance_cents = t.credit_balance_cents + sqlc.arg(credit_delta_cents),
+    pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
+FROM subscription_plans p
+WHERE t.id = sqlc.arg(id) AND p.plan_code = sqlc.arg(plan_code)
+  AND t.plan_code = sqlc.arg(from_plan_code) AND t.billing_cycle = sqlc.arg(from_billing_cycle)
+  AND t.status = sqlc.arg(from_status)
+RETURNING t.*;
+
+-- name: TenantSchedulePlan :one
+UPDATE tenants SET pending_plan_code = $2, pending_billing_cycle = $3, updated_at = now()
+WHERE id = $1 AND status IN ('trial', 'active', 'past_due')
+RETURNING *;
+
+-- name: TenantSetPaymentMethod :one
+UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING *;
+
+-- name: TenantUseCredit :one
+-- Takes up to max_cents from the credit balance and returns what was taken.
+WITH b AS (
+    SELECT tb.id AS tenant_id, tb.credit_balance_cents AS before FROM tenants tb WHERE tb.id = sqlc.arg(tenant_id) FOR UPDATE
+)
+UPDATE tenants t
+SET credit_balance_cents = b.before - LEAST(b.before, sqlc.arg(max_cents)::bigint), updated_at = now()
+FROM b WHERE t.id = b.tenant_id
+RETURNING LEAST(b.before, sqlc.arg(max_cents)::bigint)::bigint AS taken;
+
+-- name: TenantAddCredit :exec
+UPDATE tenants SET credit_balance_cents = credit_balance_cents + $2, updated_at = now() WHERE id = $1;

@@ -1,0 +1,282 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+type planChangeRequest struct {
+	PlanCode     string `json:"plan_code"`
+	BillingCycle string `json:"billing_cycle"`
+	Effective    string `json:"effective"`
+}
+
+type changeView struct {
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	FromCycle   string    `json:"from_cycle"`
+	ToCycle     string    `json:"to_cycle"`
+	Direction   string    `json:"direction"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Scheduled   bool      `json:"scheduled"`
+	CreditCents int64     `json:"credit_cents"`
+}
+
+// changePlan runs the tenant's plan change and answers with its outcome, or
+// 202 with the workflow ID when it takes longer than the API waits.
+func (s *Server) changePlan(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req planChangeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.PlanCode == "" {
+		return invalidFields(map[string]string{"plan_code": "is required"})
+	}
+	in := workflows.ChangePlanInput{TenantID: id, PlanCode: req.PlanCode, BillingCycle: req.BillingCycle,
+		Effective: req.Effective, Actor: principalOf(c).actor()}
+	var res workflows.ChangePlanResult
+	wfID := workflows.ChangePlanWorkflowID(id)
+	done, err := s.runWorkflow(c.Request().Context(), wfID, workflows.ChangePlan, in, &res)
+	if err != nil {
+		return workflowError(err, "a plan change for this tenant is already running")
+	}
+	if !done {
+		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+	}
+	ctx := c.Request().Context()
+	out := map[string]any{"change": changeView{From: res.From, To: res.To, FromCycle: res.FromCycle, ToCycle: res.ToCycle,
+		Direction: res.Direction, EffectiveAt: res.EffectiveAt, Scheduled: res.Scheduled, CreditCents: res.CreditCents}, "invoice": nil}
+	if res.InvoiceID != nil {
+		inv, err := s.invoiceView(ctx, *res.InvoiceID)
+		if err != nil {
+			return err
+		}
+		out["invoice"] = inv
+	}
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return err
+	}
+	if out["tenant"], err = s.tenantView(ctx, t, false); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+var paymentMethodRe = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,200}$`)
+
+// setPaymentMethod stores a payment method and retries the tenant's open invoices with it.
+func (s *Server) setPaymentMethod(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		PaymentMethod string `json:"payment_method"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if !paymentMethodRe.MatchString(req.PaymentMethod) {
+		return invalidFields(map[string]string{"payment_method": "must be a payment method id such as pm_card_visa"})
+	}
+	in := workflows.UpdatePaymentMethodInput{TenantID: id, PaymentMethod: req.PaymentMethod, Actor: principalOf(c).actor()}
+	var res workflows.UpdatePaymentMethodResult
+	wfID := workflows.UpdatePaymentMethodWorkflowID(id)
+	done, err := s.runWorkflow(c.Request().Context(), wfID, workflows.UpdatePaymentMethod, in, &res)
+	if err != nil {
+		return workflowError(err, "a payment method update for this tenant is already running")
+	}
+	if !done {
+		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+	}
+	retried := make([]map[string]any, 0, len(res.Invoices))
+	for _, r := range res.Invoices {
+		retried = append(retried, map[string]any{"invoice_id": r.InvoiceID, "paid": r.Paid, "failure_code": r.FailureCode})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"payment_method": req.PaymentMethod, "retried_invoices": retried})
+}
+
+// runWorkflow starts a workflow that must not run twice at once and waits up
+// to the API's wait for its result; done is false when it is still running.
+func (s *Server) runWorkflow(ctx context.Context, id string, wf, in, out any) (done bool, err error) {
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		// Without this the client hands back the running workflow instead of refusing.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, wf, in)
+	if err != nil {
+		return false, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.workflowWait)
+	defer cancel()
+	err = run.Get(wctx, out)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(wctx.Err(), context.DeadlineExceeded) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// workflowError turns a workflow's failure into the API error a client can act on.
+func workflowError(err error, running string) error {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return conflict(running)
+	}
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	var details map[string]any
+	if appErr.HasDetails() {
+		_ = appErr.Details(&details)
+	}
+	switch appErr.Type() {
+	case activities.ErrInvalidInput:
+		return invalidInput(appErr.Message(), details)
+	case activities.ErrConflict:
+		return conflict(appErr.Message())
+	case activities.ErrPaymentFailed:
+		return &APIError{Status: http.StatusPaymentRequired, Code: "payment_failed", Message: appErr.Message(), Details: details}
+	}
+	return err
+}
+
+// listInvoices is a tenant's invoices, newest first.
+func (s *Server) listInvoices(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(c, 50, 200)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	rows, err := s.q.InvoiceListByTenant(ctx, db.InvoiceListByTenantParams{TenantID: id, RowLimit: int32(limit)})
+	if err != nil {
+		return err
+	}
+	views, err := s.invoiceViews(ctx, rows)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoices": views})
+}
+
+// getInvoice is one invoice; a tenant admin sees only its own tenant's.
+func (s *Server) getInvoice(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return notFound("invoice")
+	}
+	ctx := c.Request().Context()
+	inv, err := s.q.InvoiceGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	if p := principalOf(c); p.Role != token.RoleOperator && p.TenantID != inv.TenantID {
+		return notFound("invoice")
+	}
+	views, err := s.invoiceViews(ctx, []db.Invoice{inv})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, views[0])
+}
+
+func (s *Server) invoiceView(ctx context.Context, id uuid.UUID) (invoiceView, error) {
+	inv, err := s.q.InvoiceGet(ctx, id)
+	if err != nil {
+		return invoiceView{}, err
+	}
+	views, err := s.invoiceViews(ctx, []db.Invoice{inv})
+	if err != nil {
+		return invoiceView{}, err
+	}
+	return views[0], nil
+}
+
+// invoiceViews renders invoices with their lines, loaded in one query.
+func (s *Server) invoiceViews(ctx context.Context, invs []db.Invoice) ([]invoiceView, error) {
+	ids := make([]uuid.UUID, 0, len(invs))
+	for _, inv := range invs {
+		ids = append(ids, inv.ID)
+	}
+	lines, err := s.q.InvoiceLinesFor(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byInvoice := map[uuid.UUID][]invoiceLineView{}
+	for _, l := range lines {
+		byInvoice[l.InvoiceID] = append(byInvoice[l.InvoiceID], invoiceLineView{Description: l.Description,
+			AmountCents: l.AmountCents, PeriodStart: l.PeriodStart, PeriodEnd: l.PeriodEnd})
+	}
+	out := make([]invoiceView, 0, len(invs))
+	for _, inv := range invs {
+		v := newInvoiceView(inv)
+		if v.Lines = byInvoice[inv.ID]; v.Lines == nil {
+			v.Lines = []invoiceLineView{}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// stripeWebhook checks the event's signature and hands it to a workflow named
+// after the event id, so each event is applied once however often it arrives.
+func (s *Server) stripeWebhook(c echo.Context) error {
+	if s.webhookSecret == "" {
+		return unavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)")
+	}
+	payload, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return invalidInput("request body is too large", nil)
+	}
+	ev, err := webhook.ConstructEventWithOptions(payload, c.Request().Header.Get("Stripe-Signature"), s.webhookSecret,
+		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		return &APIError{Status: http.StatusBadRequest, Code: "invalid_signature", Message: "the Stripe signature is missing, wrong or too old"}
+	}
+	if ev.Type != "invoice.paid" && ev.Type != "invoice.payment_failed" {
+		return c.JSON(http.StatusOK, map[string]any{"received": true, "handled": false})
+	}
+	in := activities.StripeEventInput{EventID: ev.ID, Type: string(ev.Type)}
+	if obj := ev.Data.Object; obj != nil {
+		in.ProviderInvoiceID, _ = obj["id"].(string)
+	}
+	_, err = s.temporal.ExecuteWorkflow(c.Request().Context(), client.StartWorkflowOptions{
+		ID: workflows.StripeEventWorkflowID(ev.ID), TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.StripeEvent, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"received": true, "handled": true})
+}

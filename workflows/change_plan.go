@@ -1,0 +1,174 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/notify"
+)
+
+// ChangePlanInput is a requested plan change.
+type ChangePlanInput struct {
+	TenantID     uuid.UUID
+	PlanCode     string
+	BillingCycle string // "" keeps the tenant's cycle
+	Effective    string // "", "immediate" or "period_end"
+	Actor        string
+}
+
+// ChangePlanResult is the change as applied or scheduled.
+type ChangePlanResult struct {
+	From        string
+	To          string
+	FromCycle   string
+	ToCycle     string
+	Direction   string
+	EffectiveAt time.Time
+	Scheduled   bool
+	InvoiceID   *uuid.UUID
+	CreditCents int64 // added to the credit balance by an immediate downgrade
+}
+
+// ChangePlanWorkflowID is the ID of a tenant's plan change: one at a time.
+func ChangePlanWorkflowID(tenantID uuid.UUID) string { return "plan-change/" + tenantID.String() }
+
+// ChangePlan validates, prices and applies (or schedules) a plan change, then
+// invoices and charges it and tells the tenant's admin. A declined charge
+// voids the invoice and puts the tenant back on its old plan.
+func ChangePlan(ctx workflow.Context, in ChangePlanInput) (*ChangePlanResult, error) {
+	if in.TenantID == uuid.Nil || in.PlanCode == "" {
+		return nil, temporal.NewNonRetryableApplicationError("a plan change needs a tenant and a plan", activities.ErrInvalidInput, nil)
+	}
+	c := &planChange{in: in}
+	return c.run(ctx)
+}
+
+type planChange struct {
+	in    ChangePlanInput
+	quote activities.Quote
+}
+
+func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error) {
+	quoteIn := activities.QuoteInput{TenantID: c.in.TenantID, PlanCode: c.in.PlanCode, BillingCycle: c.in.BillingCycle,
+		Effective: c.in.Effective, Now: workflow.Now(ctx)}
+	if err = call(ctx, opts(10*time.Second, 10*time.Minute), plans.Quote, quoteIn, &c.quote); err != nil {
+		return nil, err
+	}
+	qt := c.quote
+	if qt.CheckFit {
+		fit := activities.FitInput{Ref: qt.Ref, PlanCode: qt.After.Plan}
+		if err = call(ctx, opts(30*time.Second, 10*time.Minute), dbs.CheckFit, fit, nil); err != nil {
+			return nil, err
+		}
+	}
+	res = &ChangePlanResult{From: qt.Before.Plan, To: qt.After.Plan, FromCycle: qt.Before.Cycle, ToCycle: qt.After.Cycle,
+		Direction: qt.Direction, EffectiveAt: qt.EffectiveAt, Scheduled: qt.Scheduled}
+	if qt.Scheduled {
+		return res, c.schedule(ctx)
+	}
+
+	apply := activities.ApplyInput{TenantID: c.in.TenantID, Quote: qt, Actor: c.in.Actor}
+	if err = call(ctx, opts(10*time.Second, 30*time.Minute), plans.Apply, apply, nil); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			undo(ctx, "put the tenant back on its plan", plans.Revert, apply)
+		}
+	}()
+	res.CreditCents = max(-qt.NetCents, 0)
+
+	var inv activities.InvoiceRef
+	if qt.NetCents > 0 {
+		if inv, err = c.invoice(ctx); err != nil {
+			return nil, err
+		}
+		res.InvoiceID = &inv.ID
+		defer func() {
+			if err != nil {
+				undo(ctx, "void the invoice", bill.VoidInvoice, inv.ID)
+			}
+		}()
+		if err = c.collect(ctx, inv); err != nil {
+			return nil, err
+		}
+	}
+	c.tell(ctx, "plan_changed", notify.Data{
+		"from": qt.Before.Plan, "to": qt.After.Plan, "effective_at": qt.EffectiveAt.Format("2 Jan 2006"),
+		"invoice": inv.Number, "total": notify.Money(inv.TotalCents, qt.Currency), "credit": creditText(res.CreditCents, qt.Currency),
+	})
+	return res, nil
+}
+
+// schedule records a change that applies at the end of the period (or trial).
+func (c *planChange) schedule(ctx workflow.Context) error {
+	in := activities.ScheduleInput{TenantID: c.in.TenantID, Quote: c.quote, Actor: c.in.Actor}
+	if err := call(ctx, opts(10*time.Second, 30*time.Minute), plans.Schedule, in, nil); err != nil {
+		return err
+	}
+	c.tell(ctx, "plan_change_scheduled", notify.Data{
+		"from": c.quote.Before.Plan, "to": c.quote.After.Plan, "effective_at": c.quote.EffectiveAt.Format("2 Jan 2006"),
+	})
+	return nil
+}
+
+// invoice writes the change's invoice; the key ties it to this run.
+func (c *planChange) invoice(ctx workflow.Context) (activities.InvoiceRef, error) {
+	qt := c.quote
+	in := activities.InvoiceInput{
+		TenantID: c.in.TenantID, Key: "plan-change/" + c.in.TenantID.String() + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		Currency: qt.Currency, Lines: qt.Lines, PeriodStart: qt.After.PeriodStart, PeriodEnd: qt.After.PeriodEnd, Now: workflow.Now(ctx),
+	}
+	var inv activities.InvoiceRef
+	err := call(ctx, opts(10*time.Second, 30*time.Minute), bill.CreateInvoice, in, &inv)
+	return inv, err
+}
+
+// collect finalizes the invoice at the provider and charges it once; a decline
+// is a non-retryable "payment_failed" that carries the provider's reason.
+func (c *planChange) collect(ctx workflow.Context, inv activities.InvoiceRef) error {
+	if inv.Status == "paid" { // the credit balance covered it
+		return nil
+	}
+	if err := call(ctx, opts(time.Minute, 30*time.Minute), bill.FinalizeInvoice, inv.ID, nil); err != nil {
+		return err
+	}
+	var charge activities.ChargeResult
+	in := activities.ChargeInput{InvoiceID: inv.ID, Attempt: "plan-change", Actor: c.in.Actor}
+	if err := call(ctx, opts(20*time.Second, 30*time.Minute), bill.Charge, in, &charge); err != nil {
+		return err
+	}
+	if !charge.Paid {
+		return temporal.NewNonRetryableApplicationError("the payment was declined: "+charge.FailureMessage, activities.ErrPaymentFailed, nil,
+			map[string]any{"invoice": inv.Number, "failure_code": charge.FailureCode})
+	}
+	return nil
+}
+
+// tell queues a message to the tenant's admin and waits for its delivery; a
+// message that cannot be delivered does not undo the change.
+func (c *planChange) tell(ctx workflow.Context, template string, data notify.Data) {
+	var keys []string
+	in := activities.NoticeInput{TenantID: c.in.TenantID, Template: template, Key: workflow.GetInfo(ctx).WorkflowExecution.RunID, Data: data}
+	if err := call(ctx, opts(10*time.Second, 10*time.Minute), notif.Queue, in, &keys); err != nil {
+		workflow.GetLogger(ctx).Warn("notification not queued", "template", template, "error", err)
+		return
+	}
+	deliverAll(ctx, keys)
+}
+
+func creditText(cents int64, currency string) string {
+	if cents <= 0 {
+		return ""
+	}
+	return notify.Money(cents, currency)
+}
+
+// call runs one activity with its options and decodes its result into result (when not nil).
+func call(ctx workflow.Context, ao workflow.ActivityOptions, activity, arg, result any) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg).Get(ctx, result)
+}

@@ -1,0 +1,72 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/landlordhq/landlord/activities"
+)
+
+// Activity handles: workflows call activities through these nil pointers,
+// never by name.
+var (
+	tenants *activities.Tenants
+	plans   *activities.Plans
+	dbs     *activities.Databases
+	bill    *activities.Billing
+	notif   *activities.Notifications
+)
+
+// opts are activity options: startToClose bounds one attempt, scheduleToClose
+// all retries (0: retry until it succeeds).
+func opts(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    startToClose,
+		ScheduleToCloseTimeout: scheduleToClose,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    500 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	}
+}
+
+// failureReason is the one-line reason stored with a failure.
+func failureReason(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "timed out: " + err.Error()
+	}
+	return err.Error()
+}
+
+// undo runs a compensation in a disconnected context, so a cancelled run still
+// cleans up, retrying until it succeeds; it only logs when it cannot.
+func undo(ctx workflow.Context, what string, activity, arg any) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, opts(2*time.Minute, 0)), activity, arg).Get(dctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("compensation failed", "step", what, "error", err)
+	}
+}
+
+// deliverAll starts delivery of queued notifications and waits for it; a
+// message that cannot be delivered stays in the outbox with its error.
+func deliverAll(ctx workflow.Context, keys []string) {
+	dctx := workflow.WithActivityOptions(ctx, opts(30*time.Second, time.Hour))
+	futures := make([]workflow.Future, 0, len(keys))
+	for _, key := range keys {
+		futures = append(futures, workflow.ExecuteActivity(dctx, notif.Deliver, key))
+	}
+	for _, f := range futures {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("notification not delivered", "error", err)
+		}
+	}
+}
