@@ -38,49 +38,55 @@ type InvoiceRef struct {
 func (a *Billing) CreateInvoice(ctx context.Context, in InvoiceInput) (InvoiceRef, error) {
 	var ref InvoiceRef
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		if inv, err := q.InvoiceGetByKey(ctx, in.Key); err == nil {
-			ref = InvoiceRef{ID: inv.ID, Number: inv.Number, Status: inv.Status, TotalCents: inv.TotalCents}
-			return nil
-		} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
-			return fmt.Errorf("look up invoice %s: %w", in.Key, err)
-		}
-		var subtotal int64
-		for _, l := range in.Lines {
-			subtotal += l.AmountCents
-		}
-		used, err := q.TenantUseCredit(ctx, db.TenantUseCreditParams{TenantID: in.TenantID, MaxCents: max(subtotal, 0)})
-		if err != nil {
-			return fmt.Errorf("use credit of %s: %w", in.TenantID, err)
-		}
-		year := in.Now.UTC().Year()
-		n, err := q.InvoiceNextNumber(ctx, int32(year))
-		if err != nil {
-			return fmt.Errorf("number invoice: %w", err)
-		}
-		ref = InvoiceRef{ID: uuid.New(), Number: fmt.Sprintf("INV-%d-%06d", year, n), Status: "draft", TotalCents: subtotal - used}
-		if _, err := q.InvoiceInsert(ctx, db.InvoiceInsertParams{
-			ID: ref.ID, Number: ref.Number, TenantID: in.TenantID, Currency: in.Currency, SubtotalCents: subtotal,
-			CreditAppliedCents: used, TotalCents: ref.TotalCents, PeriodStart: in.PeriodStart, PeriodEnd: in.PeriodEnd,
-			IdempotencyKey: in.Key,
-		}); err != nil {
-			return fmt.Errorf("insert invoice: %w", err)
-		}
-		for _, l := range in.Lines {
-			if err := q.InvoiceLineInsert(ctx, db.InvoiceLineInsertParams{InvoiceID: ref.ID, Description: l.Description,
-				AmountCents: l.AmountCents, PeriodStart: &l.PeriodStart, PeriodEnd: &l.PeriodEnd}); err != nil {
-				return fmt.Errorf("insert invoice line: %w", err)
-			}
-		}
-		if ref.TotalCents == 0 {
-			if _, err := q.InvoiceMarkPaid(ctx, ref.ID); err != nil {
-				return fmt.Errorf("mark invoice paid: %w", err)
-			}
-			ref.Status = "paid"
-		}
-		return audit(ctx, q, in.TenantID, "billing", "INVOICE_CREATED", map[string]any{
-			"invoice": ref.Number, "subtotal_cents": subtotal, "credit_applied_cents": used, "total_cents": ref.TotalCents})
+		var err error
+		ref, err = createInvoice(ctx, q, in, "billing")
+		return err
 	})
 	return ref, err
+}
+
+// createInvoice is CreateInvoice inside the caller's transaction.
+func createInvoice(ctx context.Context, q *db.Queries, in InvoiceInput, actor string) (InvoiceRef, error) {
+	if inv, err := q.InvoiceGetByKey(ctx, in.Key); err == nil {
+		return InvoiceRef{ID: inv.ID, Number: inv.Number, Status: inv.Status, TotalCents: inv.TotalCents}, nil
+	} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return InvoiceRef{}, fmt.Errorf("look up invoice %s: %w", in.Key, err)
+	}
+	var subtotal int64
+	for _, l := range in.Lines {
+		subtotal += l.AmountCents
+	}
+	used, err := q.TenantUseCredit(ctx, db.TenantUseCreditParams{TenantID: in.TenantID, MaxCents: max(subtotal, 0)})
+	if err != nil {
+		return InvoiceRef{}, fmt.Errorf("use credit of %s: %w", in.TenantID, err)
+	}
+	year := in.Now.UTC().Year()
+	n, err := q.InvoiceNextNumber(ctx, int32(year))
+	if err != nil {
+		return InvoiceRef{}, fmt.Errorf("number invoice: %w", err)
+	}
+	ref := InvoiceRef{ID: uuid.New(), Number: fmt.Sprintf("INV-%d-%06d", year, n), Status: "draft", TotalCents: subtotal - used}
+	if _, err := q.InvoiceInsert(ctx, db.InvoiceInsertParams{
+		ID: ref.ID, Number: ref.Number, TenantID: in.TenantID, Currency: in.Currency, SubtotalCents: subtotal,
+		CreditAppliedCents: used, TotalCents: ref.TotalCents, PeriodStart: in.PeriodStart, PeriodEnd: in.PeriodEnd,
+		IdempotencyKey: in.Key,
+	}); err != nil {
+		return InvoiceRef{}, fmt.Errorf("insert invoice: %w", err)
+	}
+	for _, l := range in.Lines {
+		if err := q.InvoiceLineInsert(ctx, db.InvoiceLineInsertParams{InvoiceID: ref.ID, Description: l.Description,
+			AmountCents: l.AmountCents, PeriodStart: &l.PeriodStart, PeriodEnd: &l.PeriodEnd}); err != nil {
+			return InvoiceRef{}, fmt.Errorf("insert invoice line: %w", err)
+		}
+	}
+	if ref.TotalCents == 0 {
+		if _, err := q.InvoiceMarkPaid(ctx, ref.ID); err != nil {
+			return InvoiceRef{}, fmt.Errorf("mark invoice paid: %w", err)
+		}
+		ref.Status = "paid"
+	}
+	return ref, audit(ctx, q, in.TenantID, actor, "INVOICE_CREATED", map[string]any{
+		"invoice": ref.Number, "subtotal_cents": subtotal, "credit_applied_cents": used, "total_cents": ref.TotalCents})
 }
 
 // FinalizeInvoice creates a draft invoice at the payment provider and marks it

@@ -84,9 +84,14 @@ func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 	if cycle == "" {
 		cycle = t.BillingCycle
 	}
+	// A trial that expired without a payment method comes back by choosing a
+	// plan: it is priced as a trial that ends now.
+	expired := t.Status == "suspended" && deref(t.SuspensionReason) == ReasonTrialExpired
 	switch {
-	case t.Status != "trial" && t.Status != "active" && t.Status != "past_due":
+	case t.Status != "trial" && t.Status != "active" && t.Status != "past_due" && !expired:
 		return Quote{}, invalid("a " + t.Status + " tenant cannot change plans")
+	case expired && in.Effective == EffectivePeriodEnd:
+		return Quote{}, permanent(ErrInvalidInput, "an expired trial comes back immediately", nil, map[string]string{"effective": "must be immediate"})
 	case to.TrialDays > 0:
 		return Quote{}, permanent(ErrInvalidInput, "the trial plan cannot be chosen", nil, map[string]string{"plan_code": "is the trial plan"})
 	case cycle != billing.Monthly && cycle != billing.Annual:
@@ -105,7 +110,7 @@ func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 	now := in.Now.UTC().Truncate(time.Second)
 
 	switch {
-	case t.Status == "trial" && in.Effective == EffectiveImmediate:
+	case expired || (t.Status == "trial" && in.Effective == EffectiveImmediate):
 		// The trial ends now and the first period is invoiced.
 		c := billing.FirstPeriod(toTerms, now)
 		qt.EffectiveAt, qt.Lines, qt.NetCents = now, c.Lines, c.NetCents

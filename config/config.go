@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,9 +39,22 @@ type Config struct {
 	SignupsPerHourPerAddress int
 	TrustProxyHeaders        bool
 	ShutdownTimeout          time.Duration
+	BackupDir     string
+	SweepInterval time.Duration // how often the sweep schedules run
+	Policy        Policy
 	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
 	// fault-injection for crash tests, never set in production.
 	StepDelay string
+}
+
+// Policy is the lifecycle calendar (see workflows.LifecyclePolicy).
+type Policy struct {
+	TrialReminder          time.Duration
+	Grace                  time.Duration
+	DunningRetries         []time.Duration
+	Retention              time.Duration
+	SuspendedOffboardAfter time.Duration
+	OffboardWarning        time.Duration
 }
 
 // devSecret is the key used when LANDLORD_SECRET_KEY is unset; fine on a laptop only.
@@ -90,7 +104,48 @@ func Load() (Config, error) {
 	if c.ShutdownTimeout, err = envDuration("SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		return c, err
 	}
+	c.BackupDir = env("BACKUP_DIR", "backups")
+	if c.SweepInterval, err = envDuration("SWEEP_INTERVAL", 5*time.Minute); err != nil {
+		return c, err
+	}
+	day := 24 * time.Hour
+	p := &c.Policy
+	for _, d := range []struct {
+		key string
+		def time.Duration
+		dst *time.Duration
+	}{
+		{"TRIAL_REMINDER_BEFORE", 3 * day, &p.TrialReminder},
+		{"GRACE_PERIOD", 14 * day, &p.Grace},
+		{"RETENTION_PERIOD", 30 * day, &p.Retention},
+		{"SUSPENDED_OFFBOARD_AFTER", 21 * day, &p.SuspendedOffboardAfter},
+		{"OFFBOARD_WARNING", 2 * day, &p.OffboardWarning},
+	} {
+		if *d.dst, err = envDuration(d.key, d.def); err != nil {
+			return c, err
+		}
+	}
+	if p.DunningRetries, err = envDurations("DUNNING_RETRIES", []time.Duration{day, 3 * day, 7 * day}); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// envDurations reads a comma-separated list of durations.
+func envDurations(key string, def []time.Duration) ([]time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	var out []time.Duration
+	for _, part := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s must be durations such as 24h,72h,168h, got %q", key, v)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func env(key, def string) string {

@@ -181,6 +181,18 @@ type Tenant struct {
 	UpdatedAt               time.Time
 	CancelledAt             *time.Time
 	DeletedAt               *time.Time
+	SuspendedAt             *time.Time
+}
+
+type TenantBackup struct {
+	ID           uuid.UUID
+	TenantID     uuid.UUID
+	DatabaseName string
+	Path         string
+	SizeBytes    int64
+	Sha256       string
+	VerifiedAt   time.Time
+	CreatedAt    time.Time
 }
 
 type TenantStatusHistory struct {

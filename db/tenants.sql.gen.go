@@ -17,7 +17,7 @@ UPDATE tenants
 SET status = 'active', current_period_start = $2, current_period_end = $3,
     onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
 `
 
 type TenantActivateParams struct {
@@ -70,6 +70,7 @@ func (q *Queries) TenantActivate(ctx context.Context, arg TenantActivateParams) 
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -103,7 +104,7 @@ FROM subscription_plans p
 WHERE t.id = $7 AND p.plan_code = $8
   AND t.plan_code = $9 AND t.billing_cycle = $10
   AND t.status = $11
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at
 `
 
 type TenantApplyPlanParams struct {
@@ -178,12 +179,13 @@ func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
 
 const tenantGet = `-- name: TenantGet :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at FROM tenants WHERE id = $1
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants WHERE id = $1
 `
 
 func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -230,12 +232,13 @@ func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
 
 const tenantGetForUpdate = `-- name: TenantGetForUpdate :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at FROM tenants WHERE id = $1 FOR UPDATE
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -282,6 +285,7 @@ func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant,
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -335,7 +339,7 @@ func (q *Queries) TenantInsert(ctx context.Context, arg TenantInsertParams) (int
 }
 
 const tenantList = `-- name: TenantList :many
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at FROM tenants
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR plan_code = $2)
   AND ($3::timestamptz IS NULL
@@ -409,6 +413,7 @@ func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenan
 			&i.UpdatedAt,
 			&i.CancelledAt,
 			&i.DeletedAt,
+			&i.SuspendedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -425,7 +430,7 @@ UPDATE tenants
 SET status = 'failed', onboarding_error = $2, database_server_id = NULL, database_name = NULL,
     database_role = NULL, database_password_enc = NULL, billing_customer_id = NULL, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
 `
 
 type TenantMarkFailedParams struct {
@@ -477,6 +482,7 @@ func (q *Queries) TenantMarkFailed(ctx context.Context, arg TenantMarkFailedPara
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -484,7 +490,7 @@ func (q *Queries) TenantMarkFailed(ctx context.Context, arg TenantMarkFailedPara
 const tenantSchedulePlan = `-- name: TenantSchedulePlan :one
 UPDATE tenants SET pending_plan_code = $2, pending_billing_cycle = $3, updated_at = now()
 WHERE id = $1 AND status IN ('trial', 'active', 'past_due')
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
 `
 
 type TenantSchedulePlanParams struct {
@@ -537,6 +543,7 @@ func (q *Queries) TenantSchedulePlan(ctx context.Context, arg TenantSchedulePlan
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -575,7 +582,7 @@ func (q *Queries) TenantSetDatabasePassword(ctx context.Context, arg TenantSetDa
 }
 
 const tenantSetPaymentMethod = `-- name: TenantSetPaymentMethod :one
-UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
 `
 
 type TenantSetPaymentMethodParams struct {
@@ -627,6 +634,7 @@ func (q *Queries) TenantSetPaymentMethod(ctx context.Context, arg TenantSetPayme
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -661,7 +669,7 @@ const tenantStartTrial = `-- name: TenantStartTrial :one
 UPDATE tenants
 SET status = 'trial', trial_ends_at = $2, onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
 `
 
 type TenantStartTrialParams struct {
@@ -713,6 +721,7 @@ func (q *Queries) TenantStartTrial(ctx context.Context, arg TenantStartTrialPara
 		&i.UpdatedAt,
 		&i.CancelledAt,
 		&i.DeletedAt,
+		&i.SuspendedAt,
 	)
 	return i, err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/worker"
+	"github.com/landlordhq/landlord/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -44,12 +45,21 @@ type stackOptions struct {
 	noWorker       bool
 	workflowWait   time.Duration
 	delay          activities.StepDelay
+	policy         *workflows.LifecyclePolicy // default: testPolicy
+}
+
+// testPolicy is the lifecycle calendar in seconds instead of days.
+var testPolicy = workflows.LifecyclePolicy{
+	TrialReminder: time.Hour, Grace: 4 * time.Second, DunningRetries: []time.Duration{time.Second, 2 * time.Second},
+	Retention: 2 * time.Second, SuspendedOffboardAfter: time.Hour, OffboardWarning: time.Minute,
 }
 
 const webhookSecret = "whsec_e2e_test_secret"
 
 type stack struct {
 	t         *testing.T
+	policy    workflows.LifecyclePolicy
+	backups   string
 	db        *testenv.DB
 	temporal  client.Client
 	servers   *tenantdb.Servers
@@ -67,7 +77,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
-	s := &stack{t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-")}
+	s := &stack{t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-"), policy: testPolicy, backups: t.TempDir()}
+	if o.policy != nil {
+		s.policy = *o.policy
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if !o.noWorker {
 		box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
@@ -76,7 +89,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 			o.billing = billing.Local{}
 		}
 		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.Pool, Servers: servers, Box: box, Billing: o.billing,
-			Email: o.email, SMS: o.sms, StepDelay: o.delay})
+			Email: o.email, SMS: o.sms, StepDelay: o.delay, BackupDir: s.backups})
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
@@ -84,7 +97,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		o.signupsPerHour = 1000
 	}
 	e := server.New(server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
-		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret})
+		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy})
 	hs := httptest.NewServer(e)
 	t.Cleanup(hs.Close)
 	s.url = hs.URL

@@ -42,6 +42,48 @@ Sign in with this email address to get started.
 {{if .invoice}}Invoice {{.invoice}}: {{.total}} charged to your payment method.
 {{end}}{{if .credit}}{{.credit}} was added to your credit balance and will be used first on your next invoice.
 {{end}}`, ""),
+	"trial_reminder": parse(`Your trial ends in {{.days_left}}`,
+		`Hello {{.admin_name}},
+
+The free trial of {{.company}} ends on {{.ends_at}}. Add a payment method to keep going without a break;
+without one the account is suspended when the trial ends.
+`,
+		`{{.company}}: your trial ends on {{.ends_at}}. Add a payment method to keep your ERP running.`),
+	"trial_expired": parse(`Your trial has ended`,
+		`Hello {{.admin_name}},
+
+The trial of {{.company}} has ended and the account is suspended: {{.reason}}.
+Your data is kept. Add a payment method and choose a plan to come back at once.
+`,
+		`{{.company}}: your trial has ended and the account is suspended. Add a payment method to come back.`),
+	"payment_failed": parse(`Payment failed for invoice {{.invoice}}`,
+		`Hello {{.admin_name}},
+
+We could not collect {{.amount}} for invoice {{.invoice}} of {{.company}}.
+Next attempt: {{.next_attempt}}. Update your payment method to pay now.
+`, ""),
+	"suspended": parse(`Your account is suspended`,
+		`Hello {{.admin_name}},
+
+{{.company}} is suspended: {{.reason}}. Your data is kept.
+Pay the open invoices (or update your payment method) to come back at once.
+`,
+		`{{.company}} is suspended: {{.reason}}. Pay the open invoices to come back.`),
+	"reactivated": parse(`Welcome back`,
+		`Hello {{.admin_name}},
+
+{{.company}} is active again.
+`, ""),
+	"offboarding_warning": parse(`Your account will be closed on {{.date}}`,
+		`Hello {{.admin_name}},
+
+{{.company}} has been suspended for a long time with invoices unpaid. It will be closed on {{.date}} unless they are paid.
+`, ""),
+	"cancelled": parse(`Your account is closed`,
+		`Hello {{.admin_name}},
+
+{{.company}} is closed. Its data is kept until {{.until}}; ask us before then to come back.
+`, ""),
 	"plan_change_scheduled": parse(`Your move to {{.to}} is scheduled`,
 		`Hello {{.admin_name}},
 

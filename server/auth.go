@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"unicode"
 
@@ -51,6 +52,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if row.TenantID != nil {
 			p.TenantID = *row.TenantID
 		}
+		if err := tenantMayCall(row.TenantStatus, c.Request().Method, c.Path()); err != nil {
+			return err
+		}
 		if err := s.q.APITokenTouch(ctx, row.ID); err != nil {
 			s.log.Warn("record token use", "error", err)
 		}
@@ -65,10 +69,16 @@ func wellFormedToken(t string) bool {
 	}) < 0
 }
 
-// operatorOnly refuses tenant-admin tokens with 403.
+// operatorOnly refuses tenant-admin tokens with 403 (404 first for another
+// tenant's id, so nothing of it is revealed).
 func operatorOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if principalOf(c).Role != token.RoleOperator {
+			if c.Param("id") != "" && strings.HasPrefix(c.Path(), "/v1/tenants/:id") {
+				if _, err := tenantParam(c); err != nil {
+					return err
+				}
+			}
 			return forbidden("operators only")
 		}
 		return next(c)
@@ -87,4 +97,30 @@ func tenantParam(c echo.Context) (uuid.UUID, error) {
 		return uuid.Nil, notFound("tenant")
 	}
 	return id, nil
+}
+
+// suspendedMayCall are the routes a suspended tenant's admin keeps: enough to
+// see what is owed and pay it.
+var suspendedMayCall = map[string]bool{
+	"GET /v1/me": true, "GET /v1/tenants/:id": true, "GET /v1/tenants/:id/invoices": true,
+	"GET /v1/invoices/:id": true, "PUT /v1/tenants/:id/payment-method": true, "GET /v1/tenants/:id/notifications": true,
+	"POST /v1/tenants/:id/plan": true, // an expired trial comes back by choosing a plan
+}
+
+// tenantMayCall blocks the admins of tenants that are not live: a suspended
+// tenant gets 403 tenant_suspended except on the routes to pay, a cancelled one 403.
+func tenantMayCall(status *string, method, route string) error {
+	if status == nil {
+		return nil // an operator token
+	}
+	switch *status {
+	case "suspended":
+		if !suspendedMayCall[method+" "+route] {
+			return &APIError{Status: http.StatusForbidden, Code: "tenant_suspended",
+				Message: "the tenant is suspended; pay its open invoices to come back"}
+		}
+	case "cancelled", "archived", "failed":
+		return forbidden("the tenant is " + *status)
+	}
+	return nil
 }

@@ -135,8 +135,9 @@ func (s *Server) runWorkflow(ctx context.Context, id string, wf, in, out any) (d
 	wctx, cancel := context.WithTimeout(ctx, s.workflowWait)
 	defer cancel()
 	err = run.Get(wctx, out)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(wctx.Err(), context.DeadlineExceeded) {
-		return false, nil
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || wctx.Err() != nil {
+		return false, nil // still running: the caller answers 202
 	}
 	return err == nil, err
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/metrics"
+	"github.com/landlordhq/landlord/workflows"
 )
 
 // Options configure the API.
@@ -34,6 +35,7 @@ type Options struct {
 	// (plan change, payment method) before answering 202; default 20s.
 	WorkflowWait        time.Duration
 	StripeWebhookSecret string
+	Policy              workflows.LifecyclePolicy // for offboarding and sweeps started here
 }
 
 // Server holds the API's dependencies.
@@ -47,12 +49,13 @@ type Server struct {
 
 	workflowWait  time.Duration
 	webhookSecret string
+	policy        workflows.LifecyclePolicy
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
-		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret}
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy}
 	if s.workflowWait <= 0 {
 		s.workflowWait = 20 * time.Second
 	}
@@ -86,6 +89,12 @@ func New(o Options) *echo.Echo {
 	api.PUT("/tenants/:id/payment-method", s.setPaymentMethod)
 	api.GET("/tenants/:id/invoices", s.listInvoices)
 	api.GET("/invoices/:id", s.getInvoice)
+	api.POST("/tenants/:id/suspend", s.suspendTenant, operatorOnly)
+	api.POST("/tenants/:id/reactivate", s.reactivateTenant, operatorOnly)
+	api.POST("/tenants/:id/grace", s.extendGrace, operatorOnly)
+	api.DELETE("/tenants/:id", s.deleteTenant, operatorOnly)
+	api.GET("/tenants/:id/backups", s.listBackups, operatorOnly)
+	api.POST("/sweeps/:name", s.runSweep, operatorOnly)
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
 	return e

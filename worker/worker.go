@@ -29,6 +29,7 @@ type Deps struct {
 	Email     notify.Sender // nil: email stays in the outbox
 	SMS       notify.Sender // nil: SMS stays in the outbox
 	StepDelay activities.StepDelay
+	BackupDir string
 }
 
 // Providers builds the billing provider and the senders the configuration asks for.
@@ -53,10 +54,18 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.ChangePlan)
 	w.RegisterWorkflow(workflows.UpdatePaymentMethod)
 	w.RegisterWorkflow(workflows.StripeEvent)
+	w.RegisterWorkflow(workflows.TrialEnd)
+	w.RegisterWorkflow(workflows.Renewal)
+	w.RegisterWorkflow(workflows.Suspend)
+	w.RegisterWorkflow(workflows.Reactivate)
+	w.RegisterWorkflow(workflows.Offboarding)
+	w.RegisterWorkflow(workflows.Sweep)
 	w.RegisterActivity(&activities.Tenants{Pool: d.Pool})
 	w.RegisterActivity(&activities.Databases{Pool: d.Pool, Servers: d.Servers, Box: d.Box, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
+	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, BackupDir: d.BackupDir, Delay: d.StepDelay})
+	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
 	w.RegisterActivity(&activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS})
 	return w
 }
@@ -79,9 +88,15 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	b, email, sms := Providers(cfg)
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
 		"email", email != nil, "sms", sms != nil)
-	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms, StepDelay: delay})
+	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
+		StepDelay: delay, BackupDir: cfg.BackupDir})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	if err := EnsureSchedules(ctx, c, Schedules{TaskQueue: cfg.TaskQueue, Every: cfg.SweepInterval,
+		Policy: workflows.LifecyclePolicy(cfg.Policy)}); err != nil {
+		w.Stop()
+		return err
 	}
 	<-ctx.Done()
 	w.Stop()

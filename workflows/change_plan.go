@@ -97,6 +97,12 @@ func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error
 			return nil, err
 		}
 	}
+	// A tenant back from an expired trial gets its database back.
+	if workflow.GetVersion(ctx, "reopen-expired-trial", workflow.DefaultVersion, 1) == 1 && qt.Before.Status == "suspended" {
+		if err = reopen(ctx, c.in.TenantID, qt.Before.Status); err != nil {
+			return nil, err
+		}
+	}
 	c.tell(ctx, "plan_changed", notify.Data{
 		"from": qt.Before.Plan, "to": qt.After.Plan, "effective_at": qt.EffectiveAt.Format("2 Jan 2006"),
 		"invoice": inv.Number, "total": notify.Money(inv.TotalCents, qt.Currency), "credit": creditText(res.CreditCents, qt.Currency),
@@ -149,16 +155,10 @@ func (c *planChange) collect(ctx workflow.Context, inv activities.InvoiceRef) er
 	return nil
 }
 
-// tell queues a message to the tenant's admin and waits for its delivery; a
-// message that cannot be delivered does not undo the change.
+// tell tells the tenant's admin about this change; a message that cannot be
+// delivered does not undo it.
 func (c *planChange) tell(ctx workflow.Context, template string, data notify.Data) {
-	var keys []string
-	in := activities.NoticeInput{TenantID: c.in.TenantID, Template: template, Key: workflow.GetInfo(ctx).WorkflowExecution.RunID, Data: data}
-	if err := call(ctx, opts(10*time.Second, 10*time.Minute), notif.Queue, in, &keys); err != nil {
-		workflow.GetLogger(ctx).Warn("notification not queued", "template", template, "error", err)
-		return
-	}
-	deliverAll(ctx, keys)
+	tell(ctx, c.in.TenantID, template, workflow.GetInfo(ctx).WorkflowExecution.RunID, data)
 }
 
 func creditText(cents int64, currency string) string {

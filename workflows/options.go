@@ -18,6 +18,8 @@ var (
 	dbs     *activities.Databases
 	bill    *activities.Billing
 	notif   *activities.Notifications
+	life    *activities.Lifecycle
+	sweeps  *activities.Sweeps
 )
 
 // opts are activity options: startToClose bounds one attempt, scheduleToClose

@@ -34,7 +34,8 @@ func UpdatePaymentMethodWorkflowID(tenantID uuid.UUID) string {
 }
 
 // UpdatePaymentMethod stores a new payment method at the provider and in the
-// tenant, then charges every open invoice with it, oldest first.
+// tenant, charges every open invoice with it, oldest first, and reactivates a
+// past-due or suspended tenant that owes nothing any more.
 func UpdatePaymentMethod(ctx workflow.Context, in UpdatePaymentMethodInput) (*UpdatePaymentMethodResult, error) {
 	set := activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: in.PaymentMethod, Actor: in.Actor}
 	if err := call(ctx, opts(30*time.Second, 10*time.Minute), bill.SetPaymentMethod, set, nil); err != nil {
@@ -53,6 +54,12 @@ func UpdatePaymentMethod(ctx workflow.Context, in UpdatePaymentMethodInput) (*Up
 			return nil, err
 		}
 		res.Invoices = append(res.Invoices, InvoiceCharge{InvoiceID: id, Paid: charge.Paid, FailureCode: charge.FailureCode})
+	}
+	// Runs recorded before reactivation on payment existed end here.
+	if workflow.GetVersion(ctx, "settle-after-payment", workflow.DefaultVersion, 1) == 1 {
+		if err := settle(ctx, in.TenantID, in.Actor); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

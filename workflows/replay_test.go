@@ -17,7 +17,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Fatalf("no recorded histories in testdata: %v", err)
 	}
 	r := worker.NewWorkflowReplayer()
-	for _, wf := range []any{Onboarding, ChangePlan, UpdatePaymentMethod, StripeEvent} {
+	for _, wf := range []any{Onboarding, ChangePlan, UpdatePaymentMethod, StripeEvent, TrialEnd, Renewal, Suspend, Reactivate, Offboarding, Sweep} {
 		r.RegisterWorkflow(wf)
 	}
 	for _, f := range files {

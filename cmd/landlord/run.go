@@ -21,6 +21,7 @@ import (
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/worker"
+	"github.com/landlordhq/landlord/workflows"
 )
 
 // runMigrate applies the platform migrations, registers the local database
@@ -115,7 +116,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
 	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		StripeWebhookSecret: cfg.StripeWebhookSecret})
+		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)

@@ -1,0 +1,106 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/db"
+)
+
+// Sweeps page through the tenants that are due for a lifecycle step.
+type Sweeps struct {
+	Pool *pgxpool.Pool
+}
+
+// What a sweep looks for.
+const (
+	DueTrials         = "trials"          // trials ending before a cutoff (reminder lead included)
+	DueRenewals       = "renewals"        // periods that have ended
+	DueGraceOver      = "grace_over"      // past-due tenants whose grace has run out
+	DueUnpaidSuspends = "unpaid_suspends" // tenants suspended since before a cutoff
+)
+
+// Cursor is where a page ends: the (due time, id) of its last tenant.
+type Cursor struct {
+	Due time.Time
+	ID  uuid.UUID
+}
+
+// DueInput asks for one page.
+type DueInput struct {
+	Kind   string
+	Before time.Time // due at or before this
+	After  Cursor
+	Limit  int
+}
+
+// DueTenant is one tenant due for a step.
+type DueTenant struct {
+	ID  uuid.UUID
+	Due time.Time
+}
+
+// DuePage is one page of due tenants, in (due, id) order.
+type DuePage struct {
+	Tenants []DueTenant
+	Next    Cursor
+	Last    bool
+}
+
+// Due reads one page of due tenants along the partial index of its kind, after
+// the cursor; it only reads.
+func (a *Sweeps) Due(ctx context.Context, in DueInput) (DuePage, error) {
+	q := db.New(a.Pool)
+	switch in.Kind {
+	case DueTrials:
+		return duePage(ctx, in, q.TenantListTrialsDue)
+	case DueRenewals:
+		return duePage(ctx, in, q.TenantListRenewalsDue)
+	case DueGraceOver:
+		return duePage(ctx, in, q.TenantListGraceOver)
+	case DueUnpaidSuspends:
+		return duePage(ctx, in, q.TenantListSuspendedSince)
+	}
+	return DuePage{}, permanent(ErrInvalidInput, "unknown sweep kind "+in.Kind, nil)
+}
+
+// The due-tenant queries share one shape of parameters and rows.
+type (
+	dueParams interface {
+		~struct {
+			Before   *time.Time
+			AfterDue time.Time
+			AfterID  uuid.UUID
+			RowLimit int32
+		}
+	}
+	dueRow interface {
+		~struct {
+			ID  uuid.UUID
+			Due *time.Time
+		}
+	}
+)
+
+func duePage[P dueParams, R dueRow](ctx context.Context, in DueInput, list func(context.Context, P) ([]R, error)) (DuePage, error) {
+	rows, err := list(ctx, P{Before: &in.Before, AfterDue: in.After.Due, AfterID: in.After.ID, RowLimit: int32(in.Limit)})
+	if err != nil {
+		return DuePage{}, fmt.Errorf("list due tenants (%s): %w", in.Kind, err)
+	}
+	page := DuePage{Tenants: make([]DueTenant, 0, len(rows)), Next: in.After, Last: len(rows) < in.Limit}
+	for _, r := range rows {
+		row := struct {
+			ID  uuid.UUID
+			Due *time.Time
+		}(r)
+		page.Tenants = append(page.Tenants, DueTenant{ID: row.ID, Due: *row.Due})
+	}
+	if n := len(page.Tenants); n > 0 {
+		page.Next = Cursor{Due: page.Tenants[n-1].Due, ID: page.Tenants[n-1].ID}
+	}
+	return page, nil
+}

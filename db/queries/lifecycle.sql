@@ -1,0 +1,86 @@
+-- name: TenantListTrialsDue :many
+-- Trials ending at or before $before, after the cursor, in index order.
+SELECT id, trial_ends_at AS due FROM tenants
+WHERE status = 'trial' AND trial_ends_at <= sqlc.arg(before)
+  AND (trial_ends_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY trial_ends_at, id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantListRenewalsDue :many
+SELECT id, current_period_end AS due FROM tenants
+WHERE status IN ('active', 'past_due') AND current_period_end <= sqlc.arg(before)
+  AND (current_period_end, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY current_period_end, id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantListGraceOver :many
+SELECT id, grace_until AS due FROM tenants
+WHERE status = 'past_due' AND grace_until <= sqlc.arg(before)
+  AND (grace_until, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY grace_until, id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantListSuspendedSince :many
+SELECT id, suspended_at AS due FROM tenants
+WHERE status = 'suspended' AND suspended_at <= sqlc.arg(before)
+  AND (suspended_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY suspended_at, id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantSetStatus :one
+-- Moves a tenant between statuses, only from one of the expected ones.
+UPDATE tenants
+SET status = sqlc.arg(status),
+    suspension_reason = sqlc.narg(suspension_reason),
+    suspended_at = CASE WHEN sqlc.arg(status) = 'suspended' THEN now() ELSE NULL END,
+    grace_until = sqlc.narg(grace_until),
+    cancelled_at = CASE WHEN sqlc.arg(status) = 'cancelled' THEN now() ELSE cancelled_at END,
+    updated_at = now()
+WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[])
+RETURNING *;
+
+-- name: TenantSetGrace :one
+UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING *;
+
+-- name: TenantRenewPeriod :one
+-- Starts the next period: the pending plan (if any) with its limits, only if
+-- the period still ends where the renewal found it.
+UPDATE tenants t
+SET plan_code = p.plan_code, billing_cycle = sqlc.arg(billing_cycle),
+    max_companies = p.max_companies, max_users_per_company = p.max_users_per_company,
+    max_total_users = p.max_total_users, max_transactions_per_month = p.max_transactions_per_month,
+    max_storage_gb = p.max_storage_gb, api_rate_limit_per_hour = p.api_rate_limit_per_hour,
+    features = p.features, modules_enabled = p.modules,
+    status = CASE WHEN t.status = 'trial' THEN 'active' ELSE t.status END,
+    current_period_start = sqlc.arg(period_start), current_period_end = sqlc.arg(period_end),
+    pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
+FROM subscription_plans p
+WHERE t.id = sqlc.arg(id) AND p.plan_code = sqlc.arg(plan_code)
+RETURNING t.*;
+
+-- name: PlanCheapestPaid :one
+SELECT * FROM subscription_plans WHERE is_active AND monthly_price_cents > 0 ORDER BY monthly_price_cents, plan_code LIMIT 1;
+
+-- name: InvoiceCountOpenByTenant :one
+SELECT count(*)::int FROM invoices WHERE tenant_id = $1 AND status IN ('draft', 'open');
+
+-- name: InvoiceSumOpenByTenant :one
+SELECT COALESCE(sum(total_cents), 0)::bigint FROM invoices WHERE tenant_id = $1 AND status IN ('draft', 'open');
+
+-- name: TenantBackupInsert :one
+INSERT INTO tenant_backups (tenant_id, database_name, path, size_bytes, sha256, verified_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
+RETURNING *;
+
+-- name: TenantBackupList :many
+SELECT * FROM tenant_backups WHERE tenant_id = $1 ORDER BY created_at DESC;
+
+-- name: TenantArchive :one
+UPDATE tenants SET status = 'archived', database_server_id = NULL, database_password_enc = NULL, updated_at = now()
+WHERE id = $1 AND status = 'cancelled'
+RETURNING *;
+
+-- name: TenantLockAccess :exec
+-- Serialises changes to one tenant's database access for the transaction.
+SELECT pg_advisory_xact_lock(hashtext('landlord.access/' || sqlc.arg(tenant_id)::text));

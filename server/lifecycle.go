@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+// suspendTenant is an operator suspending a tenant with a reason.
+func (s *Server) suspendTenant(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if problem := validName(req.Reason, 200); problem != "" {
+		return invalidFields(map[string]string{"reason": problem})
+	}
+	in := workflows.SuspendInput{TenantID: id, Reason: req.Reason, Actor: principalOf(c).actor()}
+	var res workflows.SuspendResult
+	return s.runAndRender(c, id, workflows.SuspendWorkflowID(id), workflows.Suspend, in, &res, func() (bool, string) {
+		return res.Suspended, "the tenant is not live: nothing to suspend"
+	})
+}
+
+// reactivateTenant is an operator letting a suspended, past-due or cancelled tenant back.
+func (s *Server) reactivateTenant(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	in := workflows.ReactivateInput{TenantID: id, Actor: principalOf(c).actor(), Force: true}
+	var res activities.Reactivation
+	return s.runAndRender(c, id, workflows.ReactivateWorkflowID(id), workflows.Reactivate, in, &res, func() (bool, string) {
+		return res.Reactivated, "the tenant is not suspended, past due or cancelled"
+	})
+}
+
+// runAndRender runs a lifecycle workflow and answers with the tenant, or 409
+// when the workflow found nothing to do.
+func (s *Server) runAndRender(c echo.Context, id uuid.UUID, wfID string, wf, in, out any, changed func() (bool, string)) error {
+	ctx := c.Request().Context()
+	if _, err := s.q.TenantGet(ctx, id); err != nil {
+		return db.NotFound(err)
+	}
+	done, err := s.runWorkflow(ctx, wfID, wf, in, out)
+	if err != nil {
+		return workflowError(err, "the same change for this tenant is already running")
+	}
+	if !done {
+		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+	}
+	if ok, why := changed(); !ok {
+		return conflict(why)
+	}
+	return s.renderTenant(c, id)
+}
+
+// deleteTenant cancels a tenant now and archives it after the retention period.
+func (s *Server) deleteTenant(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	if !slices.Contains([]string{"trial", "active", "past_due", "suspended", "cancelled"}, t.Status) {
+		return conflict("a " + t.Status + " tenant cannot be deleted")
+	}
+	wfID := workflows.OffboardingWorkflowID(id)
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wfID, TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.Offboarding, workflows.OffboardingInput{TenantID: id, Reason: workflows.OffboardRequested,
+		Actor: principalOf(c).actor(), Policy: s.policy})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"workflow_id": wfID, "status": "cancelling",
+		"archive_after": time.Now().Add(s.policy.Retention).UTC()})
+}
+
+// extendGrace moves a past-due tenant's suspension deadline.
+func (s *Server) extendGrace(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Until time.Time `json:"until"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if !req.Until.After(time.Now()) || req.Until.After(time.Now().AddDate(1, 0, 0)) {
+		return invalidFields(map[string]string{"until": "must be a time within the next year"})
+	}
+	actor := principalOf(c).actor()
+	err = db.InTx(c.Request().Context(), s.pool, func(q *db.Queries) error {
+		t, err := q.TenantSetGrace(c.Request().Context(), db.TenantSetGraceParams{ID: id, GraceUntil: &req.Until})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return conflict("only a past-due tenant has a grace period")
+		}
+		if err != nil {
+			return err
+		}
+		return q.AuditInsert(c.Request().Context(), db.AuditInsertParams{TenantID: &t.ID, Actor: actor, Action: "GRACE_EXTENDED",
+			Details: []byte(`{"until":"` + req.Until.UTC().Format(time.RFC3339) + `"}`)})
+	})
+	if err != nil {
+		return err
+	}
+	return s.renderTenant(c, id)
+}
+
+type backupView struct {
+	ID         uuid.UUID `json:"id"`
+	Database   string    `json:"database"`
+	Path       string    `json:"path"`
+	SizeBytes  int64     `json:"size_bytes"`
+	SHA256     string    `json:"sha256"`
+	VerifiedAt time.Time `json:"verified_at"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func (s *Server) listBackups(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	rows, err := s.q.TenantBackupList(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	out := make([]backupView, 0, len(rows))
+	for _, b := range rows {
+		out = append(out, backupView{ID: b.ID, Database: b.DatabaseName, Path: b.Path, SizeBytes: b.SizeBytes,
+			SHA256: b.Sha256, VerifiedAt: b.VerifiedAt, CreatedAt: b.CreatedAt})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"backups": out})
+}
+
+// runSweep starts a sweep now; a manual run already going is joined.
+func (s *Server) runSweep(c echo.Context) error {
+	name := c.Param("name")
+	if !slices.Contains(workflows.SweepNames, name) {
+		return notFound("sweep")
+	}
+	run, err := s.temporal.ExecuteWorkflow(c.Request().Context(), client.StartWorkflowOptions{
+		ID: workflows.SweepWorkflowID(name), TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.Sweep, workflows.SweepInput{Name: name, Policy: s.policy})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return conflict("this sweep is already running")
+	}
+	if err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(c.Request().Context(), s.workflowWait)
+	defer cancel()
+	var res workflows.SweepResult
+	if err := run.Get(wait, &res); err != nil {
+		if wait.Err() != nil {
+			return c.JSON(http.StatusAccepted, map[string]any{"workflow_id": run.GetID(), "status": "running"})
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"workflow_id": run.GetID(), "started": res.Started})
+}

@@ -1,0 +1,56 @@
+package tenantdb
+
+import (
+	"context"
+	"fmt"
+)
+
+// Block shuts a tenant out of its database: its role loses CONNECT, the
+// database stops taking connections, and every open session in it ends.
+// Running it again changes nothing more.
+func (s *Servers) Block(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range []string{
+		"REVOKE CONNECT ON DATABASE " + ident(name) + " FROM " + ident(name),
+		"ALTER DATABASE " + ident(name) + " ALLOW_CONNECTIONS false",
+	} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("block tenant database %s: %w", name, err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
+		return fmt.Errorf("end sessions in %s: %w", name, err)
+	}
+	return nil
+}
+
+// Unblock lets a tenant back into its database; running it again changes nothing more.
+func (s *Servers) Unblock(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range []string{
+		"ALTER DATABASE " + ident(name) + " ALLOW_CONNECTIONS true",
+		"GRANT CONNECT, TEMPORARY ON DATABASE " + ident(name) + " TO " + ident(name),
+	} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("unblock tenant database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Sessions counts the open sessions in a tenant database.
+func (s *Servers) Sessions(ctx context.Context, srv Server, name string) (int, error) {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1`, name).Scan(&n)
+	return n, err
+}

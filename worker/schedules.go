@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/landlordhq/landlord/workflows"
+)
+
+// Schedules configures the sweep schedules.
+type Schedules struct {
+	Prefix    string // before "sweep-<name>"; empty in production, unique per test
+	TaskQueue string
+	Every     time.Duration
+	Policy    workflows.LifecyclePolicy
+}
+
+// ScheduleID is the ID of a sweep's schedule.
+func (s Schedules) ScheduleID(name string) string { return s.Prefix + "sweep-" + name }
+
+// EnsureSchedules creates the sweep schedules, or brings existing ones up to
+// date (interval, policy, task queue), so every worker start leaves them as
+// configured. Each skips a tick while the previous run is still going, and
+// runs a tick missed while Temporal was down if it is less than an interval old.
+func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
+	for _, name := range workflows.SweepNames {
+		spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: s.Every}}}
+		action := &client.ScheduleWorkflowAction{
+			ID:        s.ScheduleID(name),
+			Workflow:  workflows.Sweep,
+			Args:      []any{workflows.SweepInput{Name: name, Policy: s.Policy}},
+			TaskQueue: s.TaskQueue,
+		}
+		opts := client.ScheduleOptions{
+			ID: s.ScheduleID(name), Spec: spec, Action: action,
+			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: s.Every,
+		}
+		_, err := c.ScheduleClient().Create(ctx, opts)
+		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+			h := c.ScheduleClient().GetHandle(ctx, opts.ID)
+			err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+				sch := in.Description.Schedule
+				sch.Spec, sch.Action = &spec, action
+				sch.Policy.Overlap, sch.Policy.CatchupWindow = opts.Overlap, opts.CatchupWindow
+				return &client.ScheduleUpdate{Schedule: &sch}, nil
+			}})
+		}
+		if err != nil {
+			return fmt.Errorf("ensure schedule %s: %w", opts.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package workflows
+
+import (
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/landlordhq/landlord/activities"
+)
+
+// Sweeps, by name: each is a Temporal Schedule "sweep-<name>".
+const (
+	SweepTrials   = "trials"
+	SweepRenewals = "renewals"
+	SweepDunning  = "dunning"
+)
+
+// SweepNames lists every sweep.
+var SweepNames = []string{SweepTrials, SweepRenewals, SweepDunning}
+
+// SweepInput is a sweep, or the rest of one after continue-as-new.
+type SweepInput struct {
+	Name   string
+	Policy LifecyclePolicy
+	Now    time.Time // the sweep's cutoff clock, fixed by its first run
+	Step   int       // which query of the sweep is being paged
+	After  activities.Cursor
+	Total  int // workflows started so far
+}
+
+// SweepResult counts the per-tenant workflows a sweep started.
+type SweepResult struct {
+	Started int
+}
+
+// pagesPerRun bounds a run's history: then the sweep continues as new.
+const (
+	pageSize    = 200
+	pagesPerRun = 5
+)
+
+// SweepWorkflowID is the ID of an operator-triggered run of a sweep.
+func SweepWorkflowID(name string) string { return "sweep-" + name + "/manual" }
+
+// Sweep pages through the tenants due for one lifecycle step, along an index,
+// and starts each tenant's workflow under its deterministic ID: a tenant whose
+// workflow already runs is not started again. It continues as new every few
+// pages, so sweeping 100,000 tenants keeps a small history.
+func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
+	if in.Now.IsZero() {
+		in.Now = workflow.Now(ctx)
+	}
+	steps := sweepSteps(in)
+	if len(steps) == 0 {
+		return nil, temporal.NewNonRetryableApplicationError("unknown sweep "+in.Name, activities.ErrInvalidInput, nil)
+	}
+	for pages := 0; in.Step < len(steps); pages++ {
+		if pages == pagesPerRun {
+			return nil, workflow.NewContinueAsNewError(ctx, Sweep, in)
+		}
+		st := steps[in.Step]
+		var page activities.DuePage
+		due := activities.DueInput{Kind: st.kind, Before: st.before, After: in.After, Limit: pageSize}
+		if err := call(ctx, opts(30*time.Second, time.Hour), sweeps.Due, due, &page); err != nil {
+			return nil, err
+		}
+		started, err := startAll(ctx, page.Tenants, st.start)
+		if err != nil {
+			return nil, err
+		}
+		in.Total += started
+		in.After = page.Next
+		if page.Last {
+			in.Step, in.After = in.Step+1, activities.Cursor{}
+		}
+	}
+	return &SweepResult{Started: in.Total}, nil
+}
+
+type sweepStep struct {
+	kind   string
+	before time.Time
+	start  func(t activities.DueTenant) (id string, reuse enumspb.WorkflowIdReusePolicy, wf any, arg any)
+}
+
+func sweepSteps(in SweepInput) []sweepStep {
+	p := in.Policy
+	switch in.Name {
+	case SweepTrials:
+		return []sweepStep{{kind: activities.DueTrials, before: in.Now.Add(p.TrialReminder),
+			start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+				return TrialEndWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, TrialEnd, TrialEndInput{TenantID: t.ID, Policy: p}
+			}}}
+	case SweepRenewals:
+		return []sweepStep{{kind: activities.DueRenewals, before: in.Now,
+			start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+				// A renewal that completed never runs again for its period; a failed one may.
+				return RenewalWorkflowID(t.ID, t.Due), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, Renewal,
+					RenewalInput{TenantID: t.ID, PeriodEnd: t.Due, Policy: p}
+			}}}
+	case SweepDunning:
+		return []sweepStep{
+			{kind: activities.DueGraceOver, before: in.Now,
+				start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+					return SuspendWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, Suspend,
+						SuspendInput{TenantID: t.ID, Reason: activities.ReasonPaymentOverdue, Actor: "workflow:sweep-dunning"}
+				}},
+			{kind: activities.DueUnpaidSuspends, before: in.Now.Add(-(p.SuspendedOffboardAfter - p.OffboardWarning)),
+				start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+					return OffboardingWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, Offboarding,
+						OffboardingInput{TenantID: t.ID, Reason: OffboardUnpaid, Actor: "workflow:sweep-dunning", Policy: p}
+				}},
+		}
+	}
+	return nil
+}
+
+// startAll starts one abandoned child workflow per tenant and waits until each
+// started (or was found running); it returns how many it started.
+func startAll(ctx workflow.Context, due []activities.DueTenant, start func(activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any)) (int, error) {
+	futures := make([]workflow.ChildWorkflowFuture, 0, len(due))
+	for _, t := range due {
+		id, reuse, wf, arg := start(t)
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            id,
+			WorkflowIDReusePolicy: reuse,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		})
+		futures = append(futures, workflow.ExecuteChildWorkflow(cctx, wf, arg))
+	}
+	started := 0
+	for _, f := range futures {
+		err := f.GetChildWorkflowExecution().Get(ctx, nil)
+		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			continue
+		}
+		if err != nil {
+			return started, err
+		}
+		started++
+	}
+	return started, nil
+}
+
