@@ -39,9 +39,9 @@ type Config struct {
 	SignupsPerHourPerAddress int
 	TrustProxyHeaders        bool
 	ShutdownTimeout          time.Duration
-	BackupDir     string
-	SweepInterval time.Duration // how often the sweep schedules run
-	Policy        Policy
+	BackupDir                string
+	SweepInterval            time.Duration // how often the sweep schedules run
+	Policy                   Policy
 	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
 	// fault-injection for crash tests, never set in production.
 	StepDelay string

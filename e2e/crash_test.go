@@ -200,3 +200,28 @@ func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
 	assert.Equal(t, 1, rec.count(`^POST /v1/invoices/[^/]+/pay `), "one charge")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }
+
+// TestWorkerKilledDuringSuspensionSuspendsOnce kills the worker after the
+// tenant is marked suspended, before its database is closed; the new worker
+// closes it, and the tenant is suspended once with one email.
+func TestWorkerKilledDuringSuspensionSuspendsOnce(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true, workflowWait: time.Second})
+	first, _ := s.startWorker(t, "LANDLORD_STEP_DELAY=converge_access=60s")
+	id, _ := s.createTenant("crash-suspend", "starter")
+
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "abuse report"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	s.waitStatus(id, "suspended")
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	s.startWorker(t)
+
+	s.waitAccess(id, false)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, 1, s.count(`SELECT count(*) FROM notifications WHERE tenant_id = $1 AND template = 'suspended' AND status = 'queued'`, id))
+	}, 60*time.Second, 100*time.Millisecond)
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM tenant_status_history WHERE tenant_id = $1 AND to_status = 'suspended'`, id))
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'TENANT_SUSPENDED'`, id))
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM notifications WHERE tenant_id = $1 AND template = 'suspended'`, id))
+}

@@ -39,7 +39,7 @@ func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 		}
 		opts := client.ScheduleOptions{
 			ID: s.ScheduleID(name), Spec: spec, Action: action,
-			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: s.Every,
+			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(s.Every, 10*time.Second),
 		}
 		_, err := c.ScheduleClient().Create(ctx, opts)
 		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {

@@ -143,4 +143,3 @@ func startAll(ctx workflow.Context, due []activities.DueTenant, start func(activ
 	}
 	return started, nil
 }
-
