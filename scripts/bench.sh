@@ -8,3 +8,4 @@ export TEMPORAL_ADDRESS=127.0.0.1:${BENCH_TEMPORAL_PORT:-7243} TEMPORAL_UI_PORT=
 find_temporal
 "$ROOT/bin/landlord" bench onboarding -n "${BENCH_N1:-30}" -c 1
 "$ROOT/bin/landlord" bench onboarding -n "${BENCH_N8:-80}" -c 8
+"$ROOT/bin/landlord" bench lifecycle -n "${BENCH_TENANTS:-100000}"

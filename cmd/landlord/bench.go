@@ -10,12 +10,14 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/billing"
@@ -23,104 +25,118 @@ import (
 	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/worker"
 	"github.com/landlordhq/landlord/workflows"
 )
 
-// runBench is "bench onboarding [-n N] [-c C]": N signups through the HTTP API
-// at concurrency C against the real stack (PostgreSQL, Temporal, worker, API,
-// in a platform database of its own that it drops afterwards), timed from the
-// POST to the end of the onboarding workflow; then the floor, N raw CREATE
-// DATABASE ... TEMPLATE of the same template at the same concurrency.
+// runBench dispatches "bench onboarding" and "bench lifecycle".
 func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	if len(args) == 0 || args[0] != "onboarding" {
-		return usageError("usage: landlord bench onboarding [-n N] [-c C]")
+	if len(args) > 0 && args[0] == "lifecycle" {
+		return benchLifecycle(ctx, cfg, log, args[1:])
 	}
+	if len(args) == 0 || args[0] != "onboarding" {
+		return usageError("usage: landlord bench onboarding [-n N] [-c C] | landlord bench lifecycle [-n N]")
+	}
+	return benchOnboarding(ctx, cfg, log, args[1:])
+}
+
+// benchStack is the real stack the benchmarks drive: PostgreSQL and Temporal
+// as configured, an in-process worker and API, and a platform database of its
+// own that close drops with every tenant database it holds.
+type benchStack struct {
+	cfg      config.Config
+	pool     *pgxpool.Pool
+	tc       client.Client
+	servers  *tenantdb.Servers
+	admin    *pgxpool.Pool
+	queue    string
+	base     string
+	operator string
+	close    func()
+}
+
+func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (*benchStack, error) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pcfg, err := pgx.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	benchDB := "landlord_bench_" + uuid.NewString()[:8]
+	userinfo := pcfg.User
+	if pcfg.Password != "" {
+		userinfo += ":" + pcfg.Password
+	}
+	cfg.DatabaseURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", userinfo, pcfg.Host, pcfg.Port, benchDB)
+	cfg.LocalServerName = "local"
+	if err := runMigrate(ctx, cfg, quiet); err != nil {
+		return nil, err
+	}
+	b := &benchStack{cfg: cfg, queue: "bench-" + uuid.NewString()[:8]}
+	if b.servers, err = tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB); err != nil {
+		return nil, err
+	}
+	if b.admin, err = b.servers.Pool(ctx, b.servers.Local()); err != nil {
+		return nil, err
+	}
+	if b.pool, b.tc, err = connect(ctx, cfg, quiet); err != nil {
+		return nil, err
+	}
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	w := worker.New(b.tc, b.queue, worker.Deps{Pool: b.pool, Servers: b.servers, Box: box, Billing: billing.Local{}, BackupDir: cfg.BackupDir})
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	api := &http.Server{Handler: server.New(server.Options{Pool: b.pool, Temporal: b.tc, TaskQueue: b.queue, Log: quiet,
+		Policy: workflows.LifecyclePolicy(cfg.Policy)}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = api.Serve(ln) }()
+	b.base = "http://" + ln.Addr().String()
+	b.operator, _, _ = token.New(token.RoleOperator)
+	if err := installOperatorToken(ctx, b.pool, b.operator); err != nil {
+		return nil, err
+	}
+	b.close = func() {
+		api.Close()
+		w.Stop()
+		cleanupBench(context.WithoutCancel(ctx), b.pool, b.servers, benchDB, log)
+		b.tc.Close()
+		b.servers.Close()
+	}
+	return b, nil
+}
+
+// benchOnboarding is "bench onboarding [-n N] [-c C]": N signups through the
+// HTTP API at concurrency C, timed from the POST to the end of the onboarding
+// workflow; then the floor, N raw CREATE DATABASE ... TEMPLATE of the same
+// template at the same concurrency.
+func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
 	fs := newFlags("bench onboarding")
 	n := fs.Int("n", 50, "signups to drive")
 	c := fs.Int("c", 8, "signups in flight at once")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
 	if *n < 1 || *c < 1 {
 		return usageError("-n and -c must be at least 1")
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	// A platform database of the bench's own, on the configured server.
-	pcfg, err := pgx.ParseConfig(cfg.DatabaseURL)
+	b, err := startBenchStack(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	benchDB := "landlord_bench_" + uuid.NewString()[:8]
-	cfg.DatabaseURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", pcfg.User, pcfg.Host, pcfg.Port, benchDB)
-	if pcfg.Password != "" {
-		cfg.DatabaseURL = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", pcfg.User, pcfg.Password, pcfg.Host, pcfg.Port, benchDB)
-	}
-	cfg.LocalServerName = "local"
-	if err := runMigrate(ctx, cfg, quiet); err != nil {
-		return err
-	}
-	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
-	if err != nil {
-		return err
-	}
-	defer servers.Close()
-	admin, err := servers.Pool(ctx, servers.Local())
-	if err != nil {
-		return err
-	}
-	pool, tc, err := connect(ctx, cfg, quiet)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cleanupBench(context.WithoutCancel(ctx), pool, servers, benchDB, log)
-		tc.Close()
-	}()
-
-	box, err := secrets.NewBox(cfg.SecretKey)
-	if err != nil {
-		return err
-	}
-	queue := "bench-" + uuid.NewString()[:8]
-	w := worker.New(tc, queue, worker.Deps{Pool: pool, Servers: servers, Box: box, Billing: billing.Local{}})
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	api := &http.Server{Handler: server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: queue, Log: quiet})}
-	go func() { _ = api.Serve(ln) }()
-	defer api.Close()
-	base := "http://" + ln.Addr().String()
+	defer b.close()
+	queue, admin := b.queue, b.admin
 
 	signup := func(i int) (time.Duration, error) {
-		body, _ := json.Marshal(map[string]string{"company_name": fmt.Sprintf("Bench %d", i),
-			"subdomain": fmt.Sprintf("bench-%s-%d", queue[6:], i), "admin_email": fmt.Sprintf("admin%d@bench.example.com", i), "admin_name": "Bench"})
 		start := time.Now()
-		resp, err := http.Post(base+"/v1/signup", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Tenant struct{ ID uuid.UUID } `json:"tenant"`
-		}
-		if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&out) != nil {
-			return 0, fmt.Errorf("signup %d: status %d", i, resp.StatusCode)
-		}
-		var res workflows.OnboardingResult
-		if err := tc.GetWorkflow(ctx, workflows.OnboardingWorkflowID(out.Tenant.ID), "").Get(ctx, &res); err != nil {
-			return 0, fmt.Errorf("onboarding %d: %w", i, err)
-		}
-		if res.Status != "trial" {
-			return 0, fmt.Errorf("onboarding %d ended %s", i, res.Status)
-		}
-		return time.Since(start), nil
+		_, _, err := b.signup(ctx, fmt.Sprintf("bench-%s-%d", queue[6:], i))
+		return time.Since(start), err
 	}
 	if _, err := signup(*n); err != nil { // warm-up: connections, template, caches
 		return err
@@ -131,7 +147,7 @@ func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	}
 
 	floor, floorWall, err := drive(*n, *c, func(i int) (time.Duration, error) {
-		name := fmt.Sprintf("%s_floor_%d", benchDB, i)
+		name := fmt.Sprintf("landlord_%s_floor_%d", strings.ReplaceAll(queue, "-", "_"), i)
 		start := time.Now()
 		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{cfg.TenantTemplateDB}.Sanitize()); err != nil {
 			return 0, err
@@ -149,6 +165,51 @@ func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	report("floor: CREATE DATABASE TEMPLATE", floor, floorWall)
 	fmt.Printf("ratio p50 signup/floor: %.1fx\n", float64(pct(lat, 50))/float64(max(pct(floor, 50), 1)))
 	return nil
+}
+
+// do sends one API request and returns its status.
+func (b *benchStack) do(ctx context.Context, method, path, tok, body string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// signup signs a tenant up through the API and waits until its onboarding ends in trial.
+func (b *benchStack) signup(ctx context.Context, subdomain string) (uuid.UUID, string, error) {
+	body, _ := json.Marshal(map[string]string{"company_name": "Bench " + subdomain, "subdomain": subdomain,
+		"admin_email": "admin@" + subdomain + ".example.com", "admin_name": "Bench"})
+	resp, err := http.Post(b.base+"/v1/signup", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Tenant     struct{ ID uuid.UUID } `json:"tenant"`
+		AdminToken string                 `json:"admin_token"`
+	}
+	if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		return uuid.Nil, "", fmt.Errorf("signup %s: status %d", subdomain, resp.StatusCode)
+	}
+	var res workflows.OnboardingResult
+	if err := b.tc.GetWorkflow(ctx, workflows.OnboardingWorkflowID(out.Tenant.ID), "").Get(ctx, &res); err != nil {
+		return uuid.Nil, "", fmt.Errorf("onboarding %s: %w", subdomain, err)
+	}
+	if res.Status != "trial" {
+		return uuid.Nil, "", fmt.Errorf("onboarding %s ended %s", subdomain, res.Status)
+	}
+	return out.Tenant.ID, out.AdminToken, nil
 }
 
 // drive runs f(0..n-1) with c in flight and returns each duration and the wall time.
