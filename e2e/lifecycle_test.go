@@ -268,7 +268,7 @@ func (s *stack) waitAccess(id uuid.UUID, open bool) {
 		allow, connect := s.access(id)
 		require.Equal(c, open, allow)
 		require.Equal(c, open, connect)
-	}, 30*time.Second, 50*time.Millisecond)
+	}, 60*time.Second, 50*time.Millisecond)
 }
 
 // actions lists, oldest first, the tenant's audit actions among those given.

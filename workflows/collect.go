@@ -87,7 +87,7 @@ func settle(ctx workflow.Context, tenantID uuid.UUID, actor string) error {
 
 // reopen makes the database follow a reactivation and tells the admin.
 func reopen(ctx workflow.Context, tenantID uuid.UUID, from string) error {
-	if err := call(ctx, opts(30*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
+	if err := call(ctx, opts(15*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
 		return err
 	}
 	if from == "suspended" || from == "cancelled" {

@@ -56,7 +56,7 @@ func Offboarding(ctx workflow.Context, in OffboardingInput) (*OffboardingResult,
 	if err := call(ctx, opts(10*time.Second, time.Hour), life.Cancel, cancel, &cancelled); err != nil {
 		return nil, err
 	}
-	if err := call(ctx, opts(30*time.Second, time.Hour), life.ConvergeAccess, in.TenantID, nil); err != nil {
+	if err := call(ctx, opts(15*time.Second, time.Hour), life.ConvergeAccess, in.TenantID, nil); err != nil {
 		return nil, err
 	}
 	if cancelled {

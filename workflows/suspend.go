@@ -39,7 +39,7 @@ func suspend(ctx workflow.Context, tenantID uuid.UUID, reason, actor string) (bo
 		return false, err
 	}
 	// Whatever happened since (a payment, say), the database follows the status as it is now.
-	if err := call(ctx, opts(30*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
+	if err := call(ctx, opts(15*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
 		return true, err
 	}
 	template := "suspended"
