@@ -3,10 +3,7 @@ package billing
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -17,31 +14,9 @@ import (
 	"github.com/landlordhq/landlord/testenv"
 )
 
-// recorder sits between the adapter and stripe-mock and keeps each request's
-// method, path and idempotency key.
-type recorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) front(t *testing.T, target string) string {
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.seen = append(r.seen, req.Method+" "+req.URL.Path+" key="+req.Header.Get("Idempotency-Key"))
-		r.mu.Unlock()
-		proxy.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 func TestStripeCustomerLifecycleAgainstStripeMock(t *testing.T) {
-	rec := &recorder{}
-	base := rec.front(t, testenv.StripeMock(t))
-	s := NewStripe("sk_test_123", base)
+	rec := testenv.RecordStripe(t)
+	s := NewStripe("sk_test_123", rec.URL)
 	tenant := uuid.New()
 
 	id, err := s.CreateCustomer(t.Context(), Customer{TenantID: tenant, Email: "ana@example.com", Name: "Acme"}, "tenant/"+tenant.String()+"/create-customer")
@@ -49,11 +24,10 @@ func TestStripeCustomerLifecycleAgainstStripeMock(t *testing.T) {
 	assert.True(t, strings.HasPrefix(id, "cus_"), id)
 	require.NoError(t, s.DeleteCustomer(t.Context(), id))
 
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	require.Len(t, rec.seen, 2)
-	assert.Equal(t, "POST /v1/customers key=tenant/"+tenant.String()+"/create-customer", rec.seen[0])
-	assert.True(t, strings.HasPrefix(rec.seen[1], "DELETE /v1/customers/"+id), rec.seen[1])
+	seen := rec.Seen()
+	require.Len(t, seen, 2)
+	assert.Equal(t, "POST /v1/customers key=tenant/"+tenant.String()+"/create-customer", seen[0])
+	assert.True(t, strings.HasPrefix(seen[1], "DELETE /v1/customers/"+id), seen[1])
 }
 
 func TestStripeErrorsSayWhetherARetryCanHelp(t *testing.T) {
@@ -87,8 +61,8 @@ func TestLocalCustomerIsDerivedFromTheTenant(t *testing.T) {
 }
 
 func TestStripeInvoiceFlowAgainstStripeMock(t *testing.T) {
-	rec := &recorder{}
-	s := NewStripe("sk_test_123", rec.front(t, testenv.StripeMock(t)))
+	rec := testenv.RecordStripe(t)
+	s := NewStripe("sk_test_123", rec.URL)
 	inv := Invoice{ID: uuid.New(), Number: "INV-2026-000001", CustomerID: "cus_123", Currency: "USD",
 		Lines: []Line{{Description: "Unused time on Starter (monthly)", AmountCents: -2450}, {Description: "Remaining time on Professional (monthly)", AmountCents: 9950}}}
 
@@ -102,8 +76,6 @@ func TestStripeInvoiceFlowAgainstStripeMock(t *testing.T) {
 	require.NoError(t, s.VoidInvoice(t.Context(), providerID))
 
 	key := "invoice/" + inv.ID.String()
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	assert.Equal(t, []string{
 		"POST /v1/payment_methods/pm_card_visa/attach key=",
 		"POST /v1/customers/cus_123 key=",
@@ -113,7 +85,7 @@ func TestStripeInvoiceFlowAgainstStripeMock(t *testing.T) {
 		"POST /v1/invoices/" + providerID + "/finalize key=" + key + "/finalize",
 		"POST /v1/invoices/" + providerID + "/pay key=" + key + "/pay/plan-change",
 		"POST /v1/invoices/" + providerID + "/void key=",
-	}, landlordKeysOnly(rec.seen))
+	}, landlordKeysOnly(rec.Seen()))
 }
 
 // landlordKeysOnly blanks the random idempotency keys stripe-go adds by itself

@@ -3,13 +3,9 @@ package e2e
 import (
 	"bytes"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -121,47 +117,13 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 
 }
 
-// stripeRecorder sits between landlord and stripe-mock and counts requests by
-// method and path shape.
-type stripeRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *stripeRecorder) front(t *testing.T) string {
-	target, err := url.Parse(testenv.StripeMock(t))
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.seen = append(r.seen, req.Method+" "+req.URL.Path+" "+req.Header.Get("Idempotency-Key"))
-		r.mu.Unlock()
-		proxy.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-func (r *stripeRecorder) count(pattern string) int {
-	re := regexp.MustCompile(pattern)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, s := range r.seen {
-		if re.MatchString(s) {
-			n++
-		}
-	}
-	return n
-}
-
 // TestWorkerKilledBetweenApplyAndChargeChargesOnce kills the worker after the
 // upgrade is applied and its invoice finalized at Stripe, before the charge; a
 // new worker finishes: one invoice, one Stripe invoice, one charge, one email.
 func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
 	t.Parallel()
-	rec := &stripeRecorder{}
-	stripeURL := rec.front(t)
+	rec := testenv.RecordStripe(t)
+	stripeURL := rec.URL
 	s := newStack(t, stackOptions{noWorker: true, workflowWait: time.Second})
 	stripeEnv := []string{"STRIPE_SECRET_KEY=sk_test_e2e", "STRIPE_API_BASE=" + stripeURL}
 	first, _ := s.startWorker(t, append(stripeEnv, "LANDLORD_STEP_DELAY=charge_invoice=60s")...)
@@ -196,8 +158,8 @@ func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
 		(SELECT count(*) FROM payments WHERE tenant_id = $1)`, id).Scan(&invoices, &payments))
 	assert.Equal(t, 1, invoices)
 	assert.Equal(t, 1, payments)
-	assert.Equal(t, 1, rec.count(`^POST /v1/invoices invoice/`), "one Stripe invoice")
-	assert.Equal(t, 1, rec.count(`^POST /v1/invoices/[^/]+/pay `), "one charge")
+	assert.Equal(t, 1, rec.Count(`^POST /v1/invoices key=invoice/`), "one Stripe invoice")
+	assert.Equal(t, 1, rec.Count(`^POST /v1/invoices/[^/]+/pay `), "one charge")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }
 

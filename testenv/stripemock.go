@@ -2,9 +2,16 @@ package testenv
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -50,4 +57,51 @@ func StripeMock(t testing.TB) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// StripeRecorder sits in front of stripe-mock and keeps, for every request,
+// "METHOD /path key=<Idempotency-Key>".
+type StripeRecorder struct {
+	URL  string // point the adapter here
+	mu   sync.Mutex
+	seen []string
+}
+
+// RecordStripe starts stripe-mock behind a recorder for the test.
+func RecordStripe(t testing.TB) *StripeRecorder {
+	t.Helper()
+	target, err := url.Parse(StripeMock(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &StripeRecorder{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.seen = append(r.seen, req.Method+" "+req.URL.Path+" key="+req.Header.Get("Idempotency-Key"))
+		r.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// Seen is every request so far, in order.
+func (r *StripeRecorder) Seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
+// Count is how many requests so far match pattern.
+func (r *StripeRecorder) Count(pattern string) int {
+	re := regexp.MustCompile(pattern)
+	n := 0
+	for _, s := range r.Seen() {
+		if re.MatchString(s) {
+			n++
+		}
+	}
+	return n
 }
