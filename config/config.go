@@ -39,6 +39,10 @@ type Config struct {
 	SignupsPerHourPerAddress int
 	TrustProxyHeaders        bool
 	ShutdownTimeout          time.Duration
+	RedisURL                 string // shared API rate limits when set
+	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
+	TenantPoolConnsPerTen    int
+	TenantPoolIdle           time.Duration
 	BackupDir                string
 	SweepInterval            time.Duration // how often the sweep schedules run
 	Policy                   Policy
@@ -105,6 +109,16 @@ func Load() (Config, error) {
 		return c, err
 	}
 	c.BackupDir = env("BACKUP_DIR", "backups")
+	c.RedisURL = os.Getenv("REDIS_URL")
+	if c.TenantPoolMaxConns, err = envInt("TENANT_POOL_MAX_CONNS", 40); err != nil {
+		return c, err
+	}
+	if c.TenantPoolConnsPerTen, err = envInt("TENANT_POOL_CONNS_PER_TENANT", 2); err != nil {
+		return c, err
+	}
+	if c.TenantPoolIdle, err = envDuration("TENANT_POOL_IDLE", 5*time.Minute); err != nil {
+		return c, err
+	}
 	if c.SweepInterval, err = envDuration("SWEEP_INTERVAL", 5*time.Minute); err != nil {
 		return c, err
 	}

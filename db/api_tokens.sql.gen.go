@@ -13,18 +13,20 @@ import (
 )
 
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
-SELECT t.id, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status
+SELECT t.id, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status,
+       tn.api_rate_limit_per_hour AS tenant_rate_limit
 FROM api_tokens t
 LEFT JOIN tenants tn ON tn.id = t.tenant_id
 WHERE t.token_hash = $1
 `
 
 type APITokenAuthenticateRow struct {
-	ID           uuid.UUID
-	Role         string
-	TenantID     *uuid.UUID
-	RevokedAt    *time.Time
-	TenantStatus *string
+	ID              uuid.UUID
+	Role            string
+	TenantID        *uuid.UUID
+	RevokedAt       *time.Time
+	TenantStatus    *string
+	TenantRateLimit *int32
 }
 
 func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (APITokenAuthenticateRow, error) {
@@ -36,6 +38,7 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 		&i.TenantID,
 		&i.RevokedAt,
 		&i.TenantStatus,
+		&i.TenantRateLimit,
 	)
 	return i, err
 }

@@ -184,6 +184,55 @@ func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams
 	return i, err
 }
 
+const tenantConnInfo = `-- name: TenantConnInfo :one
+SELECT t.id, t.plan_code, t.status, t.database_name, t.database_password_enc,
+       t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb,
+       s.host, s.port, COALESCE(u.storage_bytes, 0)::bigint AS storage_bytes
+FROM tenants t
+JOIN database_servers s ON s.id = t.database_server_id
+LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+WHERE t.id = $1
+`
+
+type TenantConnInfoRow struct {
+	ID                      uuid.UUID
+	PlanCode                string
+	Status                  string
+	DatabaseName            *string
+	DatabasePasswordEnc     []byte
+	MaxCompanies            int32
+	MaxUsersPerCompany      int32
+	MaxTotalUsers           *int32
+	MaxTransactionsPerMonth int32
+	MaxStorageGb            int32
+	Host                    string
+	Port                    int32
+	StorageBytes            int64
+}
+
+// What a tenant-API request needs: the tenant, where its database is, and the
+// storage its last usage snapshot saw.
+func (q *Queries) TenantConnInfo(ctx context.Context, id uuid.UUID) (TenantConnInfoRow, error) {
+	row := q.db.QueryRow(ctx, tenantConnInfo, id)
+	var i TenantConnInfoRow
+	err := row.Scan(
+		&i.ID,
+		&i.PlanCode,
+		&i.Status,
+		&i.DatabaseName,
+		&i.DatabasePasswordEnc,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.Host,
+		&i.Port,
+		&i.StorageBytes,
+	)
+	return i, err
+}
+
 const tenantGet = `-- name: TenantGet :one
 SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants WHERE id = $1
 `

@@ -25,6 +25,7 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/ratelimit"
 	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
@@ -46,6 +47,7 @@ type stackOptions struct {
 	workflowWait   time.Duration
 	delay          activities.StepDelay
 	policy         *workflows.LifecyclePolicy // default: testPolicy
+	limiter        ratelimit.Limiter          // default: in process
 }
 
 // testPolicy is the lifecycle calendar in seconds instead of days.
@@ -57,15 +59,17 @@ var testPolicy = workflows.LifecyclePolicy{
 const webhookSecret = "whsec_e2e_test_secret"
 
 type stack struct {
-	t         *testing.T
-	policy    workflows.LifecyclePolicy
-	backups   string
-	db        *testenv.DB
-	temporal  client.Client
-	servers   *tenantdb.Servers
-	taskQueue string
-	url       string
-	operator  string
+	t          *testing.T
+	policy     workflows.LifecyclePolicy
+	backups    string
+	db         *testenv.DB
+	temporal   client.Client
+	servers    *tenantdb.Servers
+	pools      *tenantdb.Pools
+	apiOptions server.Options
+	taskQueue  string
+	url        string
+	operator   string
 }
 
 // newStack starts the API (and, unless told not to, a worker) on a task queue
@@ -93,14 +97,20 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
+	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
+	require.NoError(t, err)
+	s.pools = tenantdb.NewPools(servers, 20, 2, time.Minute)
+	t.Cleanup(s.pools.Close)
+	if o.limiter == nil {
+		o.limiter = ratelimit.NewMemory()
+	}
 	if o.signupsPerHour == 0 {
 		o.signupsPerHour = 1000
 	}
-	e := server.New(server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
-		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy})
-	hs := httptest.NewServer(e)
-	t.Cleanup(hs.Close)
-	s.url = hs.URL
+	s.apiOptions = server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
+		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
+		TenantPools: s.pools, Box: box, RateLimiter: o.limiter}
+	s.url = s.startAPI(o.limiter)
 
 	plain, hash, prefix := token.New(token.RoleOperator)
 	_, err = db.New(d.Pool).APITokenInsert(t.Context(), db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: "e2e"})
@@ -191,4 +201,13 @@ func (s *stack) createTenant(subdomain, plan string) (uuid.UUID, string) {
 	}
 	s.waitStatus(id, want)
 	return id, out["admin_token"].(string)
+}
+
+// startAPI starts another API replica of the stack with its own rate limiter and returns its URL.
+func (s *stack) startAPI(l ratelimit.Limiter) string {
+	o := s.apiOptions
+	o.RateLimiter = l
+	hs := httptest.NewServer(server.New(o))
+	s.t.Cleanup(hs.Close)
+	return hs.URL
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -54,6 +56,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err := tenantMayCall(row.TenantStatus, c.Request().Method, c.Path()); err != nil {
 			return err
+		}
+		if row.TenantRateLimit != nil {
+			if err := s.rateLimit(c, p.TenantID, int(*row.TenantRateLimit)); err != nil {
+				return err
+			}
 		}
 		if err := s.q.APITokenTouch(ctx, row.ID); err != nil {
 			s.log.Warn("record token use", "error", err)
@@ -121,6 +128,25 @@ func tenantMayCall(status *string, method, route string) error {
 		}
 	case "cancelled", "archived", "failed":
 		return forbidden("the tenant is " + *status)
+	}
+	return nil
+}
+
+// rateLimit applies the tenant's plan limit of API calls an hour and says
+// where it stands in the X-RateLimit headers; over it, 429 with Retry-After.
+func (s *Server) rateLimit(c echo.Context, tenantID uuid.UUID, perHour int) error {
+	d, err := s.limiter.Allow(c.Request().Context(), tenantID.String(), perHour)
+	if err != nil {
+		s.log.Warn("rate limiter unavailable; letting the request through", "error", err)
+		return nil
+	}
+	h := c.Response().Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(int64(math.Ceil(d.ResetAfter.Seconds())), 10))
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(d.RetryAfter.Seconds())), 10))
+		return rateLimited("the plan's API rate limit is reached")
 	}
 	return nil
 }

@@ -169,7 +169,7 @@ func (s *Server) runSweep(c echo.Context) error {
 		return notFound("sweep")
 	}
 	run, err := s.temporal.ExecuteWorkflow(c.Request().Context(), client.StartWorkflowOptions{
-		ID: workflows.SweepWorkflowID(name), TaskQueue: s.taskQueue,
+		ID: workflows.SweepWorkflowID(name, s.taskQueue), TaskQueue: s.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.Sweep, workflows.SweepInput{Name: name, Policy: s.policy})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

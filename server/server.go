@@ -20,6 +20,9 @@ import (
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/metrics"
+	"github.com/landlordhq/landlord/ratelimit"
+	"github.com/landlordhq/landlord/secrets"
+	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/workflows"
 )
 
@@ -36,6 +39,9 @@ type Options struct {
 	WorkflowWait        time.Duration
 	StripeWebhookSecret string
 	Policy              workflows.LifecyclePolicy // for offboarding and sweeps started here
+	TenantPools         *tenantdb.Pools           // pools on tenant databases, for the tenant API
+	Box                 *secrets.Box              // opens tenant database passwords
+	RateLimiter         ratelimit.Limiter         // per-tenant API limit; default in process
 }
 
 // Server holds the API's dependencies.
@@ -50,12 +56,19 @@ type Server struct {
 	workflowWait  time.Duration
 	webhookSecret string
 	policy        workflows.LifecyclePolicy
+	pools         *tenantdb.Pools
+	box           *secrets.Box
+	limiter       ratelimit.Limiter
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
-		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy}
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy,
+		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter}
+	if s.limiter == nil {
+		s.limiter = ratelimit.NewMemory()
+	}
 	if s.workflowWait <= 0 {
 		s.workflowWait = 20 * time.Second
 	}
@@ -95,6 +108,16 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/tenants/:id", s.deleteTenant, operatorOnly)
 	api.GET("/tenants/:id/backups", s.listBackups, operatorOnly)
 	api.POST("/sweeps/:name", s.runSweep, operatorOnly)
+
+	// The tenant API: the tenant comes from the token, the data from its own database.
+	api.GET("/companies", s.listCompanies)
+	api.POST("/companies", s.createCompany)
+	api.GET("/companies/:id", s.getCompany)
+	api.DELETE("/companies/:id", s.deleteCompany)
+	api.GET("/companies/:id/users", s.listUsers)
+	api.POST("/companies/:id/users", s.createUser)
+	api.DELETE("/users/:id", s.deleteUser)
+	api.POST("/transactions", s.postTransaction)
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
 	return e

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -121,4 +122,66 @@ func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, dbExists)
 	assert.False(t, roleExists)
+}
+
+func TestMonthlyTransactionLimitStartsAgainAtTheUTCMonthBoundary(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := testenv.NewDB(t)
+	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	require.NoError(t, err)
+	defer s.Close()
+	id := uuid.New()
+	name := tenantdb.Name(id)
+	t.Cleanup(func() {
+		_ = s.DropDatabase(ctx, s.Local(), name)
+		_ = s.DropRole(ctx, s.Local(), name)
+	})
+	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
+	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
+	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
+	pools := tenantdb.NewPools(s, 4, 2, time.Minute)
+	defer pools.Close()
+	pool, err := pools.Get(ctx, id, s.Local(), func() (string, error) { return "pw", nil })
+	require.NoError(t, err)
+	companies, err := tenantdb.ListCompanies(ctx, pool)
+	require.NoError(t, err)
+	company := companies[0].ID
+
+	// 23:59 UTC on 30 November is 00:59 on 1 December in Paris: still November here.
+	nov := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC).In(time.FixedZone("CET", 3600))
+	for range 2 {
+		_, err := tenantdb.PostTransaction(ctx, pool, company, 100, "nov", nov, 2)
+		require.NoError(t, err)
+	}
+	_, err = tenantdb.PostTransaction(ctx, pool, company, 100, "nov", nov, 2)
+	var limit *tenantdb.LimitError
+	require.ErrorAs(t, err, &limit)
+	assert.Equal(t, "max_transactions_per_month", limit.Limit)
+
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	_, err = tenantdb.PostTransaction(ctx, pool, company, 100, "dec", dec, 2)
+	require.NoError(t, err, "a new month starts from zero")
+	u, err := tenantdb.Measure(ctx, pool, dec)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), u.TransactionsMonth)
+	assert.Equal(t, int64(1), u.Companies)
+	assert.Positive(t, u.StorageBytes)
+
+	_, err = tenantdb.PostTransaction(ctx, pool, uuid.New(), 100, "nowhere", dec, 2)
+	assert.ErrorIs(t, err, tenantdb.ErrNotFound)
+}
+
+func TestPoolsStayWithinTheirBound(t *testing.T) {
+	s, err := tenantdb.NewServers(testenv.AdminURL(), "unused")
+	require.NoError(t, err)
+	defer s.Close()
+	pools := tenantdb.NewPools(s, 6, 2, time.Minute)
+	defer pools.Close()
+	for range 10 {
+		_, err := pools.Get(context.Background(), uuid.New(), s.Local(), func() (string, error) { return "x", nil })
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 3, pools.Open(), "6 connections at 2 a tenant: the least recently used pools were closed")
+	assert.Equal(t, 6, pools.MaxConns())
 }

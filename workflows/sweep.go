@@ -41,8 +41,9 @@ const (
 	pagesPerRun = 5
 )
 
-// SweepWorkflowID is the ID of an operator-triggered run of a sweep.
-func SweepWorkflowID(name string) string { return "sweep-" + name + "/manual" }
+// SweepWorkflowID is the ID of an operator-triggered run of a sweep by the
+// deployment on taskQueue (deployments may share a Temporal namespace).
+func SweepWorkflowID(name, taskQueue string) string { return "sweep-" + name + "/manual/" + taskQueue }
 
 // Sweep pages through the tenants due for one lifecycle step, along an index,
 // and starts each tenant's workflow under its deterministic ID: a tenant whose

@@ -17,6 +17,8 @@ import (
 
 	"github.com/landlordhq/landlord/config"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/ratelimit"
+	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/token"
@@ -114,7 +116,28 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
+	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
+	if err != nil {
+		return err
+	}
+	defer servers.Close()
+	pools := tenantdb.NewPools(servers, cfg.TenantPoolMaxConns, cfg.TenantPoolConnsPerTen, cfg.TenantPoolIdle)
+	defer pools.Close()
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	var limiter ratelimit.Limiter = ratelimit.NewMemory()
+	if cfg.RedisURL != "" {
+		r, err := ratelimit.NewRedis(cfg.RedisURL, "landlord:ratelimit:")
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		limiter = r
+	}
 	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
+		TenantPools: pools, Box: box, RateLimiter: limiter,
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
 		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)

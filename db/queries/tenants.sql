@@ -103,3 +103,14 @@ RETURNING LEAST(b.before, sqlc.arg(max_cents)::bigint)::bigint AS taken;
 
 -- name: TenantAddCredit :exec
 UPDATE tenants SET credit_balance_cents = credit_balance_cents + $2, updated_at = now() WHERE id = $1;
+
+-- name: TenantConnInfo :one
+-- What a tenant-API request needs: the tenant, where its database is, and the
+-- storage its last usage snapshot saw.
+SELECT t.id, t.plan_code, t.status, t.database_name, t.database_password_enc,
+       t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb,
+       s.host, s.port, COALESCE(u.storage_bytes, 0)::bigint AS storage_bytes
+FROM tenants t
+JOIN database_servers s ON s.id = t.database_server_id
+LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+WHERE t.id = $1;

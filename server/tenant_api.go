@@ -1,0 +1,289 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/token"
+)
+
+// tenantCtx is a tenant-API request's tenant and a pool on its own database,
+// connected as its own role.
+type tenantCtx struct {
+	info db.TenantConnInfoRow
+	pool *pgxpool.Pool
+}
+
+// tenantDB resolves the tenant of a tenant-admin token (never of the path).
+func (s *Server) tenantDB(c echo.Context) (tenantCtx, error) {
+	p := principalOf(c)
+	if p.Role != token.RoleTenantAdmin {
+		return tenantCtx{}, forbidden("a tenant admin token is required: the tenant comes from the token")
+	}
+	ctx := c.Request().Context()
+	info, err := s.q.TenantConnInfo(ctx, p.TenantID)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return tenantCtx{}, unavailable("the tenant has no database yet")
+	}
+	if err != nil {
+		return tenantCtx{}, err
+	}
+	pool, err := s.pools.Get(ctx, info.ID, tenantdb.Server{Host: info.Host, Port: int(info.Port)}, func() (string, error) {
+		pw, err := s.box.Open(info.DatabasePasswordEnc)
+		return string(pw), err
+	})
+	if err != nil {
+		return tenantCtx{}, err
+	}
+	return tenantCtx{info: info, pool: pool}, nil
+}
+
+// tenantError turns what the tenant database said into the API's answer.
+func (s *Server) tenantError(c echo.Context, t tenantCtx, err error) error {
+	var limit *tenantdb.LimitError
+	switch {
+	case errors.Is(err, tenantdb.ErrNotFound):
+		return notFound("resource")
+	case errors.Is(err, tenantdb.ErrDuplicate):
+		return conflict("it already exists")
+	case errors.As(err, &limit):
+		details := map[string]any{"limit": limit.Limit, "used": limit.Used, "allowed": limit.Allowed, "plan": t.info.PlanCode}
+		if up := s.planAllowing(c, limit.Limit, limit.Used+1); up != "" {
+			details["upgrade_to"] = up
+		}
+		return &APIError{Status: http.StatusForbidden, Code: "limit_exceeded", Message: "the plan's " + limit.Limit + " is reached", Details: details}
+	case tenantdb.Unreachable(err):
+		s.pools.Forget(t.info.ID)
+		s.log.Warn("tenant database unavailable", "tenant", t.info.ID, "error", err)
+		return unavailable("the tenant's database is unavailable")
+	}
+	return err
+}
+
+// planAllowing is the first plan (in the plans' order) whose limit allows n.
+func (s *Server) planAllowing(c echo.Context, limit string, n int64) string {
+	plans, err := s.q.PlanList(c.Request().Context())
+	if err != nil {
+		return ""
+	}
+	for _, p := range plans {
+		var allowed *int32
+		switch limit {
+		case "max_companies":
+			allowed = &p.MaxCompanies
+		case "max_users_per_company":
+			allowed = &p.MaxUsersPerCompany
+		case "max_total_users":
+			allowed = p.MaxTotalUsers
+		case "max_transactions_per_month":
+			allowed = &p.MaxTransactionsPerMonth
+		}
+		if p.TrialDays == 0 && (allowed == nil || int64(*allowed) >= n) {
+			return p.PlanCode
+		}
+	}
+	return ""
+}
+
+func (s *Server) listCompanies(c echo.Context) error {
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	cs, err := tenantdb.ListCompanies(c.Request().Context(), t.pool)
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"companies": cs})
+}
+
+var companyCodeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
+
+func (s *Server) createCompany(c echo.Context) error {
+	var req struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	bad := map[string]string{}
+	if !companyCodeRe.MatchString(req.Code) {
+		bad["code"] = "must be 1 to 50 lowercase letters, digits, '-' or '_'"
+	}
+	if p := validName(req.Name, 200); p != "" {
+		bad["name"] = p
+	}
+	if len(bad) > 0 {
+		return invalidFields(bad)
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	co, err := tenantdb.CreateCompany(c.Request().Context(), t.pool, req.Code, req.Name, int64(t.info.MaxCompanies))
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusCreated, co)
+}
+
+func idParam(c echo.Context, what string) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return uuid.Nil, notFound(what)
+	}
+	return id, nil
+}
+
+func (s *Server) getCompany(c echo.Context) error {
+	id, err := idParam(c, "company")
+	if err != nil {
+		return err
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	co, err := tenantdb.GetCompany(c.Request().Context(), t.pool, id)
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusOK, co)
+}
+
+func (s *Server) deleteCompany(c echo.Context) error {
+	id, err := idParam(c, "company")
+	if err != nil {
+		return err
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	if err := tenantdb.DeleteCompany(c.Request().Context(), t.pool, id); err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) listUsers(c echo.Context) error {
+	id, err := idParam(c, "company")
+	if err != nil {
+		return err
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	us, err := tenantdb.ListUsers(c.Request().Context(), t.pool, id)
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": us})
+}
+
+func (s *Server) createUser(c echo.Context) error {
+	id, err := idParam(c, "company")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	req.Email, req.Name = strings.TrimSpace(req.Email), strings.TrimSpace(req.Name)
+	bad := map[string]string{}
+	if p := validEmail(req.Email); p != "" {
+		bad["email"] = p
+	}
+	if p := validName(req.Name, 200); p != "" {
+		bad["name"] = p
+	}
+	if len(bad) > 0 {
+		return invalidFields(bad)
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	var maxTotal *int64
+	if t.info.MaxTotalUsers != nil {
+		m := int64(*t.info.MaxTotalUsers)
+		maxTotal = &m
+	}
+	u, err := tenantdb.CreateUser(c.Request().Context(), t.pool, id, req.Email, req.Name, int64(t.info.MaxUsersPerCompany), maxTotal)
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) deleteUser(c echo.Context) error {
+	id, err := idParam(c, "user")
+	if err != nil {
+		return err
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	if err := tenantdb.DeleteUser(c.Request().Context(), t.pool, id); err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// storageHardStop is how far past its storage limit a tenant may still post:
+// storage is a soft limit, warned about from 90%.
+const storageHardStop = 1.2
+
+func (s *Server) postTransaction(c echo.Context) error {
+	var req struct {
+		CompanyID   uuid.UUID `json:"company_id"`
+		AmountCents *int64    `json:"amount_cents"`
+		Memo        string    `json:"memo"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	if req.CompanyID == uuid.Nil {
+		bad["company_id"] = "is required"
+	}
+	if req.AmountCents == nil || *req.AmountCents < -1e12 || *req.AmountCents > 1e12 {
+		bad["amount_cents"] = "must be a whole number of cents within ±10^12"
+	}
+	if len(req.Memo) > 500 || strings.ContainsFunc(req.Memo, func(r rune) bool { return r < 0x20 && r != '\t' }) {
+		bad["memo"] = "must be at most 500 bytes without control characters"
+	}
+	if len(bad) > 0 {
+		return invalidFields(bad)
+	}
+	t, err := s.tenantDB(c)
+	if err != nil {
+		return err
+	}
+	if limit := float64(t.info.MaxStorageGb) * (1 << 30); float64(t.info.StorageBytes) > limit*storageHardStop {
+		return &APIError{Status: http.StatusForbidden, Code: "limit_exceeded", Message: "storage is over 120% of the plan's limit",
+			Details: map[string]any{"limit": "max_storage_gb", "used": t.info.StorageBytes, "allowed": int64(limit), "plan": t.info.PlanCode}}
+	}
+	tx, err := tenantdb.PostTransaction(c.Request().Context(), t.pool, req.CompanyID, *req.AmountCents, req.Memo, time.Now(), int64(t.info.MaxTransactionsPerMonth))
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	return c.JSON(http.StatusCreated, tx)
+}
