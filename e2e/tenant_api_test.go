@@ -69,6 +69,16 @@ func TestTenantAPIWorksInTheTenantsOwnDatabaseWithinItsLimits(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, code)
 	assert.Equal(t, "max_transactions_per_month", out["error"].(map[string]any)["details"].(map[string]any)["limit"])
 
+	// Usage, as the tenant's admin and the operator see it; not another tenant's admin.
+	for _, who := range []string{tok, s.operator} {
+		code, out = s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/usage", who, nil)
+		require.Equal(t, http.StatusOK, code, out)
+		assert.Equal(t, map[string]any{"used": float64(3), "limit": float64(3)}, out["transactions_this_month"])
+		assert.Equal(t, map[string]any{"used": float64(1), "limit": float64(1)}, out["companies"])
+		assert.Equal(t, map[string]any{"used": float64(2), "limit": float64(3)}, out["users_per_company"].(map[string]any)[company])
+		assert.Positive(t, out["storage_bytes"].(map[string]any)["used"])
+	}
+
 	// Bad input and foreign ids.
 	code, out = s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "memo": "no amount"})
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
@@ -86,6 +96,8 @@ func TestTenantAPIWorksInTheTenantsOwnDatabaseWithinItsLimits(t *testing.T) {
 	code, _ = s.call(http.MethodGet, "/v1/companies/"+s.defaultCompany(otherTok), tok, nil)
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _ = s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": s.defaultCompany(otherTok), "amount_cents": 5})
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _ = s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/usage", otherTok, nil)
 	assert.Equal(t, http.StatusNotFound, code)
 }
 

@@ -107,6 +107,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/tenants/:id/grace", s.extendGrace, operatorOnly)
 	api.DELETE("/tenants/:id", s.deleteTenant, operatorOnly)
 	api.GET("/tenants/:id/backups", s.listBackups, operatorOnly)
+	api.GET("/tenants/:id/usage", s.getUsage)
 	api.POST("/sweeps/:name", s.runSweep, operatorOnly)
 
 	// The tenant API: the tenant comes from the token, the data from its own database.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -30,12 +31,18 @@ func (s *Server) tenantDB(c echo.Context) (tenantCtx, error) {
 		return tenantCtx{}, forbidden("a tenant admin token is required: the tenant comes from the token")
 	}
 	ctx := c.Request().Context()
-	info, err := s.q.TenantConnInfo(ctx, p.TenantID)
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+	t, err := s.openTenant(ctx, p.TenantID)
+	if errors.Is(err, db.ErrNotFound) {
 		return tenantCtx{}, unavailable("the tenant has no database yet")
 	}
+	return t, err
+}
+
+// openTenant loads a tenant's limits and placement and its pool.
+func (s *Server) openTenant(ctx context.Context, id uuid.UUID) (tenantCtx, error) {
+	info, err := s.q.TenantConnInfo(ctx, id)
 	if err != nil {
-		return tenantCtx{}, err
+		return tenantCtx{}, db.NotFound(err)
 	}
 	pool, err := s.pools.Get(ctx, info.ID, tenantdb.Server{Host: info.Host, Port: int(info.Port)}, func() (string, error) {
 		pw, err := s.box.Open(info.DatabasePasswordEnc)
@@ -286,4 +293,49 @@ func (s *Server) postTransaction(c echo.Context) error {
 		return s.tenantError(c, t, err)
 	}
 	return c.JSON(http.StatusCreated, tx)
+}
+
+type usedLimit struct {
+	Used  int64  `json:"used"`
+	Limit *int64 `json:"limit"`
+}
+
+func limitOf(n int32) *int64 { return ptr(int64(n)) }
+
+func ptr[T any](v T) *T { return &v }
+
+// getUsage is a tenant's use of each limit of its plan, read from its database now.
+func (s *Server) getUsage(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.openTenant(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	info := t.info
+	now := time.Now().UTC()
+	u, err := tenantdb.Measure(c.Request().Context(), t.pool, now)
+	if err != nil {
+		return s.tenantError(c, t, err)
+	}
+	perCompany := map[string]usedLimit{}
+	for company, n := range u.UsersPerCompany {
+		perCompany[company] = usedLimit{Used: n, Limit: limitOf(info.MaxUsersPerCompany)}
+	}
+	var totalUsers *int64
+	if info.MaxTotalUsers != nil {
+		totalUsers = limitOf(*info.MaxTotalUsers)
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"tenant_id":               id,
+		"month":                   now.Format("2006-01"),
+		"plan_code":               info.PlanCode,
+		"companies":               usedLimit{Used: u.Companies, Limit: limitOf(info.MaxCompanies)},
+		"users":                   usedLimit{Used: u.Users, Limit: totalUsers},
+		"users_per_company":       perCompany,
+		"transactions_this_month": usedLimit{Used: u.TransactionsMonth, Limit: limitOf(info.MaxTransactionsPerMonth)},
+		"storage_bytes":           usedLimit{Used: u.StorageBytes, Limit: ptr(int64(info.MaxStorageGb) << 30)},
+	})
 }
