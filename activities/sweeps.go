@@ -22,6 +22,7 @@ const (
 	DueRenewals       = "renewals"        // periods that have ended
 	DueGraceOver      = "grace_over"      // past-due tenants whose grace has run out
 	DueUnpaidSuspends = "unpaid_suspends" // tenants suspended since before a cutoff
+	DueLive           = "live"            // every live tenant, in creation order
 )
 
 // Cursor is where a page ends: the (due time, id) of its last tenant.
@@ -64,6 +65,17 @@ func (a *Sweeps) Due(ctx context.Context, in DueInput) (DuePage, error) {
 		return duePage(ctx, in, q.TenantListGraceOver)
 	case DueUnpaidSuspends:
 		return duePage(ctx, in, q.TenantListSuspendedSince)
+	case DueLive:
+		rows, err := q.TenantListLive(ctx, db.TenantListLiveParams{AfterCreated: in.After.Due, AfterID: in.After.ID, RowLimit: int32(in.Limit)})
+		if err != nil {
+			return DuePage{}, fmt.Errorf("list live tenants: %w", err)
+		}
+		page := DuePage{Tenants: make([]DueTenant, 0, len(rows)), Next: in.After, Last: len(rows) < in.Limit}
+		for _, r := range rows {
+			page.Tenants = append(page.Tenants, DueTenant{ID: r.ID, Due: r.CreatedAt})
+			page.Next = Cursor{Due: r.CreatedAt, ID: r.ID}
+		}
+		return page, nil
 	}
 	return DuePage{}, permanent(ErrInvalidInput, "unknown sweep kind "+in.Kind, nil)
 }

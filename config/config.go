@@ -40,6 +40,7 @@ type Config struct {
 	TrustProxyHeaders        bool
 	ShutdownTimeout          time.Duration
 	RedisURL                 string // shared API rate limits when set
+	SupportEmail             string // operator-facing alerts
 	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
 	TenantPoolConnsPerTen    int
 	TenantPoolIdle           time.Duration
@@ -110,6 +111,7 @@ func Load() (Config, error) {
 	}
 	c.BackupDir = env("BACKUP_DIR", "backups")
 	c.RedisURL = os.Getenv("REDIS_URL")
+	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
 	if c.TenantPoolMaxConns, err = envInt("TENANT_POOL_MAX_CONNS", 40); err != nil {
 		return c, err
 	}

@@ -9,8 +9,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type Alert struct {
+	ID        int64
+	TenantID  uuid.UUID
+	Rule      string
+	Period    string
+	Details   json.RawMessage
+	CreatedAt time.Time
+}
 
 type ApiToken struct {
 	ID         uuid.UUID
@@ -207,7 +215,7 @@ type TenantStatusHistory struct {
 
 type TenantUsage struct {
 	TenantID               uuid.UUID
-	Month                  pgtype.Date
+	Month                  time.Time
 	Companies              int32
 	Users                  int32
 	MaxUsersPerCompanyUsed int32

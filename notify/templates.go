@@ -84,6 +84,19 @@ Pay the open invoices (or update your payment method) to come back at once.
 
 {{.company}} is closed. Its data is kept until {{.until}}; ask us before then to come back.
 `, ""),
+	"alert_user_limit": parse(`{{.company}} is close to its user limit`,
+		`Hello {{.admin_name}},
+
+{{.company}} has {{.users}} users of the {{.allowed}} its plan allows. Upgrade to add more.
+`, ""),
+	"alert_storage": parse(`{{.company}} is close to its storage limit`,
+		`Hello {{.admin_name}},
+
+{{.company}} uses {{.used}} of the {{.allowed}} its plan includes. Above 120% new transactions are refused.
+`, ""),
+	"alert_high_volume": parse(`High transaction volume: {{.company}}`,
+		`Tenant {{.company}} ({{.tenant_id}}) posted {{.today}} transactions today, more than twice its 30-day daily average of {{.average}}.
+`, ""),
 	"plan_change_scheduled": parse(`Your move to {{.to}} is scheduled`,
 		`Hello {{.admin_name}},
 

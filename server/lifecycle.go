@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/workflows"
 )
 
@@ -189,4 +191,41 @@ func (s *Server) runSweep(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"workflow_id": run.GetID(), "started": res.Started})
+}
+
+type alertView struct {
+	ID        int64           `json:"id"`
+	TenantID  uuid.UUID       `json:"tenant_id"`
+	Rule      string          `json:"rule"`
+	Period    string          `json:"period"`
+	Details   json.RawMessage `json:"details"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// listAlerts is the alerts fired, newest first: an operator sees every
+// tenant's (or one's, ?tenant_id), a tenant admin its own.
+func (s *Server) listAlerts(c echo.Context) error {
+	limit, err := limitParam(c, 100, 500)
+	if err != nil {
+		return err
+	}
+	arg := db.AlertListParams{RowLimit: int32(limit)}
+	if p := principalOf(c); p.Role != token.RoleOperator {
+		arg.TenantID = &p.TenantID
+	} else if v := c.QueryParam("tenant_id"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			return invalidFields(map[string]string{"tenant_id": "must be a tenant id"})
+		}
+		arg.TenantID = &id
+	}
+	rows, err := s.q.AlertList(c.Request().Context(), arg)
+	if err != nil {
+		return err
+	}
+	out := make([]alertView, 0, len(rows))
+	for _, a := range rows {
+		out = append(out, alertView{ID: a.ID, TenantID: a.TenantID, Rule: a.Rule, Period: a.Period, Details: a.Details, CreatedAt: a.CreatedAt})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alerts": out})
 }

@@ -229,15 +229,27 @@ type TenantUsage struct {
 	TransactionsMonth  int64            `json:"transactions_this_month"`
 	StorageBytes       int64            `json:"storage_bytes"`
 	MaxUsersInACompany int64            `json:"-"`
+	TransactionsToday  int64            `json:"-"` // since midnight UTC
+	TransactionsBefore int64            `json:"-"` // in the 30 days before today
 }
 
-// Measure reads a tenant's usage in the month of now.
-func Measure(ctx context.Context, pool *pgxpool.Pool, now time.Time) (TenantUsage, error) {
-	month := time.Date(now.UTC().Year(), now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+// querier is a pool or a single connection.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Measure reads a tenant's usage in the month (and day) of now.
+func Measure(ctx context.Context, pool querier, now time.Time) (TenantUsage, error) {
+	now = now.UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	u := TenantUsage{UsersPerCompany: map[string]int64{}}
 	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM users),
-		COALESCE((SELECT transactions FROM usage_counters WHERE month = $1), 0), pg_database_size(current_database())`, month).
-		Scan(&u.Companies, &u.Users, &u.TransactionsMonth, &u.StorageBytes)
+		COALESCE((SELECT transactions FROM usage_counters WHERE month = $1), 0), pg_database_size(current_database()),
+		(SELECT count(*) FROM transactions WHERE posted_at >= $2),
+		(SELECT count(*) FROM transactions WHERE posted_at >= $2 - interval '30 days' AND posted_at < $2)`, month, today).
+		Scan(&u.Companies, &u.Users, &u.TransactionsMonth, &u.StorageBytes, &u.TransactionsToday, &u.TransactionsBefore)
 	if err != nil {
 		return u, err
 	}
@@ -278,4 +290,14 @@ func Unreachable(err error) bool {
 		return !errors.As(err, &pgErr) && strings.Contains(err.Error(), "conn closed")
 	}
 	return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57") || code == "3D000"
+}
+
+// MeasureAsAdmin measures a tenant database over a short administrator connection (sweeps).
+func (s *Servers) MeasureAsAdmin(ctx context.Context, srv Server, name string, now time.Time) (TenantUsage, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	if err != nil {
+		return TenantUsage{}, fmt.Errorf("connect to %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return Measure(ctx, conn, now)
 }

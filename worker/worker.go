@@ -22,14 +22,15 @@ import (
 
 // Deps are what the activities work with.
 type Deps struct {
-	Pool      *pgxpool.Pool
-	Servers   *tenantdb.Servers
-	Box       *secrets.Box
-	Billing   billing.Provider
-	Email     notify.Sender // nil: email stays in the outbox
-	SMS       notify.Sender // nil: SMS stays in the outbox
-	StepDelay activities.StepDelay
-	BackupDir string
+	Pool         *pgxpool.Pool
+	Servers      *tenantdb.Servers
+	Box          *secrets.Box
+	Billing      billing.Provider
+	Email        notify.Sender // nil: email stays in the outbox
+	SMS          notify.Sender // nil: SMS stays in the outbox
+	StepDelay    activities.StepDelay
+	BackupDir    string
+	SupportEmail string
 }
 
 // Providers builds the billing provider and the senders the configuration asks for.
@@ -66,7 +67,9 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, BackupDir: d.BackupDir, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
-	w.RegisterActivity(&activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS})
+	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS}
+	w.RegisterActivity(notifications)
+	w.RegisterActivity(&activities.Usage{Pool: d.Pool, Servers: d.Servers, Notify: notifications, SupportEmail: d.SupportEmail})
 	return w
 }
 
@@ -89,7 +92,7 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
 		"email", email != nil, "sms", sms != nil)
 	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
-		StepDelay: delay, BackupDir: cfg.BackupDir})
+		StepDelay: delay, BackupDir: cfg.BackupDir, SupportEmail: cfg.SupportEmail})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

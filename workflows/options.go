@@ -20,6 +20,7 @@ var (
 	notif   *activities.Notifications
 	life    *activities.Lifecycle
 	sweeps  *activities.Sweeps
+	usage   *activities.Usage
 )
 
 // opts are activity options: startToClose bounds one attempt, scheduleToClose

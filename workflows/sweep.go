@@ -3,6 +3,8 @@ package workflows
 import (
 	"time"
 
+	"github.com/google/uuid"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -15,10 +17,11 @@ const (
 	SweepTrials   = "trials"
 	SweepRenewals = "renewals"
 	SweepDunning  = "dunning"
+	SweepUsage    = "usage"
 )
 
 // SweepNames lists every sweep.
-var SweepNames = []string{SweepTrials, SweepRenewals, SweepDunning}
+var SweepNames = []string{SweepTrials, SweepRenewals, SweepDunning, SweepUsage}
 
 // SweepInput is a sweep, or the rest of one after continue-as-new.
 type SweepInput struct {
@@ -67,7 +70,13 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 		if err := call(ctx, opts(30*time.Second, time.Hour), sweeps.Due, due, &page); err != nil {
 			return nil, err
 		}
-		started, err := startAll(ctx, page.Tenants, st.start)
+		var started int
+		var err error
+		if st.start != nil {
+			started, err = startAll(ctx, page.Tenants, st.start)
+		} else {
+			started, err = snapshot(ctx, page.Tenants, in.Now)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -101,6 +110,8 @@ func sweepSteps(in SweepInput) []sweepStep {
 				return RenewalWorkflowID(t.ID, t.Due), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, Renewal,
 					RenewalInput{TenantID: t.ID, PeriodEnd: t.Due, Policy: p}
 			}}}
+	case SweepUsage:
+		return []sweepStep{{kind: activities.DueLive}} // no start: the page is measured in place
 	case SweepDunning:
 		return []sweepStep{
 			{kind: activities.DueGraceOver, before: in.Now,
@@ -116,6 +127,21 @@ func sweepSteps(in SweepInput) []sweepStep {
 		}
 	}
 	return nil
+}
+
+// snapshot measures a page of tenants, fires their alert rules and delivers
+// what they queued; it returns how many tenants it measured.
+func snapshot(ctx workflow.Context, due []activities.DueTenant, now time.Time) (int, error) {
+	in := activities.SnapshotInput{Now: now, TenantIDs: make([]uuid.UUID, 0, len(due))}
+	for _, t := range due {
+		in.TenantIDs = append(in.TenantIDs, t.ID)
+	}
+	var res activities.SnapshotResult
+	if err := call(ctx, opts(5*time.Minute, time.Hour), usage.Snapshot, in, &res); err != nil {
+		return 0, err
+	}
+	deliverAll(ctx, res.Notifications)
+	return res.Measured, nil
 }
 
 // startAll starts one abandoned child workflow per tenant and waits until each

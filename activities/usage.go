@@ -1,0 +1,155 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/tenantdb"
+)
+
+// Usage are the activities of the usage sweep: snapshots and alert rules.
+type Usage struct {
+	Pool         *pgxpool.Pool
+	Servers      *tenantdb.Servers
+	Notify       *Notifications
+	SupportEmail string // where operator-facing alerts go
+}
+
+// The seed document's monitoring rules, and storage's soft limit.
+const (
+	RuleApproachingUserLimit  = "approaching_user_limit"
+	RuleTrialEndingSoon       = "trial_ending_soon"
+	RuleHighTransactionVolume = "high_transaction_volume"
+	RuleApproachingStorage    = "approaching_storage_limit"
+)
+
+// SnapshotInput is one page of live tenants.
+type SnapshotInput struct {
+	TenantIDs []uuid.UUID
+	Now       time.Time
+}
+
+// SnapshotResult lists the notifications the page queued, for delivery.
+type SnapshotResult struct {
+	Measured      int
+	Alerts        int
+	Notifications []string
+}
+
+// Snapshot measures each tenant into tenant_usage for the month and fires the
+// alert rules. An alert row (tenant, rule, period) and its notification's
+// dedupe key make a rule fire once per period however often the sweep runs.
+// A tenant whose database cannot be reached is skipped and logged.
+func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult, error) {
+	var res SnapshotResult
+	q := db.New(a.Pool)
+	for _, id := range in.TenantIDs {
+		info, err := q.TenantConnInfo(ctx, id)
+		if err != nil {
+			continue // not placed (yet): nothing to measure
+		}
+		t, err := q.TenantGet(ctx, id)
+		if err != nil {
+			return res, fmt.Errorf("load tenant %s: %w", id, err)
+		}
+		u, err := a.Servers.MeasureAsAdmin(ctx, tenantdb.Server{Host: info.Host, Port: int(info.Port)}, tenantdb.Name(id), in.Now)
+		if err != nil {
+			continue
+		}
+		month := time.Date(in.Now.UTC().Year(), in.Now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+		if err := q.TenantUsageUpsert(ctx, db.TenantUsageUpsertParams{TenantID: id, Month: month, Companies: int32(u.Companies),
+			Users: int32(u.Users), MaxUsersPerCompanyUsed: int32(u.MaxUsersInACompany), Transactions: u.TransactionsMonth,
+			StorageBytes: u.StorageBytes}); err != nil {
+			return res, fmt.Errorf("store usage of %s: %w", id, err)
+		}
+		res.Measured++
+		for _, f := range rules(t, u, in.Now) {
+			keys, fired, err := a.fire(ctx, t, f)
+			if err != nil {
+				return res, err
+			}
+			if fired {
+				res.Alerts++
+			}
+			res.Notifications = append(res.Notifications, keys...)
+		}
+	}
+	return res, nil
+}
+
+type firing struct {
+	rule, period, template, key string
+	toSupport                   bool
+	data                        notify.Data
+	details                     map[string]any
+}
+
+// rules evaluates the alert rules on one tenant's usage.
+func rules(t db.Tenant, u tenantdb.TenantUsage, now time.Time) []firing {
+	var out []firing
+	month := now.UTC().Format("2006-01")
+	allowed := int64(t.MaxCompanies) * int64(t.MaxUsersPerCompany)
+	if t.MaxTotalUsers != nil {
+		allowed = int64(*t.MaxTotalUsers)
+	}
+	if u.Users*10 > allowed*9 {
+		out = append(out, firing{rule: RuleApproachingUserLimit, period: month, template: "alert_user_limit", key: month,
+			data:    notify.Data{"users": fmt.Sprint(u.Users), "allowed": fmt.Sprint(allowed)},
+			details: map[string]any{"users": u.Users, "allowed": allowed}})
+	}
+	if t.Status == "trial" && t.TrialEndsAt != nil && t.TrialEndsAt.After(now) && t.TrialEndsAt.Sub(now) <= 3*24*time.Hour {
+		ends := t.TrialEndsAt.UTC()
+		// The same template and key as the trial-end workflow's reminder: one email whoever is first.
+		out = append(out, firing{rule: RuleTrialEndingSoon, period: ends.Format("2006-01-02"), template: "trial_reminder",
+			key: ends.Format("2006-01-02"), data: notify.Data{"ends_at": ends.Format("2 Jan 2006"), "days_left": daysLeft(now, ends)},
+			details: map[string]any{"trial_ends_at": ends}})
+	}
+	if avg := float64(u.TransactionsBefore) / 30; u.TransactionsToday >= 10 && float64(u.TransactionsToday) > 2*avg {
+		day := now.UTC().Format("2006-01-02")
+		out = append(out, firing{rule: RuleHighTransactionVolume, period: day, template: "alert_high_volume", key: day, toSupport: true,
+			data:    notify.Data{"today": fmt.Sprint(u.TransactionsToday), "average": fmt.Sprintf("%.1f", avg)},
+			details: map[string]any{"today": u.TransactionsToday, "daily_average_30d": avg}})
+	}
+	if limit := int64(t.MaxStorageGb) << 30; u.StorageBytes*10 > limit*9 {
+		out = append(out, firing{rule: RuleApproachingStorage, period: month, template: "alert_storage", key: month,
+			data:    notify.Data{"used": fmt.Sprintf("%.2f GB", float64(u.StorageBytes)/(1<<30)), "allowed": fmt.Sprintf("%d GB", t.MaxStorageGb)},
+			details: map[string]any{"storage_bytes": u.StorageBytes, "limit_bytes": limit}})
+	}
+	return out
+}
+
+func daysLeft(now, ends time.Time) string {
+	if d := int(ends.Sub(now).Hours()+23) / 24; d != 1 {
+		return fmt.Sprintf("%d days", d)
+	}
+	return "1 day"
+}
+
+// fire records the alert and queues its message, once per period.
+func (a *Usage) fire(ctx context.Context, t db.Tenant, f firing) ([]string, bool, error) {
+	details, err := json.Marshal(f.details)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := db.New(a.Pool).AlertInsert(ctx, db.AlertInsertParams{TenantID: t.ID, Rule: f.rule, Period: f.period, Details: details})
+	if err != nil {
+		return nil, false, fmt.Errorf("record alert %s of %s: %w", f.rule, t.ID, err)
+	}
+	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain, "tenant_id": t.ID.String()}
+	for k, v := range f.data {
+		data[k] = v
+	}
+	email, phone := t.AdminEmail, deref(t.Phone)
+	if f.toSupport {
+		email, phone = a.SupportEmail, ""
+	}
+	keys, err := a.Notify.queue(ctx, t.ID, f.template, f.key, data, email, phone)
+	return keys, n == 1, err
+}
