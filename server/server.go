@@ -109,6 +109,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/tenants/:id/backups", s.listBackups, operatorOnly)
 	api.GET("/tenants/:id/usage", s.getUsage)
 	api.GET("/alerts", s.listAlerts)
+	api.GET("/kpis", s.kpis, operatorOnly)
 	api.POST("/sweeps/:name", s.runSweep, operatorOnly)
 
 	// The tenant API: the tenant comes from the token, the data from its own database.
