@@ -50,3 +50,21 @@ func TestUsageSweepSnapshotsAndFiresEachAlertOncePerPeriod(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Empty(t, out["alerts"])
 }
+
+func TestStorageFarOverItsLimitRefusesNewTransactions(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, tok := s.createTenant("hoarder", "starter")
+	company := s.defaultCompany(tok)
+	code, _ := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 1})
+	require.Equal(t, http.StatusCreated, code)
+	// The last snapshot saw 12.5 GB of the starter plan's 10 GB: 125%.
+	_, err := s.db.Pool.Exec(t.Context(), `INSERT INTO tenant_usage (tenant_id, month, storage_bytes)
+		VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 12.5 * 1024 * 1024 * 1024)`, id)
+	require.NoError(t, err)
+	code, out := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 1})
+	assert.Equal(t, http.StatusForbidden, code)
+	assert.Equal(t, "max_storage_gb", out["error"].(map[string]any)["details"].(map[string]any)["limit"])
+	code, _ = s.call(http.MethodPost, "/v1/companies/"+company+"/users", tok, map[string]any{"email": "still@hoarder.example.com", "name": "S"})
+	assert.Equal(t, http.StatusCreated, code, "storage only stops transactions")
+}

@@ -9,3 +9,4 @@ find_temporal
 "$ROOT/bin/landlord" bench onboarding -n "${BENCH_N1:-30}" -c 1
 "$ROOT/bin/landlord" bench onboarding -n "${BENCH_N8:-80}" -c 8
 "$ROOT/bin/landlord" bench lifecycle -n "${BENCH_TENANTS:-100000}"
+"$ROOT/bin/landlord" bench transactions -tenants 50 -c 16 -n "${BENCH_TX:-20000}"

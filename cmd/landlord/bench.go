@@ -35,8 +35,11 @@ func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if len(args) > 0 && args[0] == "lifecycle" {
 		return benchLifecycle(ctx, cfg, log, args[1:])
 	}
+	if len(args) > 0 && args[0] == "transactions" {
+		return benchTransactions(ctx, cfg, log, args[1:])
+	}
 	if len(args) == 0 || args[0] != "onboarding" {
-		return usageError("usage: landlord bench onboarding [-n N] [-c C] | landlord bench lifecycle [-n N]")
+		return usageError("usage: landlord bench onboarding [-n N] [-c C] | lifecycle [-n N] | transactions [-tenants T] [-c C] [-n N]")
 	}
 	return benchOnboarding(ctx, cfg, log, args[1:])
 }
@@ -50,6 +53,7 @@ type benchStack struct {
 	tc       client.Client
 	servers  *tenantdb.Servers
 	admin    *pgxpool.Pool
+	pools    *tenantdb.Pools
 	queue    string
 	base     string
 	operator string
@@ -94,8 +98,9 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	b.pools = tenantdb.NewPools(b.servers, cfg.TenantPoolMaxConns, cfg.TenantPoolConnsPerTen, cfg.TenantPoolIdle)
 	api := &http.Server{Handler: server.New(server.Options{Pool: b.pool, Temporal: b.tc, TaskQueue: b.queue, Log: quiet,
-		Policy: workflows.LifecyclePolicy(cfg.Policy)}), ReadHeaderTimeout: 10 * time.Second}
+		Policy: workflows.LifecyclePolicy(cfg.Policy), TenantPools: b.pools, Box: box}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = api.Serve(ln) }()
 	b.base = "http://" + ln.Addr().String()
 	b.operator, _, _ = token.New(token.RoleOperator)
@@ -104,6 +109,7 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	}
 	b.close = func() {
 		api.Close()
+		b.pools.Close()
 		w.Stop()
 		cleanupBench(context.WithoutCancel(ctx), b.pool, b.servers, benchDB, log)
 		b.tc.Close()
@@ -239,9 +245,12 @@ func pct(ds []time.Duration, p int) time.Duration {
 	return s[max(i, 0)]
 }
 
-func report(name string, ds []time.Duration, wall time.Duration) {
-	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	fmt.Printf("%-34s %8s %8s %8s %10.1f\n", name, r(pct(ds, 50)), r(pct(ds, 95)), r(pct(ds, 100)), float64(len(ds))/wall.Seconds())
+func report(name string, ds []time.Duration, wall time.Duration) { reportPct(name, ds, wall, 95) }
+
+// reportPct prints p50, the given percentile, max and the rate.
+func reportPct(name string, ds []time.Duration, wall time.Duration, p int) {
+	r := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	fmt.Printf("%-34s %8s %8s %8s %10.1f\n", name, r(pct(ds, 50)), r(pct(ds, p)), r(pct(ds, 100)), float64(len(ds))/wall.Seconds())
 }
 
 // cleanupBench drops every tenant database and role the bench created, then its platform database.
