@@ -1,12 +1,20 @@
 package worker
 
 import (
+	"io"
+	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/landlordhq/landlord/activities"
 
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/workflows"
@@ -34,4 +42,73 @@ func TestSchedulesAreCreatedOnceAndKeptUpToDate(t *testing.T) {
 		require.Len(t, d.Schedule.Spec.Intervals, 1, name)
 		assert.Equal(t, 10*time.Minute, d.Schedule.Spec.Intervals[0].Every, name)
 	}
+}
+
+// TestMissedTickRunsOnceAfterTemporalRestarts stops a dev server (its state on
+// disk) across a scheduled tick: after the restart the missed sweep runs, once.
+// It takes a few minutes: the interval must be long enough that the dev
+// server's scheduler has learnt the previous run finished before the next tick.
+func TestMissedTickRunsOnceAfterTemporalRestarts(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hostPort := ln.Addr().String()
+	ln.Close()
+	opts := testsuite.DevServerOptions{
+		ExistingPath:  testenv.TemporalCLI(),
+		DBFilename:    filepath.Join(t.TempDir(), "temporal.db"),
+		ClientOptions: &client.Options{HostPort: hostPort},
+		LogLevel:      "error",
+		Stdout:        io.Discard,
+		Stderr:        io.Discard,
+	}
+	srv, err := testsuite.StartDevServer(t.Context(), opts)
+	require.NoError(t, err)
+	defer func() { _ = srv.Stop() }()
+
+	queue := testenv.RandomName("tick-")
+	s := Schedules{TaskQueue: queue, Every: time.Minute, Policy: workflows.DefaultPolicy()}
+	startWorker := func(c client.Client) sdkworker.Worker {
+		w := sdkworker.New(c, queue, sdkworker.Options{})
+		w.RegisterWorkflow(workflows.Sweep)
+		w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
+		w.RegisterActivity(&activities.Usage{Pool: d.Pool})
+		require.NoError(t, w.Start())
+		return w
+	}
+	c := srv.Client()
+	w := startWorker(c)
+	require.NoError(t, EnsureSchedules(t.Context(), c, s))
+	id := s.ScheduleID(workflows.SweepTrials)
+	describe := func(c client.Client) client.ScheduleInfo {
+		desc, err := c.ScheduleClient().GetHandle(t.Context(), id).Describe(t.Context())
+		require.NoError(t, err)
+		return desc.Info
+	}
+
+	// Stop right after a tick has run; stay down across the next one.
+	require.Eventually(t, func() bool { return describe(c).NumActions > 0 }, 90*time.Second, 100*time.Millisecond)
+	info := describe(c)
+	lastTick := info.RecentActions[len(info.RecentActions)-1].ScheduleTime
+	w.Stop()
+	require.NoError(t, srv.Stop())
+	missed := lastTick.Add(s.Every)
+	time.Sleep(time.Until(missed.Add(5 * time.Second)))
+	restarted := time.Now()
+
+	srv, err = testsuite.StartDevServer(t.Context(), opts)
+	require.NoError(t, err)
+	c = srv.Client()
+	defer startWorker(c).Stop()
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		runs := 0
+		for _, a := range describe(c).RecentActions {
+			if a.ScheduleTime.Equal(missed) {
+				runs++
+				require.True(ct, a.ActualTime.After(restarted), "the missed tick ran after the restart")
+			}
+		}
+		require.Equal(ct, 1, runs, "the tick missed at %v runs once", missed)
+	}, 40*time.Second, 200*time.Millisecond)
 }
