@@ -71,6 +71,37 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 	return id, err
 }
 
+const aPITokenRevoke = `-- name: APITokenRevoke :one
+UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
+WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)
+RETURNING id, role, tenant_id, revoked_at
+`
+
+type APITokenRevokeParams struct {
+	ID       uuid.UUID
+	TenantID *uuid.UUID
+}
+
+type APITokenRevokeRow struct {
+	ID        uuid.UUID
+	Role      string
+	TenantID  *uuid.UUID
+	RevokedAt *time.Time
+}
+
+// Revokes a token; a tenant-scoped caller may only revoke its own tenant's.
+func (q *Queries) APITokenRevoke(ctx context.Context, arg APITokenRevokeParams) (APITokenRevokeRow, error) {
+	row := q.db.QueryRow(ctx, aPITokenRevoke, arg.ID, arg.TenantID)
+	var i APITokenRevokeRow
+	err := row.Scan(
+		&i.ID,
+		&i.Role,
+		&i.TenantID,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
 const aPITokenRevokeForTenant = `-- name: APITokenRevokeForTenant :exec
 UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL
 `

@@ -150,3 +150,29 @@ func (s *Server) rateLimit(c echo.Context, tenantID uuid.UUID, perHour int) erro
 	}
 	return nil
 }
+
+// revokeToken revokes a token: an operator any, a tenant admin its tenant's
+// (another tenant's is 404). A revoked token answers 401 from then on.
+func (s *Server) revokeToken(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return notFound("token")
+	}
+	p := principalOf(c)
+	arg := db.APITokenRevokeParams{ID: id}
+	if p.Role != token.RoleOperator {
+		arg.TenantID = &p.TenantID
+	}
+	ctx := c.Request().Context()
+	row, err := s.q.APITokenRevoke(ctx, arg)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	if row.TenantID != nil {
+		if err := s.q.AuditInsert(ctx, db.AuditInsertParams{TenantID: row.TenantID, Actor: p.actor(), Action: "TOKEN_REVOKED",
+			Details: []byte(`{"token_id":"` + id.String() + `"}`)}); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -92,6 +92,7 @@ func New(o Options) *echo.Echo {
 
 	api := v1.Group("", s.authenticate)
 	api.GET("/me", s.me)
+	api.DELETE("/tokens/:id", s.revokeToken)
 	api.POST("/tenants", s.createTenant, operatorOnly)
 	api.GET("/tenants", s.listTenants, operatorOnly)
 	api.GET("/tenants/:id", s.getTenant)

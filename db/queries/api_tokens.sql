@@ -17,3 +17,9 @@ WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 mi
 
 -- name: APITokenRevokeForTenant :exec
 UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL;
+
+-- name: APITokenRevoke :one
+-- Revokes a token; a tenant-scoped caller may only revoke its own tenant's.
+UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
+WHERE id = sqlc.arg(id) AND (sqlc.narg(tenant_id)::uuid IS NULL OR tenant_id = sqlc.narg(tenant_id))
+RETURNING id, role, tenant_id, revoked_at;

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/server"
+)
+
+// publicRoutes need no token.
+var publicRoutes = map[string]bool{
+	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/plans": true,
+	"POST /v1/signup": true, "POST /v1/webhooks/stripe": true,
+}
+
+// TestAuthorizationMatrix calls every route of the router with no token, a
+// malformed one, a revoked one, and tenant A's admin token aimed at tenant B's
+// things. A route added without a case here fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	a, tokA := s.createTenant("matrix-a", "professional")
+	b, tokB := s.createTenant("matrix-b", "professional")
+	companyB := s.defaultCompany(tokB)
+	code, out := s.call(http.MethodPost, "/v1/companies/"+companyB+"/users", tokB, map[string]any{"email": "bee@matrix-b.example.com", "name": "Bee"})
+	require.Equal(t, http.StatusCreated, code, out)
+	userB := out["id"].(string)
+	invoiceB := s.openInvoice(b, 4900).ID.String()
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+b.String()+"/tokens", s.operator, nil)
+	require.Equal(t, http.StatusCreated, code)
+	tokenB := out["id"].(string)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/tokens", tokA, map[string]any{"name": "doomed"})
+	require.Equal(t, http.StatusCreated, code)
+	revoked := out["token"].(string)
+	code, _ = s.call(http.MethodDelete, "/v1/tokens/"+out["id"].(string), tokA, nil)
+	require.Equal(t, http.StatusNoContent, code)
+	code, _ = s.call(http.MethodDelete, "/v1/tokens/"+tokenB, tokA, nil)
+	require.Equal(t, http.StatusNotFound, code, "tenant A cannot revoke B's token")
+
+	B := b.String()
+	type tcase struct {
+		path   string
+		body   string
+		expect int // with tenant A's token
+	}
+	cases := map[string]tcase{
+		"GET /v1/me":                         {"/v1/me", "", http.StatusOK},
+		"DELETE /v1/tokens/:id":              {"/v1/tokens/" + tokenB, "", http.StatusNotFound},
+		"POST /v1/tenants":                   {"/v1/tenants", `{}`, http.StatusForbidden},
+		"GET /v1/tenants":                    {"/v1/tenants", "", http.StatusForbidden},
+		"GET /v1/tenants/:id":                {"/v1/tenants/" + B, "", http.StatusNotFound},
+		"POST /v1/tenants/:id/tokens":        {"/v1/tenants/" + B + "/tokens", "", http.StatusNotFound},
+		"GET /v1/tenants/:id/notifications":  {"/v1/tenants/" + B + "/notifications", "", http.StatusNotFound},
+		"GET /v1/tenants/:id/audit":          {"/v1/tenants/" + B + "/audit", "", http.StatusNotFound},
+		"POST /v1/tenants/:id/plan":          {"/v1/tenants/" + B + "/plan", `{"plan_code":"enterprise"}`, http.StatusNotFound},
+		"PUT /v1/tenants/:id/payment-method": {"/v1/tenants/" + B + "/payment-method", `{"payment_method":"pm_card_visa"}`, http.StatusNotFound},
+		"GET /v1/tenants/:id/invoices":       {"/v1/tenants/" + B + "/invoices", "", http.StatusNotFound},
+		"GET /v1/invoices/:id":               {"/v1/invoices/" + invoiceB, "", http.StatusNotFound},
+		"POST /v1/tenants/:id/suspend":       {"/v1/tenants/" + B + "/suspend", `{"reason":"x"}`, http.StatusNotFound},
+		"POST /v1/tenants/:id/reactivate":    {"/v1/tenants/" + B + "/reactivate", "", http.StatusNotFound},
+		"POST /v1/tenants/:id/grace":         {"/v1/tenants/" + B + "/grace", `{"until":"2030-01-01T00:00:00Z"}`, http.StatusNotFound},
+		"DELETE /v1/tenants/:id":             {"/v1/tenants/" + B, "", http.StatusNotFound},
+		"GET /v1/tenants/:id/backups":        {"/v1/tenants/" + B + "/backups", "", http.StatusNotFound},
+		"GET /v1/tenants/:id/usage":          {"/v1/tenants/" + B + "/usage", "", http.StatusNotFound},
+		"POST /v1/sweeps/:name":              {"/v1/sweeps/trials", "", http.StatusForbidden},
+		"GET /v1/alerts":                     {"/v1/alerts", "", http.StatusOK},
+		"GET /v1/kpis":                       {"/v1/kpis", "", http.StatusForbidden},
+		"GET /v1/database-servers":           {"/v1/database-servers", "", http.StatusForbidden},
+		"POST /v1/database-servers":          {"/v1/database-servers", `{}`, http.StatusForbidden},
+		"GET /v1/companies":                  {"/v1/companies", "", http.StatusOK},
+		"POST /v1/companies":                 {"/v1/companies", `{}`, http.StatusUnprocessableEntity},
+		"GET /v1/companies/:id":              {"/v1/companies/" + companyB, "", http.StatusNotFound},
+		"DELETE /v1/companies/:id":           {"/v1/companies/" + companyB, "", http.StatusNotFound},
+		"GET /v1/companies/:id/users":        {"/v1/companies/" + companyB + "/users", "", http.StatusNotFound},
+		"POST /v1/companies/:id/users":       {"/v1/companies/" + companyB + "/users", `{"email":"x@matrix-a.example.com","name":"X"}`, http.StatusNotFound},
+		"DELETE /v1/users/:id":               {"/v1/users/" + userB, "", http.StatusNotFound},
+		"POST /v1/transactions":              {"/v1/transactions", `{"company_id":"` + companyB + `","amount_cents":1}`, http.StatusNotFound},
+	}
+	send := func(method, path, body, auth string) (int, string) {
+		req, err := http.NewRequest(method, s.url+path, bytes.NewReader([]byte(body)))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+
+	var routes []string
+	for _, r := range server.New(s.apiOptions).Routes() {
+		if r.Method != "echo_route_not_found" { // Echo's own catch-all for groups
+			routes = append(routes, r.Method+" "+r.Path)
+		}
+	}
+	sort.Strings(routes)
+	seen := map[string]bool{}
+	for _, route := range routes {
+		if publicRoutes[route] || seen[route] {
+			continue
+		}
+		seen[route] = true
+		c, ok := cases[route]
+		if !ok {
+			t.Errorf("route %s has no authorization case", route)
+			continue
+		}
+		method := strings.SplitN(route, " ", 2)[0]
+		for _, auth := range []string{"", "Bearer", "Bearer not a token", "Basic YTpi", "Bearer " + revoked} {
+			code, body := send(method, c.path, c.body, auth)
+			assert.Equal(t, http.StatusUnauthorized, code, "%s with %q: %s", route, auth, body)
+		}
+		code, body := send(method, c.path, c.body, "Bearer "+tokA)
+		assert.Equal(t, c.expect, code, "%s with tenant A's token: %s", route, body)
+		for _, secret := range []string{B, companyB, userB, invoiceB, "matrix-b"} {
+			assert.NotContains(t, body, secret, "%s leaks tenant B", route)
+		}
+	}
+	for route := range cases {
+		assert.True(t, seen[route], "case %s matches no route", route)
+	}
+}
