@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,9 +15,10 @@ import (
 
 // Notifications are the activities of the notifications outbox.
 type Notifications struct {
-	Pool  *pgxpool.Pool
-	Email notify.Sender // nil: email stays in the outbox
-	SMS   notify.Sender // nil: SMS stays in the outbox
+	Pool      *pgxpool.Pool
+	Email     notify.Sender // nil: email stays in the outbox
+	SMS       notify.Sender // nil: SMS stays in the outbox
+	SMSPerDay int           // SMS a tenant may be sent a day (UTC); 0: no limit
 }
 
 // WelcomeInput is what the welcome messages say.
@@ -78,6 +80,23 @@ func (a *Notifications) queue(ctx context.Context, tenantID uuid.UUID, template,
 	err = db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		for _, m := range msgs {
 			dedupe := prefix + m.Channel
+			if m.Channel == notify.SMS && a.SMSPerDay > 0 {
+				today := time.Now().UTC().Truncate(24 * time.Hour)
+				sent, err := q.NotificationCountSMSSince(ctx, db.NotificationCountSMSSinceParams{TenantID: &tenantID, CreatedAt: today})
+				if err != nil {
+					return fmt.Errorf("count SMS of %s: %w", tenantID, err)
+				}
+				if sent >= int32(a.SMSPerDay) {
+					reason := fmt.Sprintf("withheld: %d SMS a day is the limit", a.SMSPerDay)
+					if err := q.NotificationEnqueueWithheld(ctx, db.NotificationEnqueueWithheldParams{
+						TenantID: &tenantID, Channel: m.Channel, Template: template, Recipient: m.To,
+						Subject: m.Subject, Body: m.Body, DedupeKey: dedupe, LastError: &reason,
+					}); err != nil {
+						return fmt.Errorf("withhold %s: %w", dedupe, err)
+					}
+					continue
+				}
+			}
 			if err := q.NotificationEnqueue(ctx, db.NotificationEnqueueParams{
 				TenantID: &tenantID, Channel: m.Channel, Template: template, Recipient: m.To,
 				Subject: m.Subject, Body: m.Body, DedupeKey: dedupe,

@@ -41,6 +41,7 @@ type Config struct {
 	ShutdownTimeout          time.Duration
 	RedisURL                 string // shared API rate limits when set
 	SupportEmail             string // operator-facing alerts
+	SMSPerDay                int    // SMS a tenant may be sent a day; 0: no limit
 	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
 	TenantPoolConnsPerTen    int
 	TenantPoolIdle           time.Duration
@@ -112,6 +113,9 @@ func Load() (Config, error) {
 	c.BackupDir = env("BACKUP_DIR", "backups")
 	c.RedisURL = os.Getenv("REDIS_URL")
 	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
+	if c.SMSPerDay, err = envInt("SMS_PER_TENANT_PER_DAY", 10); err != nil {
+		return c, err
+	}
 	if c.TenantPoolMaxConns, err = envInt("TENANT_POOL_MAX_CONNS", 40); err != nil {
 		return c, err
 	}

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -18,6 +19,22 @@ UPDATE notifications SET status = 'cancelled' WHERE tenant_id = $1 AND status = 
 func (q *Queries) NotificationCancelQueued(ctx context.Context, tenantID *uuid.UUID) error {
 	_, err := q.db.Exec(ctx, notificationCancelQueued, tenantID)
 	return err
+}
+
+const notificationCountSMSSince = `-- name: NotificationCountSMSSince :one
+SELECT count(*)::int FROM notifications WHERE tenant_id = $1 AND channel = 'sms' AND status <> 'cancelled' AND created_at >= $2
+`
+
+type NotificationCountSMSSinceParams struct {
+	TenantID  *uuid.UUID
+	CreatedAt time.Time
+}
+
+func (q *Queries) NotificationCountSMSSince(ctx context.Context, arg NotificationCountSMSSinceParams) (int32, error) {
+	row := q.db.QueryRow(ctx, notificationCountSMSSince, arg.TenantID, arg.CreatedAt)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const notificationEnqueue = `-- name: NotificationEnqueue :exec
@@ -46,6 +63,38 @@ func (q *Queries) NotificationEnqueue(ctx context.Context, arg NotificationEnque
 		arg.Subject,
 		arg.Body,
 		arg.DedupeKey,
+	)
+	return err
+}
+
+const notificationEnqueueWithheld = `-- name: NotificationEnqueueWithheld :exec
+INSERT INTO notifications (tenant_id, channel, template, recipient, subject, body, dedupe_key, status, last_error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'cancelled', $8)
+ON CONFLICT (dedupe_key) DO NOTHING
+`
+
+type NotificationEnqueueWithheldParams struct {
+	TenantID  *uuid.UUID
+	Channel   string
+	Template  string
+	Recipient string
+	Subject   string
+	Body      string
+	DedupeKey string
+	LastError *string
+}
+
+// Keeps a message that a limit stops in the outbox, cancelled with the reason.
+func (q *Queries) NotificationEnqueueWithheld(ctx context.Context, arg NotificationEnqueueWithheldParams) error {
+	_, err := q.db.Exec(ctx, notificationEnqueueWithheld,
+		arg.TenantID,
+		arg.Channel,
+		arg.Template,
+		arg.Recipient,
+		arg.Subject,
+		arg.Body,
+		arg.DedupeKey,
+		arg.LastError,
 	)
 	return err
 }

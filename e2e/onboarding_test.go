@@ -20,6 +20,7 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
+	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
 )
@@ -370,4 +371,28 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	assert.Contains(t, text, `landlord_onboarding_finished_total{result="trial"}`)
 	assert.Contains(t, text, "landlord_onboarding_duration_seconds_bucket")
 	assert.Contains(t, text, `landlord_http_requests_total{code="202",method="POST",route="/v1/signup"}`)
+}
+
+func TestBadTokensAreThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true})
+	o := s.apiOptions
+	o.AuthFailuresPerHour = 3
+	hs := httptest.NewServer(server.New(o))
+	defer hs.Close()
+	get := func(tok string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	for range 3 {
+		assert.Equal(t, http.StatusUnauthorized, get("llo_guess-guess-guess-guess").StatusCode)
+	}
+	resp := get("llo_guess-guess-guess-guess")
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Equal(t, http.StatusTooManyRequests, get(s.operator).StatusCode, "the address waits even with a good token")
 }

@@ -37,15 +37,24 @@ func principalOf(c echo.Context) principal { return c.Get(principalKey).(princip
 // unknown or revoked token is 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		addr := c.RealIP()
+		if blocked, wait := s.failures.blocked(addr); blocked {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return rateLimited("too many requests with bad tokens from this address")
+		}
+		fail := func(msg string) error {
+			s.failures.allow(addr) // uses up one of the address's failures
+			return unauthorized(msg)
+		}
 		h := c.Request().Header.Get("Authorization")
 		plain, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || !wellFormedToken(plain) {
-			return unauthorized("a bearer token is required")
+			return fail("a bearer token is required")
 		}
 		ctx := c.Request().Context()
 		row, err := s.q.APITokenAuthenticate(ctx, token.Hash(plain))
 		if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && row.RevokedAt != nil) {
-			return unauthorized("the token is not valid")
+			return fail("the token is not valid")
 		}
 		if err != nil {
 			return err

@@ -28,12 +28,13 @@ import (
 
 // Options configure the API.
 type Options struct {
-	Pool              *pgxpool.Pool
-	Temporal          client.Client
-	TaskQueue         string
-	Log               *slog.Logger
-	SignupsPerHour    int  // per client address; 0 disables the limit
-	TrustProxyHeaders bool // take the client address from X-Forwarded-For
+	Pool                *pgxpool.Pool
+	Temporal            client.Client
+	TaskQueue           string
+	Log                 *slog.Logger
+	SignupsPerHour      int  // per client address; 0 disables the limit
+	AuthFailuresPerHour int  // bad tokens per client address before 429; default 360
+	TrustProxyHeaders   bool // take the client address from X-Forwarded-For
 	// WorkflowWait is how long a request waits for a workflow it started
 	// (plan change, payment method) before answering 202; default 20s.
 	WorkflowWait        time.Duration
@@ -52,6 +53,7 @@ type Server struct {
 	taskQueue string
 	log       *slog.Logger
 	signups   *addressLimiter
+	failures  *addressLimiter // bad tokens per client address
 
 	workflowWait  time.Duration
 	webhookSecret string
@@ -66,6 +68,10 @@ func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
 		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy,
 		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter}
+	if o.AuthFailuresPerHour == 0 {
+		o.AuthFailuresPerHour = 360
+	}
+	s.failures = newAddressLimiter(o.AuthFailuresPerHour, time.Hour)
 	if s.limiter == nil {
 		s.limiter = ratelimit.NewMemory()
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,36 @@ func FuzzSubdomain(f *testing.F) {
 		}
 		if code := tenantCodeFor(s); validTenantCode(code) != "" {
 			t.Fatalf("subdomain %q gives invalid tenant code %q", s, code)
+		}
+	})
+}
+
+// FuzzSignupBody: whatever JSON arrives, decoding and validation never panic,
+// and a body that passes carries only valid names.
+func FuzzSignupBody(f *testing.F) {
+	for _, s := range []string{
+		`{"company_name":"Acme","subdomain":"acme","admin_email":"a@acme.example.com","admin_name":"Ana"}`,
+		`{"company_name":"Robert'); DROP TABLE tenants;--","subdomain":"x'; --","admin_email":"a@b.c","admin_name":"\u0000"}`,
+		`{"company_name":"` + strings.Repeat("é", 300) + `","subdomain":"` + strings.Repeat("a", 64) + `"}`,
+		`{"subdomain":"ACME","tenant_code":"1bad","plan_code":"unlimited","billing_cycle":"weekly","phone":"+1"}`,
+		`[]`, `null`, `{"company_name":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req createTenantRequest
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		if req.validate() != nil {
+			return
+		}
+		if validSubdomain(req.Subdomain) != "" || validTenantCode(req.TenantCode) != "" || validEmail(req.AdminEmail) != "" ||
+			validName(req.CompanyName, 200) != "" || validName(req.AdminName, 200) != "" {
+			t.Fatalf("accepted %q as %+v", body, req)
+		}
+		if req.BillingCycle != "monthly" && req.BillingCycle != "annual" {
+			t.Fatalf("accepted billing cycle %q", req.BillingCycle)
 		}
 	})
 }

@@ -31,6 +31,7 @@ type Deps struct {
 	StepDelay    activities.StepDelay
 	BackupDir    string
 	SupportEmail string
+	SMSPerDay    int
 }
 
 // Providers builds the billing provider and the senders the configuration asks for.
@@ -67,7 +68,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, BackupDir: d.BackupDir, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
-	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS}
+	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, SMSPerDay: d.SMSPerDay}
 	w.RegisterActivity(notifications)
 	w.RegisterActivity(&activities.Usage{Pool: d.Pool, Servers: d.Servers, Notify: notifications, SupportEmail: d.SupportEmail})
 	return w
@@ -92,7 +93,7 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
 		"email", email != nil, "sms", sms != nil)
 	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
-		StepDelay: delay, BackupDir: cfg.BackupDir, SupportEmail: cfg.SupportEmail})
+		StepDelay: delay, BackupDir: cfg.BackupDir, SupportEmail: cfg.SupportEmail, SMSPerDay: cfg.SMSPerDay})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -20,3 +20,12 @@ UPDATE notifications SET status = 'cancelled' WHERE tenant_id = $1 AND status = 
 
 -- name: NotificationListByTenant :many
 SELECT * FROM notifications WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(row_limit);
+
+-- name: NotificationCountSMSSince :one
+SELECT count(*)::int FROM notifications WHERE tenant_id = $1 AND channel = 'sms' AND status <> 'cancelled' AND created_at >= $2;
+
+-- name: NotificationEnqueueWithheld :exec
+-- Keeps a message that a limit stops in the outbox, cancelled with the reason.
+INSERT INTO notifications (tenant_id, channel, template, recipient, subject, body, dedupe_key, status, last_error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'cancelled', $8)
+ON CONFLICT (dedupe_key) DO NOTHING;
