@@ -67,6 +67,7 @@ type stack struct {
 	servers    *tenantdb.Servers
 	pools      *tenantdb.Pools
 	apiOptions server.Options
+	box        *secrets.Box
 	taskQueue  string
 	url        string
 	operator   string
@@ -77,18 +78,19 @@ type stack struct {
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	d := testenv.NewDB(t)
-	tc := testenv.TemporalClient(t)
+	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
+	require.NoError(t, err)
+	// Payloads are encrypted as in production, under the key the worker processes get too.
+	tc := testenv.TemporalClientWith(t, client.Options{DataConverter: secrets.DataConverter(box)})
 	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
-	s := &stack{t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-"), policy: testPolicy, backups: t.TempDir()}
+	s := &stack{box: box, t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-"), policy: testPolicy, backups: t.TempDir()}
 	if o.policy != nil {
 		s.policy = *o.policy
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if !o.noWorker {
-		box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
-		require.NoError(t, err)
 		if o.billing == nil {
 			o.billing = billing.Local{}
 		}
@@ -97,8 +99,6 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
-	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
-	require.NoError(t, err)
 	s.pools = tenantdb.NewPools(servers, 20, 2, time.Minute)
 	t.Cleanup(s.pools.Close)
 	if o.limiter == nil {

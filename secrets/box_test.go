@@ -27,3 +27,23 @@ func TestBoxRoundTripAndTamper(t *testing.T) {
 		t.Fatal("Open accepted data sealed under another key")
 	}
 }
+
+func TestDataConverterHidesPayloadsAndReadsThemBack(t *testing.T) {
+	box, _ := NewBox([32]byte{7})
+	dc := DataConverter(box)
+	p, err := dc.ToPayload(map[string]string{"admin_email": "ana@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(p.GetData(), []byte("ana@example.com")) {
+		t.Fatal("the payload carries the email in clear")
+	}
+	var back map[string]string
+	if err := dc.FromPayload(p, &back); err != nil || back["admin_email"] != "ana@example.com" {
+		t.Fatalf("FromPayload = %v, %v", back, err)
+	}
+	other, _ := NewBox([32]byte{8})
+	if err := DataConverter(other).FromPayload(p, &back); err == nil {
+		t.Fatal("another key read the payload")
+	}
+}

@@ -62,7 +62,14 @@ func TemporalAddress(t testing.TB) string {
 // TemporalClient dials the test dev server; the client closes when the test ends.
 func TemporalClient(t testing.TB) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: TemporalAddress(t)})
+	return TemporalClientWith(t, client.Options{})
+}
+
+// TemporalClientWith dials the test dev server with opts (its host and port set).
+func TemporalClientWith(t testing.TB, opts client.Options) client.Client {
+	t.Helper()
+	opts.HostPort = TemporalAddress(t)
+	c, err := client.Dial(opts)
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}

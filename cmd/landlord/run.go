@@ -172,7 +172,13 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log)}
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log),
+		DataConverter: secrets.DataConverter(box)}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		tc, err := client.DialContext(ctx, opts)
