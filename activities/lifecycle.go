@@ -188,7 +188,11 @@ func (a *Lifecycle) ConvergeAccess(ctx context.Context, tenantID uuid.UUID) (str
 			return a.Servers.Block(ctx, server, *t.DatabaseName)
 		case "trial", "active", "past_due":
 			state = "open"
-			return a.Servers.Unblock(ctx, server, *t.DatabaseName)
+			if err := a.Servers.Unblock(ctx, server, *t.DatabaseName); err != nil {
+				return err
+			}
+			// A database closed across a release catches up with the tenant schema as it reopens.
+			return a.Servers.MigrateForward(ctx, server, *t.DatabaseName)
 		}
 		state = "unchanged"
 		return nil

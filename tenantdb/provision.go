@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/landlordhq/landlord/db"
 )
 
 // CreateRole creates the login role name with password, or resets the password
@@ -118,4 +120,14 @@ func pgCode(err error) string {
 		return pgErr.Code
 	}
 	return ""
+}
+
+// MigrateForward applies the tenant migrations a database created from an
+// older template lacks, then grants the tenant's role the data privileges on
+// whatever they added. A database that is up to date changes nothing.
+func (s *Servers) MigrateForward(ctx context.Context, srv Server, name string) error {
+	if err := db.MigrateTenant(ctx, s.ConnConfig(srv, name)); err != nil {
+		return fmt.Errorf("migrate tenant database %s: %w", name, err)
+	}
+	return s.grantData(ctx, srv, name)
 }

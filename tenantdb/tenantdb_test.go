@@ -185,3 +185,39 @@ func TestPoolsStayWithinTheirBound(t *testing.T) {
 	assert.Equal(t, 3, pools.Open(), "6 connections at 2 a tenant: the least recently used pools were closed")
 	assert.Equal(t, 6, pools.MaxConns())
 }
+
+func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := testenv.NewDB(t)
+	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	require.NoError(t, err)
+	defer s.Close()
+	id := uuid.New()
+	name := tenantdb.Name(id)
+	t.Cleanup(func() {
+		_ = s.DropDatabase(ctx, s.Local(), name)
+		_ = s.DropRole(ctx, s.Local(), name)
+	})
+	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
+	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
+	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
+	// As if created before migration 00002.
+	admin, err := pgx.ConnectConfig(ctx, s.ConnConfig(s.Local(), name))
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, `DROP TABLE usage_counters; DELETE FROM schema_migrations WHERE version_id = 2`)
+	require.NoError(t, err)
+	admin.Close(ctx)
+
+	for range 2 {
+		require.NoError(t, s.MigrateForward(ctx, s.Local(), name))
+	}
+	pools := tenantdb.NewPools(s, 2, 2, time.Minute)
+	defer pools.Close()
+	pool, err := pools.Get(ctx, id, s.Local(), func() (string, error) { return "pw", nil })
+	require.NoError(t, err)
+	companies, err := tenantdb.ListCompanies(ctx, pool)
+	require.NoError(t, err)
+	_, err = tenantdb.PostTransaction(ctx, pool, companies[0].ID, 100, "after the upgrade", time.Now(), 10)
+	require.NoError(t, err, "the tenant role can use what the migration added")
+}
