@@ -12,18 +12,19 @@ import (
 
 // Config is every setting landlord reads; Load fills it from the environment.
 type Config struct {
-	DatabaseURL       string // platform database
-	TenantDBAdminURL  string // superuser connection used to create tenant databases and roles
-	TenantTemplateDB  string // name of the template every tenant database is cloned from
-	LocalServerName   string // name under which migrate registers the local database server
-	TemporalAddress   string
-	TemporalNamespace string
-	TaskQueue         string
-	ListenAddr        string
-	MetricsAddr       string // landlord worker serves /metrics here when set
-	OperatorToken     string // optional: a fixed operator token, for development
-	SecretKey         [32]byte
-	SecretKeyIsDev    bool
+	DatabaseURL        string // platform database, as the runtime role (landlord_app)
+	MigrateDatabaseURL string // platform database, as its owner: migrations only
+	TenantDBAdminURL   string // superuser connection used to create tenant databases and roles
+	TenantTemplateDB   string // name of the template every tenant database is cloned from
+	LocalServerName    string // name under which migrate registers the local database server
+	TemporalAddress    string
+	TemporalNamespace  string
+	TaskQueue          string
+	ListenAddr         string
+	MetricsAddr        string // landlord worker serves /metrics here when set
+	OperatorToken      string // optional: a fixed operator token, for development
+	SecretKey          [32]byte
+	SecretKeyIsDev     bool
 
 	StripeSecretKey     string
 	StripeBackendURL    string // optional: another Stripe API base, e.g. stripe-mock in tests
@@ -69,7 +70,8 @@ const devSecret = "landlord-development-key-do-not-use-in-production"
 // Load reads the environment, applying working defaults for a local machine.
 func Load() (Config, error) {
 	c := Config{
-		DatabaseURL:         env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/landlord?sslmode=disable"),
+		DatabaseURL:         env("DATABASE_URL", "postgres://landlord_app@127.0.0.1:5432/landlord?sslmode=disable"),
+		MigrateDatabaseURL:  env("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/landlord?sslmode=disable"),
 		TenantTemplateDB:    env("TENANT_TEMPLATE_DB", "landlord_tenant_template"),
 		LocalServerName:     env("LOCAL_DB_SERVER_NAME", "local"),
 		TemporalAddress:     env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
@@ -90,7 +92,7 @@ func Load() (Config, error) {
 		TwilioFromNumber:    os.Getenv("TWILIO_FROM_NUMBER"),
 		StepDelay:           os.Getenv("LANDLORD_STEP_DELAY"),
 	}
-	c.TenantDBAdminURL = env("TENANT_DB_ADMIN_URL", c.DatabaseURL)
+	c.TenantDBAdminURL = env("TENANT_DB_ADMIN_URL", c.MigrateDatabaseURL)
 
 	secret := os.Getenv("LANDLORD_SECRET_KEY")
 	if secret == "" {

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/secrets"
 )
 
 // ErrNotFound is what every lookup returns when there is no such row.
@@ -68,4 +70,41 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(q *Queries) error) er
 func isDuplicateDatabase(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P04"
+}
+
+// CheckRuntimeRole refuses to run as a role that row-level security or
+// privileges would not hold back: a superuser, or one with BYPASSRLS.
+func CheckRuntimeRole(ctx context.Context, pool *pgxpool.Pool) error {
+	var name string
+	var super, bypass bool
+	err := pool.QueryRow(ctx, `SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&name, &super, &bypass)
+	if err != nil {
+		return fmt.Errorf("check the database role: %w", err)
+	}
+	if super || bypass {
+		return fmt.Errorf("refusing to run as database role %q: it is a superuser or bypasses row-level security; "+
+			"set DATABASE_URL to the landlord_app role (landlord migrate creates it) and MIGRATE_DATABASE_URL to the owner", name)
+	}
+	return nil
+}
+
+// SetRuntimePassword gives the landlord_app role the password in the runtime
+// URL, as a SCRAM verifier; a URL without a password changes nothing.
+func SetRuntimePassword(ctx context.Context, pool *pgxpool.Pool, runtimeURL string) error {
+	cfg, err := pgx.ParseConfig(runtimeURL)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if cfg.Password == "" || cfg.User != "landlord_app" {
+		return nil
+	}
+	verifier, err := secrets.SCRAMVerifier(cfg.Password)
+	if err != nil {
+		return err
+	}
+	// The server gets a SCRAM verifier (base64 and '$:' only), never the password.
+	if _, err := pool.Exec(ctx, "ALTER ROLE landlord_app PASSWORD '"+verifier+"'"); err != nil {
+		return fmt.Errorf("set landlord_app password: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -94,4 +95,24 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	var n int
 	require.NoError(t, d.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'X'`).Scan(&n))
 	assert.Equal(t, 1, n)
+}
+
+func TestRuntimeRoleIsLeastPrivileged(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	ctx := t.Context()
+	require.NoError(t, db.CheckRuntimeRole(ctx, d.AppPool))
+	assert.ErrorContains(t, db.CheckRuntimeRole(ctx, d.Pool), "refusing to run", "the owner used here is a superuser")
+
+	require.NoError(t, db.New(d.AppPool).AuditInsert(ctx, db.AuditInsertParams{Actor: "app", Action: "X", Details: []byte(`{}`)}))
+	for _, stmt := range []string{`UPDATE audit_log SET action = 'Y'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`,
+		`DROP TABLE tenants`, `ALTER TABLE tenants ADD COLUMN x int`, `DELETE FROM goose_db_version`} {
+		_, err := d.AppPool.Exec(ctx, stmt)
+		var pgErr *pgconn.PgError
+		require.ErrorAs(t, err, &pgErr, stmt)
+		assert.Equal(t, "42501", pgErr.Code, "%s: insufficient privilege, got %v", stmt, err)
+	}
+	var owns int
+	require.NoError(t, d.AppPool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tableowner = 'landlord_app'`).Scan(&owns))
+	assert.Zero(t, owns, "the runtime role owns no table")
 }

@@ -47,7 +47,7 @@ func landlordBinary(t *testing.T) string {
 func (s *stack) startWorker(t *testing.T, extraEnv ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(landlordBinary(t), "worker")
 	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+s.db.URL,
+		"DATABASE_URL="+s.db.AppURL,
 		"TENANT_DB_ADMIN_URL="+testenv.AdminURL(),
 		"TENANT_TEMPLATE_DB="+s.db.TenantTemplateDB,
 		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
@@ -186,4 +186,14 @@ func TestWorkerKilledDuringSuspensionSuspendsOnce(t *testing.T) {
 	assert.Equal(t, 1, s.count(`SELECT count(*) FROM tenant_status_history WHERE tenant_id = $1 AND to_status = 'suspended'`, id))
 	assert.Equal(t, 1, s.count(`SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'TENANT_SUSPENDED'`, id))
 	assert.Equal(t, 1, s.count(`SELECT count(*) FROM notifications WHERE tenant_id = $1 AND template = 'suspended'`, id))
+}
+
+func TestWorkerRefusesToRunAsASuperuser(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	cmd := exec.Command(landlordBinary(t), "worker")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.URL, "TEMPORAL_ADDRESS="+testenv.TemporalAddress(t), "LANDLORD_SECRET_KEY="+testSecret)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the worker must not start")
+	assert.Contains(t, string(out), "refusing to run as database role")
 }

@@ -94,7 +94,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.billing == nil {
 			o.billing = billing.Local{}
 		}
-		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.Pool, Servers: servers, Box: box, Billing: o.billing,
+		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.AppPool, Servers: servers, Box: box, Billing: o.billing,
 			Email: o.email, SMS: o.sms, StepDelay: o.delay, BackupDir: s.backups, SupportEmail: "support@landlord.example.com"})
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
@@ -107,7 +107,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.signupsPerHour == 0 {
 		o.signupsPerHour = 1000
 	}
-	s.apiOptions = server.Options{Pool: d.Pool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
+	s.apiOptions = server.Options{Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
 		TenantPools: s.pools, Box: box, RateLimiter: o.limiter}
 	s.url = s.startAPI(o.limiter)

@@ -20,11 +20,18 @@ wait_port() { # host port what seconds
   return 1
 }
 
+# landlord runs as landlord_app (created by `landlord migrate`); migrations and
+# tenant provisioning use the owner.
+runtime_and_owner() {
+  export MIGRATE_DATABASE_URL="postgres://postgres@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
+  export DATABASE_URL="postgres://landlord_app@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
+}
+
 find_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then
     echo "PostgreSQL: DATABASE_URL"
   elif port_open 127.0.0.1 5432; then
-    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${LANDLORD_DB:-landlord}?sslmode=disable"
+    runtime_and_owner 5432
     echo "PostgreSQL: 127.0.0.1:5432"
   else
     PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -42,7 +49,7 @@ find_postgres() {
     "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA -c listen_addresses=127.0.0.1" start >/dev/null
     PRIVATE_PG=1
     wait_port 127.0.0.1 "$port" PostgreSQL 30
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/${LANDLORD_DB:-landlord}?sslmode=disable"
+    runtime_and_owner "$port"
     echo "PostgreSQL: private cluster on 127.0.0.1:$port"
   fi
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/secrets"
 )
 
 // CreateRole creates the login role name with password, or resets the password
@@ -19,7 +20,7 @@ func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password str
 	if err != nil {
 		return err
 	}
-	verifier, err := scramVerifier(password)
+	verifier, err := secrets.SCRAMVerifier(password)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,15 @@ func URLFor(name string) string {
 	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
 }
 
+// AppURLFor is database name as the runtime role landlord_app (created by the migrations).
+func AppURLFor(name string) string {
+	cfg, err := pgx.ParseConfig(AdminURL())
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("postgres://landlord_app@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, name)
+}
+
 // RandomName is prefix followed by 12 random hex digits.
 func RandomName(prefix string) string {
 	b := make([]byte, 6)
@@ -126,8 +135,10 @@ func dropDatabase(name string) {
 type DB struct {
 	Name             string
 	URL              string
-	Pool             *pgxpool.Pool
-	TenantTemplateDB string // the tenant template built for this test binary
+	Pool             *pgxpool.Pool // as the owner: fixtures and checks
+	AppURL           string
+	AppPool          *pgxpool.Pool // as landlord_app: what the API and workers use
+	TenantTemplateDB string        // the tenant template built for this test binary
 }
 
 // NewDB clones the migrated platform template into a database of the test's
@@ -147,7 +158,11 @@ func NewDB(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &DB{Name: name, URL: URLFor(name), Pool: pool, TenantTemplateDB: tenantTmpl}
+	appPool, err := db.Open(ctx, AppURLFor(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &DB{Name: name, URL: URLFor(name), Pool: pool, AppURL: AppURLFor(name), AppPool: appPool, TenantTemplateDB: tenantTmpl}
 	servers, err := tenantdb.NewServers(AdminURL(), tenantTmpl)
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +177,7 @@ func NewDB(t testing.TB) *DB {
 		defer servers.Close()
 		rows, _ := pool.Query(ctx, `SELECT id FROM tenants`)
 		ids, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		appPool.Close()
 		pool.Close()
 		for _, id := range ids {
 			n := tenantdb.Name(id)

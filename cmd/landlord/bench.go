@@ -72,6 +72,15 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 		userinfo += ":" + pcfg.Password
 	}
 	cfg.DatabaseURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", userinfo, pcfg.Host, pcfg.Port, benchDB)
+	mcfg, err := pgx.ParseConfig(cfg.MigrateDatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	owner := mcfg.User
+	if mcfg.Password != "" {
+		owner += ":" + mcfg.Password
+	}
+	cfg.MigrateDatabaseURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", owner, mcfg.Host, mcfg.Port, benchDB)
 	cfg.LocalServerName = "local"
 	if err := runMigrate(ctx, cfg, quiet); err != nil {
 		return nil, err

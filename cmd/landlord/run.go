@@ -29,13 +29,13 @@ import (
 // runMigrate applies the platform migrations, registers the local database
 // server and builds the tenant template.
 func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+	if err := db.EnsureDatabase(ctx, cfg.MigrateDatabaseURL); err != nil {
 		return err
 	}
-	if err := db.MigratePlatform(ctx, cfg.DatabaseURL, log); err != nil {
+	if err := db.MigratePlatform(ctx, cfg.MigrateDatabaseURL, log); err != nil {
 		return fmt.Errorf("migrate platform database: %w", err)
 	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := db.Open(ctx, cfg.MigrateDatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -55,6 +55,9 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	if err := migrateTenants(ctx, db.New(pool), servers, log); err != nil {
+		return err
+	}
+	if err := db.SetRuntimePassword(ctx, pool, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	log.Info("migrated", "database_server", cfg.LocalServerName, "template", cfg.TenantTemplateDB)
@@ -173,6 +176,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, client.Client, error) {
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.CheckRuntimeRole(ctx, pool); err != nil {
+		pool.Close()
 		return nil, nil, err
 	}
 	box, err := secrets.NewBox(cfg.SecretKey)

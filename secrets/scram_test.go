@@ -1,4 +1,4 @@
-package tenantdb
+package secrets
 
 import (
 	"crypto/pbkdf2"
@@ -11,7 +11,7 @@ import (
 // TestScramVerifierFollowsRFC5802 recomputes the stored and server keys from
 // the password and the verifier's own salt.
 func TestScramVerifierFollowsRFC5802(t *testing.T) {
-	v, err := scramVerifier("correct horse")
+	v, err := SCRAMVerifier("correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestScramVerifierFollowsRFC5802(t *testing.T) {
 	if got := base64.StdEncoding.EncodeToString(hmacSHA256(salted, "Server Key")); got != m[3] {
 		t.Errorf("server key %s, want %s", m[3], got)
 	}
-	if w, _ := scramVerifier("correct horse"); w == v {
+	if w, _ := SCRAMVerifier("correct horse"); w == v {
 		t.Error("two verifiers of one password share a salt")
 	}
 }

@@ -1,4 +1,4 @@
-package tenantdb
+package secrets
 
 import (
 	"crypto/hmac"
@@ -11,9 +11,9 @@ import (
 
 const scramIterations = 4096
 
-// scramVerifier computes PostgreSQL's SCRAM-SHA-256 verifier of password, so the
+// SCRAMVerifier computes PostgreSQL's SCRAM-SHA-256 verifier of password, so the
 // plain password is never sent to the server nor written to its logs.
-func scramVerifier(password string) (string, error) {
+func SCRAMVerifier(password string) (string, error) {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
 	salted, err := pbkdf2.Key(sha256.New, password, salt, scramIterations, sha256.Size)
