@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,7 +38,9 @@ func UniqueViolation(err error) (constraint string, ok bool) {
 
 // Open connects a pool to url and checks that the server answers.
 // Unless the URL sets pool_max_conns, the pool holds up to 20 connections.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) { return open(ctx, url, nil) }
+
+func open(ctx context.Context, url string, afterConnect func(context.Context, *pgx.Conn) error) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -45,6 +48,7 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 20
 	}
+	cfg.AfterConnect = afterConnect
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
@@ -58,6 +62,37 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 func redact(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// OpenOperator is Open for the operator path (workers, sweeps, migrations' helpers):
+// every session may see every tenant's rows under row-level security.
+func OpenOperator(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	return open(ctx, url, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SELECT set_config('app.scope', 'operator', false)")
+		return err
+	})
+}
+
+// InTenantScope runs fn in one transaction that sees only tenantID's rows of
+// the tenant-scoped tables (row-level security); the setting ends with the
+// transaction, so a pooled connection carries nothing to its next user.
+func InTenantScope(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID, fn func(q *Queries) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", tenantID.String()); err != nil {
+			return fmt.Errorf("scope to tenant: %w", err)
+		}
+		return fn(New(tx))
+	})
+}
+
+// InOperatorScope runs fn in one transaction on the operator path: it sees every tenant's rows.
+func InOperatorScope(ctx context.Context, pool *pgxpool.Pool, fn func(q *Queries) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('app.scope', 'operator', true)"); err != nil {
+			return fmt.Errorf("scope to operator: %w", err)
+		}
+		return fn(New(tx))
+	})
 }
 
 // InTx runs fn in one transaction, committing when it returns nil.

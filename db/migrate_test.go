@@ -2,10 +2,13 @@ package db_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -104,10 +107,10 @@ func TestRuntimeRoleIsLeastPrivileged(t *testing.T) {
 	require.NoError(t, db.CheckRuntimeRole(ctx, d.AppPool))
 	assert.ErrorContains(t, db.CheckRuntimeRole(ctx, d.Pool), "refusing to run", "the owner used here is a superuser")
 
-	require.NoError(t, db.New(d.AppPool).AuditInsert(ctx, db.AuditInsertParams{Actor: "app", Action: "X", Details: []byte(`{}`)}))
+	require.NoError(t, db.New(d.OperatorPool).AuditInsert(ctx, db.AuditInsertParams{Actor: "app", Action: "X", Details: []byte(`{}`)}))
 	for _, stmt := range []string{`UPDATE audit_log SET action = 'Y'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`,
 		`DROP TABLE tenants`, `ALTER TABLE tenants ADD COLUMN x int`, `DELETE FROM goose_db_version`} {
-		_, err := d.AppPool.Exec(ctx, stmt)
+		_, err := d.OperatorPool.Exec(ctx, stmt)
 		var pgErr *pgconn.PgError
 		require.ErrorAs(t, err, &pgErr, stmt)
 		assert.Equal(t, "42501", pgErr.Code, "%s: insufficient privilege, got %v", stmt, err)
@@ -115,4 +118,65 @@ func TestRuntimeRoleIsLeastPrivileged(t *testing.T) {
 	var owns int
 	require.NoError(t, d.AppPool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tableowner = 'landlord_app'`).Scan(&owns))
 	assert.Zero(t, owns, "the runtime role owns no table")
+}
+
+func TestRowLevelSecurityScopesTenantRows(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	ctx := t.Context()
+	tenants := make([]uuid.UUID, 2)
+	for i := range tenants {
+		tenants[i] = uuid.New()
+		_, err := d.Pool.Exec(ctx, `INSERT INTO tenants (id, tenant_code, tenant_name, subdomain, plan_code, max_companies,
+			max_users_per_company, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, admin_email, admin_name, billing_email)
+			VALUES ($1, $2, 'T', $3, 'trial', 1, 1, 1, 1, 1, 'a@example.com', 'A', 'a@example.com')`,
+			tenants[i], "rls_"+strconv.Itoa(i), "rls-"+strconv.Itoa(i))
+		require.NoError(t, err)
+		for _, table := range []string{"audit_log", "notifications", "alerts"} {
+			var err error
+			switch table {
+			case "audit_log":
+				_, err = d.Pool.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'x', 'X')`, tenants[i])
+			case "notifications":
+				_, err = d.Pool.Exec(ctx, `INSERT INTO notifications (tenant_id, channel, template, recipient, body, dedupe_key)
+					VALUES ($1, 'email', 't', 'a@example.com', 'b', $2)`, tenants[i], uuid.NewString())
+			case "alerts":
+				_, err = d.Pool.Exec(ctx, `INSERT INTO alerts (tenant_id, rule, period) VALUES ($1, 'r', 'p')`, tenants[i])
+			}
+			require.NoError(t, err)
+		}
+	}
+	// One connection, so the scoped transaction's connection is the one reused after it.
+	cfg, err := pgxpool.ParseConfig(d.AppURL)
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	app, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer app.Close()
+	count := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) (audit, notes, alerts int) {
+		require.NoError(t, q.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM notifications),
+			(SELECT count(*) FROM alerts)`).Scan(&audit, &notes, &alerts))
+		return
+	}
+
+	for _, id := range tenants {
+		require.NoError(t, db.InTenantScope(ctx, app, id, func(q *db.Queries) error {
+			rows, err := q.AuditListByTenant(ctx, db.AuditListByTenantParams{TenantID: &tenants[0], RowLimit: 10})
+			require.NoError(t, err)
+			if id == tenants[0] {
+				assert.Len(t, rows, 1)
+			} else {
+				assert.Empty(t, rows, "tenant B's transaction sees nothing of tenant A, even asking for it")
+			}
+			return nil
+		}))
+		a, n, al := count(app)
+		assert.Equal(t, []int{0, 0, 0}, []int{a, n, al}, "the reused connection carries no scope out of the transaction")
+	}
+	a, n, al := count(d.OperatorPool)
+	assert.Equal(t, []int{2, 2, 2}, []int{a, n, al}, "the operator path sees every tenant")
+	_, err = app.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'x', 'X')`, tenants[0])
+	assert.ErrorContains(t, err, "row-level security", "no scope, no writing either")
 }

@@ -94,7 +94,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.billing == nil {
 			o.billing = billing.Local{}
 		}
-		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.AppPool, Servers: servers, Box: box, Billing: o.billing,
+		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.OperatorPool, Servers: servers, Box: box, Billing: o.billing,
 			Email: o.email, SMS: o.sms, StepDelay: o.delay, BackupDir: s.backups, SupportEmail: "support@landlord.example.com"})
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)

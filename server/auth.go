@@ -178,10 +178,21 @@ func (s *Server) revokeToken(c echo.Context) error {
 		return db.NotFound(err)
 	}
 	if row.TenantID != nil {
-		if err := s.q.AuditInsert(ctx, db.AuditInsertParams{TenantID: row.TenantID, Actor: p.actor(), Action: "TOKEN_REVOKED",
-			Details: []byte(`{"token_id":"` + id.String() + `"}`)}); err != nil {
+		if err := s.scoped(c, func(q *db.Queries) error {
+			return q.AuditInsert(ctx, db.AuditInsertParams{TenantID: row.TenantID, Actor: p.actor(), Action: "TOKEN_REVOKED",
+				Details: []byte(`{"token_id":"` + id.String() + `"}`)})
+		}); err != nil {
 			return err
 		}
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// scoped runs fn in one transaction that sees, under row-level security, what
+// the caller may: every tenant's rows for an operator, its own for a tenant admin.
+func (s *Server) scoped(c echo.Context, fn func(q *db.Queries) error) error {
+	if p := principalOf(c); p.Role != token.RoleOperator {
+		return db.InTenantScope(c.Request().Context(), s.pool, p.TenantID, fn)
+	}
+	return db.InOperatorScope(c.Request().Context(), s.pool, fn)
 }

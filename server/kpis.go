@@ -30,32 +30,36 @@ func (s *Server) kpis(c echo.Context) error {
 	start := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end, previous := start.AddDate(0, 1, 0), start.AddDate(0, -1, 0)
 	ctx := c.Request().Context()
-
-	atEnd, err := s.q.KPIPayingAt(ctx, end)
-	if err != nil {
+	var (
+		atEnd, atStart db.KPIPayingAtRow
+		tr             db.KPITransitionsRow
+		revenue        int64
+		byStatus       []db.KPITenantsByStatusRow
+		byPlan         []db.KPITenantsByPlanRow
+		servers        []db.KPIServersRow
+	)
+	err := db.InOperatorScope(ctx, s.pool, func(q *db.Queries) (err error) {
+		if atEnd, err = q.KPIPayingAt(ctx, end); err != nil {
+			return err
+		}
+		if atStart, err = q.KPIPayingAt(ctx, start); err != nil {
+			return err
+		}
+		if tr, err = q.KPITransitions(ctx, db.KPITransitionsParams{MonthStart: start, PreviousStart: previous, MonthEnd: end}); err != nil {
+			return err
+		}
+		if revenue, err = q.KPIRevenue(ctx, db.KPIRevenueParams{MonthStart: &start, MonthEnd: &end}); err != nil {
+			return err
+		}
+		if byStatus, err = q.KPITenantsByStatus(ctx); err != nil {
+			return err
+		}
+		if byPlan, err = q.KPITenantsByPlan(ctx); err != nil {
+			return err
+		}
+		servers, err = q.KPIServers(ctx, start)
 		return err
-	}
-	atStart, err := s.q.KPIPayingAt(ctx, start)
-	if err != nil {
-		return err
-	}
-	tr, err := s.q.KPITransitions(ctx, db.KPITransitionsParams{MonthStart: start, PreviousStart: previous, MonthEnd: end})
-	if err != nil {
-		return err
-	}
-	revenue, err := s.q.KPIRevenue(ctx, db.KPIRevenueParams{MonthStart: &start, MonthEnd: &end})
-	if err != nil {
-		return err
-	}
-	byStatus, err := s.q.KPITenantsByStatus(ctx)
-	if err != nil {
-		return err
-	}
-	byPlan, err := s.q.KPITenantsByPlan(ctx)
-	if err != nil {
-		return err
-	}
-	servers, err := s.q.KPIServers(ctx, start)
+	})
 	if err != nil {
 		return err
 	}

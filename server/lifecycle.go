@@ -120,7 +120,7 @@ func (s *Server) extendGrace(c echo.Context) error {
 		return invalidFields(map[string]string{"until": "must be a time within the next year"})
 	}
 	actor := principalOf(c).actor()
-	err = db.InTx(c.Request().Context(), s.pool, func(q *db.Queries) error {
+	err = db.InOperatorScope(c.Request().Context(), s.pool, func(q *db.Queries) error {
 		t, err := q.TenantSetGrace(c.Request().Context(), db.TenantSetGraceParams{ID: id, GraceUntil: &req.Until})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return conflict("only a past-due tenant has a grace period")
@@ -219,7 +219,11 @@ func (s *Server) listAlerts(c echo.Context) error {
 		}
 		arg.TenantID = &id
 	}
-	rows, err := s.q.AlertList(c.Request().Context(), arg)
+	var rows []db.Alert
+	err = s.scoped(c, func(q *db.Queries) (err error) {
+		rows, err = q.AlertList(c.Request().Context(), arg)
+		return err
+	})
 	if err != nil {
 		return err
 	}

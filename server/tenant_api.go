@@ -40,7 +40,11 @@ func (s *Server) tenantDB(c echo.Context) (tenantCtx, error) {
 
 // openTenant loads a tenant's limits and placement and its pool.
 func (s *Server) openTenant(ctx context.Context, id uuid.UUID) (tenantCtx, error) {
-	info, err := s.q.TenantConnInfo(ctx, id)
+	var info db.TenantConnInfoRow
+	err := db.InTenantScope(ctx, s.pool, id, func(q *db.Queries) (err error) {
+		info, err = q.TenantConnInfo(ctx, id) // its usage snapshot is a tenant-scoped row
+		return err
+	})
 	if err != nil {
 		return tenantCtx{}, db.NotFound(err)
 	}

@@ -224,7 +224,11 @@ func (s *Server) listNotifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.q.NotificationListByTenant(c.Request().Context(), db.NotificationListByTenantParams{TenantID: &id, RowLimit: int32(limit)})
+	var rows []db.Notification
+	err = s.scoped(c, func(q *db.Queries) (err error) {
+		rows, err = q.NotificationListByTenant(c.Request().Context(), db.NotificationListByTenantParams{TenantID: &id, RowLimit: int32(limit)})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -253,7 +257,11 @@ func (s *Server) listAudit(c echo.Context) error {
 		}
 		arg.BeforeID = &n
 	}
-	rows, err := s.q.AuditListByTenant(c.Request().Context(), arg)
+	var rows []db.AuditLog
+	err = s.scoped(c, func(q *db.Queries) (err error) {
+		rows, err = q.AuditListByTenant(c.Request().Context(), arg)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,8 @@ type DB struct {
 	URL              string
 	Pool             *pgxpool.Pool // as the owner: fixtures and checks
 	AppURL           string
-	AppPool          *pgxpool.Pool // as landlord_app: what the API and workers use
+	AppPool          *pgxpool.Pool // as landlord_app: what the API uses (reads scoped per request)
+	OperatorPool     *pgxpool.Pool // as landlord_app on the operator path: what workers use
 	TenantTemplateDB string        // the tenant template built for this test binary
 }
 
@@ -162,7 +163,12 @@ func NewDB(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &DB{Name: name, URL: URLFor(name), Pool: pool, AppURL: AppURLFor(name), AppPool: appPool, TenantTemplateDB: tenantTmpl}
+	operatorPool, err := db.OpenOperator(ctx, AppURLFor(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &DB{Name: name, URL: URLFor(name), Pool: pool, AppURL: AppURLFor(name), AppPool: appPool, OperatorPool: operatorPool,
+		TenantTemplateDB: tenantTmpl}
 	servers, err := tenantdb.NewServers(AdminURL(), tenantTmpl)
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +184,7 @@ func NewDB(t testing.TB) *DB {
 		rows, _ := pool.Query(ctx, `SELECT id FROM tenants`)
 		ids, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 		appPool.Close()
+		operatorPool.Close()
 		pool.Close()
 		for _, id := range ids {
 			n := tenantdb.Name(id)

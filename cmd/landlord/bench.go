@@ -22,6 +22,7 @@ import (
 
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
@@ -92,14 +93,18 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if b.admin, err = b.servers.Pool(ctx, b.servers.Local()); err != nil {
 		return nil, err
 	}
-	if b.pool, b.tc, err = connect(ctx, cfg, quiet); err != nil {
+	if b.pool, b.tc, err = connect(ctx, cfg, quiet, false); err != nil {
+		return nil, err
+	}
+	workerPool, err := db.OpenOperator(ctx, cfg.DatabaseURL)
+	if err != nil {
 		return nil, err
 	}
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(b.tc, b.queue, worker.Deps{Pool: b.pool, Servers: b.servers, Box: box, Billing: billing.Local{}, BackupDir: cfg.BackupDir})
+	w := worker.New(b.tc, b.queue, worker.Deps{Pool: workerPool, Servers: b.servers, Box: box, Billing: billing.Local{}, BackupDir: cfg.BackupDir})
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
@@ -119,6 +124,7 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	b.close = func() {
 		api.Close()
 		b.pools.Close()
+		defer workerPool.Close()
 		w.Stop()
 		cleanupBench(context.WithoutCancel(ctx), b.pool, b.servers, benchDB, log)
 		b.tc.Close()

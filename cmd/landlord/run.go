@@ -65,7 +65,7 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 }
 
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	pool, tc, err := connect(ctx, cfg, log)
+	pool, tc, err := connect(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 func runAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	pool, tc, err := connect(ctx, cfg, log)
+	pool, tc, err := connect(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
@@ -101,12 +101,18 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := runMigrate(ctx, cfg, log); err != nil {
 		return err
 	}
-	pool, tc, err := connect(ctx, cfg, log)
+	pool, tc, err := connect(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	defer tc.Close()
+	// The worker is the operator path; the API scopes each read to its caller.
+	workerPool, err := db.OpenOperator(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer workerPool.Close()
 	if cfg.OperatorToken == "" {
 		cfg.OperatorToken, _, _ = token.New(token.RoleOperator)
 	}
@@ -115,7 +121,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n\n", cfg.ListenAddr, cfg.OperatorToken)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return worker.Run(gctx, cfg, tc, pool, log) })
+	g.Go(func() error { return worker.Run(gctx, cfg, tc, workerPool, log) })
 	g.Go(func() error { return serve(gctx, cfg, log, pool, tc) })
 	return g.Wait()
 }
@@ -173,8 +179,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 
 // connect opens the platform database pool and the Temporal client, waiting up
 // to a minute for Temporal to answer.
-func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, client.Client, error) {
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+// On the operator path (workers) the pool sees every tenant's rows; otherwise
+// (the API) each read is scoped to its caller.
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger, operatorPath bool) (*pgxpool.Pool, client.Client, error) {
+	open := db.Open
+	if operatorPath {
+		open = db.OpenOperator
+	}
+	pool, err := open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
