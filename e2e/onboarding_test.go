@@ -240,6 +240,11 @@ func TestSignupRejectsBadInputNamingEachField(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "signup must not pick a plan")
 	assert.Contains(t, out["error"].(map[string]any)["message"], "unknown field")
 
+	code, out = s.call(http.MethodPost, "/v1/signup", "", map[string]any{"company_name": strings.Repeat("x", 100<<10),
+		"subdomain": "huge", "admin_email": "a@b.example.com", "admin_name": "A"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "bodies over 64 KiB are refused")
+	assert.Contains(t, out["error"].(map[string]any)["message"], "too large")
+
 	var tenants int
 	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM tenants`).Scan(&tenants))
 	assert.Zero(t, tenants, "rejected signups must write nothing")

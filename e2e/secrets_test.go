@@ -18,7 +18,8 @@ import (
 // database password may be readable there.
 func TestHistoriesHoldNoSecretsOrPersonalData(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, stackOptions{})
+	logs := &syncBuffer{}
+	s := newStack(t, stackOptions{logs: logs})
 	body := signupBody("private-co")
 	body["phone"] = "+14155550177"
 	id, adminToken := s.signup(body)
@@ -49,4 +50,14 @@ func TestHistoriesHoldNoSecretsOrPersonalData(t *testing.T) {
 		assert.False(t, strings.Contains(text, secret), "the %s is readable in the history", what)
 	}
 	assert.True(t, strings.Contains(text, "binary/encrypted"), "payloads are sealed")
+
+	// Nor in the logs of the API and the Temporal client, at debug level, after a
+	// failing request too.
+	code, _ = s.call(http.MethodGet, "/v1/me", adminToken+"x", nil)
+	require.Equal(t, http.StatusUnauthorized, code)
+	logged := logs.String()
+	require.NotEmpty(t, logged)
+	for what, secret := range map[string]string{"admin token": adminToken, "minted token": minted, "database password": string(password)} {
+		assert.False(t, strings.Contains(logged, secret), "the %s is in the logs", what)
+	}
 }

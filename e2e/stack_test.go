@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
@@ -48,6 +50,25 @@ type stackOptions struct {
 	delay          activities.StepDelay
 	policy         *workflows.LifecyclePolicy // default: testPolicy
 	limiter        ratelimit.Limiter          // default: in process
+	logs           *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // testPolicy is the lifecycle calendar in seconds instead of days.
@@ -81,7 +102,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
 	require.NoError(t, err)
 	// Payloads are encrypted as in production, under the key the worker processes get too.
-	tc := testenv.TemporalClientWith(t, client.Options{DataConverter: secrets.DataConverter(box)})
+	copts := client.Options{DataConverter: secrets.DataConverter(box)}
+	if o.logs != nil {
+		copts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
+	tc := testenv.TemporalClientWith(t, copts)
 	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
@@ -90,6 +115,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		s.policy = *o.policy
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.logs != nil {
+		log = slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, o.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if !o.noWorker {
 		if o.billing == nil {
 			o.billing = billing.Local{}
