@@ -80,7 +80,7 @@ var testPolicy = workflows.LifecyclePolicy{
 const webhookSecret = "whsec_e2e_test_secret"
 
 type stack struct {
-	t          *testing.T
+	t          testing.TB
 	policy     workflows.LifecyclePolicy
 	backups    string
 	db         *testenv.DB
@@ -96,7 +96,7 @@ type stack struct {
 
 // newStack starts the API (and, unless told not to, a worker) on a task queue
 // and a platform database of the test's own.
-func newStack(t *testing.T, o stackOptions) *stack {
+func newStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	d := testenv.NewDB(t)
 	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
