@@ -13,7 +13,7 @@ import (
 )
 
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
-SELECT t.id, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status,
+SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status,
        tn.api_rate_limit_per_hour AS tenant_rate_limit
 FROM api_tokens t
 LEFT JOIN tenants tn ON tn.id = t.tenant_id
@@ -22,6 +22,7 @@ WHERE t.token_hash = $1
 
 type APITokenAuthenticateRow struct {
 	ID              uuid.UUID
+	TokenHash       []byte
 	Role            string
 	TenantID        *uuid.UUID
 	RevokedAt       *time.Time
@@ -34,6 +35,7 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 	var i APITokenAuthenticateRow
 	err := row.Scan(
 		&i.ID,
+		&i.TokenHash,
 		&i.Role,
 		&i.TenantID,
 		&i.RevokedAt,

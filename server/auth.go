@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"errors"
 	"math"
 	"net/http"
@@ -52,8 +53,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return fail("a bearer token is required")
 		}
 		ctx := c.Request().Context()
-		row, err := s.q.APITokenAuthenticate(ctx, token.Hash(plain))
-		if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && row.RevokedAt != nil) {
+		hash := token.Hash(plain)
+		row, err := s.q.APITokenAuthenticate(ctx, hash)
+		// The index finds the row by hash; the stored hash is compared again in
+		// constant time, so nothing but that lookup depends on the token's bytes.
+		if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && (row.RevokedAt != nil || subtle.ConstantTimeCompare(row.TokenHash, hash) != 1)) {
 			return fail("the token is not valid")
 		}
 		if err != nil {
