@@ -105,16 +105,34 @@ func (s *Server) planAllowing(c echo.Context, limit string, n int64) string {
 	return ""
 }
 
-func (s *Server) listCompanies(c echo.Context) error {
+// inTenant runs fn against the caller's tenant database and turns what that
+// database says into the API's answer. what names the :id the route takes, if any.
+func (s *Server) inTenant(c echo.Context, what string, fn func(ctx context.Context, t tenantCtx, id uuid.UUID) error) error {
+	var id uuid.UUID
+	if what != "" {
+		var err error
+		if id, err = idParam(c, what); err != nil {
+			return err
+		}
+	}
 	t, err := s.tenantDB(c)
 	if err != nil {
 		return err
 	}
-	cs, err := tenantdb.ListCompanies(c.Request().Context(), t.pool)
-	if err != nil {
+	if err := fn(c.Request().Context(), t, id); err != nil {
 		return s.tenantError(c, t, err)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"companies": cs})
+	return nil
+}
+
+func (s *Server) listCompanies(c echo.Context) error {
+	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
+		cs, err := tenantdb.ListCompanies(ctx, t.pool)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"companies": cs})
+	})
 }
 
 var companyCodeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
@@ -138,15 +156,13 @@ func (s *Server) createCompany(c echo.Context) error {
 	if len(bad) > 0 {
 		return invalidFields(bad)
 	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	co, err := tenantdb.CreateCompany(c.Request().Context(), t.pool, req.Code, req.Name, int64(t.info.MaxCompanies))
-	if err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.JSON(http.StatusCreated, co)
+	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
+		co, err := tenantdb.CreateCompany(ctx, t.pool, req.Code, req.Name, int64(t.info.MaxCompanies))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, co)
+	})
 }
 
 func idParam(c echo.Context, what string) (uuid.UUID, error) {
@@ -158,50 +174,32 @@ func idParam(c echo.Context, what string) (uuid.UUID, error) {
 }
 
 func (s *Server) getCompany(c echo.Context) error {
-	id, err := idParam(c, "company")
-	if err != nil {
-		return err
-	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	co, err := tenantdb.GetCompany(c.Request().Context(), t.pool, id)
-	if err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.JSON(http.StatusOK, co)
+	return s.inTenant(c, "company", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
+		co, err := tenantdb.GetCompany(ctx, t.pool, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, co)
+	})
 }
 
 func (s *Server) deleteCompany(c echo.Context) error {
-	id, err := idParam(c, "company")
-	if err != nil {
-		return err
-	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	if err := tenantdb.DeleteCompany(c.Request().Context(), t.pool, id); err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.inTenant(c, "company", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
+		if err := tenantdb.DeleteCompany(ctx, t.pool, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
 }
 
 func (s *Server) listUsers(c echo.Context) error {
-	id, err := idParam(c, "company")
-	if err != nil {
-		return err
-	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	us, err := tenantdb.ListUsers(c.Request().Context(), t.pool, id)
-	if err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"users": us})
+	return s.inTenant(c, "company", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
+		us, err := tenantdb.ListUsers(ctx, t.pool, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"users": us})
+	})
 }
 
 func (s *Server) createUser(c echo.Context) error {
@@ -227,35 +225,26 @@ func (s *Server) createUser(c echo.Context) error {
 	if len(bad) > 0 {
 		return invalidFields(bad)
 	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	var maxTotal *int64
-	if t.info.MaxTotalUsers != nil {
-		m := int64(*t.info.MaxTotalUsers)
-		maxTotal = &m
-	}
-	u, err := tenantdb.CreateUser(c.Request().Context(), t.pool, id, req.Email, req.Name, int64(t.info.MaxUsersPerCompany), maxTotal)
-	if err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.JSON(http.StatusCreated, u)
+	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
+		var maxTotal *int64
+		if t.info.MaxTotalUsers != nil {
+			maxTotal = ptr(int64(*t.info.MaxTotalUsers))
+		}
+		u, err := tenantdb.CreateUser(ctx, t.pool, id, req.Email, req.Name, int64(t.info.MaxUsersPerCompany), maxTotal)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, u)
+	})
 }
 
 func (s *Server) deleteUser(c echo.Context) error {
-	id, err := idParam(c, "user")
-	if err != nil {
-		return err
-	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	if err := tenantdb.DeleteUser(c.Request().Context(), t.pool, id); err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.inTenant(c, "user", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
+		if err := tenantdb.DeleteUser(ctx, t.pool, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
 }
 
 // storageHardStop is how far past its storage limit a tenant may still post:
@@ -284,19 +273,17 @@ func (s *Server) postTransaction(c echo.Context) error {
 	if len(bad) > 0 {
 		return invalidFields(bad)
 	}
-	t, err := s.tenantDB(c)
-	if err != nil {
-		return err
-	}
-	if limit := float64(t.info.MaxStorageGb) * (1 << 30); float64(t.info.StorageBytes) > limit*storageHardStop {
-		return &APIError{Status: http.StatusForbidden, Code: "limit_exceeded", Message: "storage is over 120% of the plan's limit",
-			Details: map[string]any{"limit": "max_storage_gb", "used": t.info.StorageBytes, "allowed": int64(limit), "plan": t.info.PlanCode}}
-	}
-	tx, err := tenantdb.PostTransaction(c.Request().Context(), t.pool, req.CompanyID, *req.AmountCents, req.Memo, time.Now(), int64(t.info.MaxTransactionsPerMonth))
-	if err != nil {
-		return s.tenantError(c, t, err)
-	}
-	return c.JSON(http.StatusCreated, tx)
+	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
+		if limit := float64(t.info.MaxStorageGb) * (1 << 30); float64(t.info.StorageBytes) > limit*storageHardStop {
+			return &APIError{Status: http.StatusForbidden, Code: "limit_exceeded", Message: "storage is over 120% of the plan's limit",
+				Details: map[string]any{"limit": "max_storage_gb", "used": t.info.StorageBytes, "allowed": int64(limit), "plan": t.info.PlanCode}}
+		}
+		tx, err := tenantdb.PostTransaction(ctx, t.pool, req.CompanyID, *req.AmountCents, req.Memo, time.Now(), int64(t.info.MaxTransactionsPerMonth))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, tx)
+	})
 }
 
 type usedLimit struct {
