@@ -127,19 +127,7 @@ func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
 func TestMonthlyTransactionLimitStartsAgainAtTheUTCMonthBoundary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := testenv.NewDB(t)
-	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
-	require.NoError(t, err)
-	defer s.Close()
-	id := uuid.New()
-	name := tenantdb.Name(id)
-	t.Cleanup(func() {
-		_ = s.DropDatabase(ctx, s.Local(), name)
-		_ = s.DropRole(ctx, s.Local(), name)
-	})
-	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
-	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
-	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
+	s, id := seededTenant(t)
 	pools := tenantdb.NewPools(s, 4, 2, time.Minute)
 	defer pools.Close()
 	pool, err := pools.Get(ctx, id, s.Local(), func() (string, error) { return "pw", nil })
@@ -189,19 +177,8 @@ func TestPoolsStayWithinTheirBound(t *testing.T) {
 func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := testenv.NewDB(t)
-	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
-	require.NoError(t, err)
-	defer s.Close()
-	id := uuid.New()
+	s, id := seededTenant(t)
 	name := tenantdb.Name(id)
-	t.Cleanup(func() {
-		_ = s.DropDatabase(ctx, s.Local(), name)
-		_ = s.DropRole(ctx, s.Local(), name)
-	})
-	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
-	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
-	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
 	// As if created before migration 00002.
 	admin, err := pgx.ConnectConfig(ctx, s.ConnConfig(s.Local(), name))
 	require.NoError(t, err)
@@ -220,4 +197,24 @@ func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tenantdb.PostTransaction(ctx, pool, companies[0].ID, 100, "after the upgrade", time.Now(), 10)
 	require.NoError(t, err, "the tenant role can use what the migration added")
+}
+
+// seededTenant provisions a seeded tenant database (role password "pw") that
+// is dropped when the test ends.
+func seededTenant(t *testing.T) (*tenantdb.Servers, uuid.UUID) {
+	ctx := context.Background()
+	d := testenv.NewDB(t)
+	s, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	id := uuid.New()
+	name := tenantdb.Name(id)
+	t.Cleanup(func() {
+		_ = s.DropDatabase(ctx, s.Local(), name)
+		_ = s.DropRole(ctx, s.Local(), name)
+	})
+	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
+	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
+	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
+	return s, id
 }
