@@ -81,15 +81,22 @@ func TestMissedTickRunsOnceAfterTemporalRestarts(t *testing.T) {
 	w := startWorker(c)
 	require.NoError(t, EnsureSchedules(t.Context(), c, s))
 	id := s.ScheduleID(workflows.SweepTrials)
-	describe := func(c client.Client) client.ScheduleInfo {
+	// A busy dev server may time a call out: callers retry.
+	describe := func(c client.Client) (client.ScheduleInfo, error) {
 		desc, err := c.ScheduleClient().GetHandle(t.Context(), id).Describe(t.Context())
-		require.NoError(t, err)
-		return desc.Info
+		if err != nil {
+			return client.ScheduleInfo{}, err
+		}
+		return desc.Info, nil
 	}
 
 	// Stop right after a tick has run; stay down across the next one.
-	require.Eventually(t, func() bool { return describe(c).NumActions > 0 }, 90*time.Second, 100*time.Millisecond)
-	info := describe(c)
+	var info client.ScheduleInfo
+	require.Eventually(t, func() bool {
+		var err error
+		info, err = describe(c)
+		return err == nil && info.NumActions > 0
+	}, 90*time.Second, 100*time.Millisecond)
 	lastTick := info.RecentActions[len(info.RecentActions)-1].ScheduleTime
 	w.Stop()
 	require.NoError(t, srv.Stop())
@@ -103,12 +110,14 @@ func TestMissedTickRunsOnceAfterTemporalRestarts(t *testing.T) {
 	defer startWorker(c).Stop()
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		runs := 0
-		for _, a := range describe(c).RecentActions {
+		info, err := describe(c)
+		require.NoError(ct, err)
+		for _, a := range info.RecentActions {
 			if a.ScheduleTime.Equal(missed) {
 				runs++
 				require.True(ct, a.ActualTime.After(restarted), "the missed tick ran after the restart")
 			}
 		}
 		require.Equal(ct, 1, runs, "the tick missed at %v runs once", missed)
-	}, 40*time.Second, 200*time.Millisecond)
+	}, 60*time.Second, 200*time.Millisecond)
 }
