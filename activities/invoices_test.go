@@ -84,3 +84,65 @@ func TestInvoicesUseCreditNumberPerYearAndChargeOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "paid", inv.Status)
 }
+
+// heldProvider is the local provider whose payments wait until released.
+type heldProvider struct {
+	billing.Local
+	paying  chan struct{}
+	release chan struct{}
+}
+
+func (p heldProvider) PayInvoice(ctx context.Context, id, method, key string) (billing.Payment, error) {
+	close(p.paying)
+	<-p.release
+	return p.Local.PayInvoice(ctx, id, method, key)
+}
+
+func TestAWebhookDuringAChargeRecordsOnePayment(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	ctx := context.Background()
+	provider := heldProvider{paying: make(chan struct{}), release: make(chan struct{})}
+	b := &activities.Billing{Pool: d.Pool, Provider: provider}
+	in := registerInput("webhooked")
+	_, err := (&activities.Tenants{Pool: d.Pool}).Register(ctx, in)
+	require.NoError(t, err)
+	_, err = b.CreateCustomer(ctx, activities.CustomerInput{TenantID: in.TenantID, Email: "a@example.com", Name: "A"})
+	require.NoError(t, err)
+	require.NoError(t, b.SetPaymentMethod(ctx, activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: "pm_card_visa", Actor: "test"}))
+	inv, err := b.CreateInvoice(ctx, activities.InvoiceInput{TenantID: in.TenantID, Key: "k", Currency: "USD",
+		Lines: []billing.Line{{Description: "Starter", AmountCents: 4900}}, Now: time.Now()})
+	require.NoError(t, err)
+	require.NoError(t, b.FinalizeInvoice(ctx, inv.ID))
+	row, err := db.New(d.Pool).InvoiceGet(ctx, inv.ID)
+	require.NoError(t, err)
+
+	charged := make(chan error, 1)
+	go func() {
+		_, err := b.Charge(ctx, activities.ChargeInput{InvoiceID: inv.ID, Attempt: "first", Actor: "test"})
+		charged <- err
+	}()
+	<-provider.paying // the charge holds the invoice and waits for the provider
+	hooked := make(chan error, 1)
+	go func() {
+		_, err := b.ApplyStripeEvent(ctx, activities.StripeEventInput{EventID: "evt_during_charge", Type: "invoice.paid",
+			ProviderInvoiceID: *row.ProviderInvoiceID})
+		hooked <- err
+	}()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var waiting int
+		require.NoError(c, d.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		require.Equal(c, 1, waiting, "the webhook waits for the charge")
+	}, 10*time.Second, 10*time.Millisecond)
+	close(provider.release)
+	require.NoError(t, <-charged)
+	require.NoError(t, <-hooked)
+
+	var succeeded int
+	var paid int64
+	require.NoError(t, d.Pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(amount_cents), 0) FROM payments
+		WHERE invoice_id = $1 AND status = 'succeeded'`, inv.ID).Scan(&succeeded, &paid))
+	assert.Equal(t, 1, succeeded, "one payment for one invoice")
+	assert.Equal(t, int64(4900), paid)
+}

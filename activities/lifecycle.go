@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -24,15 +24,9 @@ type Lifecycle struct {
 	Delay     StepDelay
 }
 
-// Suspension reasons landlord sets by itself.
-const (
-	ReasonTrialExpired   = "trial_expired"
-	ReasonPaymentOverdue = "payment_overdue"
-)
-
 // TenantState is what lifecycle workflows decide on.
 type TenantState struct {
-	Status           string
+	Status           lifecycle.Status
 	TrialEndsAt      *time.Time
 	HasPaymentMethod bool
 	SuspendedAt      *time.Time
@@ -53,6 +47,59 @@ func (a *Lifecycle) State(ctx context.Context, tenantID uuid.UUID) (TenantState,
 		SuspendedAt: t.SuspendedAt, SuspensionReason: deref(t.SuspensionReason), Exists: true}, nil
 }
 
+// lockTenant loads the tenant under its row lock, with its open invoices
+// counted, as the lifecycle decisions read it.
+func lockTenant(ctx context.Context, q *db.Queries, id uuid.UUID) (db.Tenant, lifecycle.Tenant, error) {
+	t, err := q.TenantGetForUpdate(ctx, id)
+	if err != nil {
+		return t, lifecycle.Tenant{}, fmt.Errorf("load tenant %s: %w", id, db.NotFound(err))
+	}
+	open, err := q.InvoiceCountOpenByTenant(ctx, t.ID)
+	if err != nil {
+		return t, lifecycle.Tenant{}, fmt.Errorf("count open invoices of %s: %w", id, err)
+	}
+	return t, lifecycle.Tenant{Status: t.Status, ResumeStatus: derefStatus(t.ResumeStatus), SuspensionReason: deref(t.SuspensionReason),
+		SuspendedAt: t.SuspendedAt, TrialEndsAt: t.TrialEndsAt, GraceUntil: t.GraceUntil, HasPaymentMethod: t.PaymentMethod != nil,
+		OpenInvoices: int(open)}, nil
+}
+
+func derefStatus(s *lifecycle.Status) lifecycle.Status {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// statusChange is one status change with what travels with it.
+type statusChange struct {
+	event            lifecycle.Event
+	to               lifecycle.Status
+	who              lifecycle.Who
+	suspensionReason *string
+	resumeStatus     *lifecycle.Status
+	graceUntil       *time.Time
+	reason           string // in the status history
+	actor            string
+	action           string // the audit action
+	details          map[string]any
+}
+
+// setStatus writes a status change the lifecycle table allows from the
+// tenant's status as read under its row lock, with its history and audit rows,
+// in the caller's transaction. Anything the table does not have is refused
+// before the database (whose trigger holds the same table) is asked.
+func setStatus(ctx context.Context, q *db.Queries, t db.Tenant, c statusChange) (db.Tenant, error) {
+	if err := lifecycle.Check(t.Status, c.event, c.to, c.who); err != nil {
+		return t, permanent(ErrConflict, err.Error(), err)
+	}
+	moved, err := q.TenantSetStatus(ctx, db.TenantSetStatusParams{ID: t.ID, Status: c.to, FromStatus: t.Status,
+		SuspensionReason: c.suspensionReason, ResumeStatus: c.resumeStatus, GraceUntil: c.graceUntil})
+	if err != nil {
+		return t, fmt.Errorf("move %s from %s to %s: %w", t.ID, t.Status, c.to, err)
+	}
+	return moved, recordTransition(ctx, q, t.ID, t.Status, c.to, c.reason, c.actor, c.action, c.details)
+}
+
 // SuspendInput asks for a tenant to be suspended.
 type SuspendInput struct {
 	TenantID uuid.UUID
@@ -62,40 +109,22 @@ type SuspendInput struct {
 }
 
 // Suspend marks the tenant suspended, with history and audit, if the reason
-// still holds under the tenant's row lock: a trial that ended without a
-// payment method, a past-due tenant whose grace is over with invoices still
-// open, or (any other reason) an operator's decision on a live tenant. It
-// reports whether it suspended; a tenant that paid in the meantime is left alone.
+// still holds under the tenant's row lock (lifecycle.SuspensionDue), and
+// remembers where it would come back to. It reports whether it suspended; a
+// tenant that paid in the meantime is left alone, and so is a rerun.
 func (a *Lifecycle) Suspend(ctx context.Context, in SuspendInput) (bool, error) {
 	var done bool
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
-		if err != nil {
-			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+		t, lt, err := lockTenant(ctx, q, in.TenantID)
+		if err != nil || !lifecycle.SuspensionDue(lt, in.Reason, in.Now) {
+			return err
 		}
-		open, err := q.InvoiceCountOpenByTenant(ctx, t.ID)
-		if err != nil {
-			return fmt.Errorf("count open invoices: %w", err)
-		}
-		var due bool
-		switch in.Reason {
-		case ReasonTrialExpired:
-			due = t.Status == "trial" && t.TrialEndsAt != nil && !t.TrialEndsAt.After(in.Now) && t.PaymentMethod == nil
-		case ReasonPaymentOverdue:
-			due = t.Status == "past_due" && t.GraceUntil != nil && !t.GraceUntil.After(in.Now) && open > 0
-		default:
-			due = slices.Contains([]string{"trial", "active", "past_due"}, t.Status)
-		}
-		if !due {
-			return nil
-		}
-		if _, err := q.TenantSetStatus(ctx, db.TenantSetStatusParams{ID: t.ID, Status: "suspended", SuspensionReason: &in.Reason,
-			GraceUntil: t.GraceUntil, FromStatuses: []string{t.Status}}); err != nil {
-			return fmt.Errorf("suspend %s: %w", t.ID, err)
-		}
-		done = true
-		return recordTransition(ctx, q, t.ID, t.Status, "suspended", in.Reason, in.Actor, "TENANT_SUSPENDED",
-			map[string]any{"reason": in.Reason, "open_invoices": open})
+		resume := lifecycle.ResumeTo(t.Status)
+		_, err = setStatus(ctx, q, t, statusChange{event: lifecycle.Suspend, to: lifecycle.Suspended, who: lifecycle.SuspensionWho(in.Reason),
+			suspensionReason: &in.Reason, resumeStatus: &resume, graceUntil: t.GraceUntil, reason: in.Reason, actor: in.Actor,
+			action: "TENANT_SUSPENDED", details: map[string]any{"reason": in.Reason, "open_invoices": lt.OpenInvoices}})
+		done = err == nil
+		return err
 	})
 	return done, err
 }
@@ -105,53 +134,47 @@ type ReactivateInput struct {
 	TenantID uuid.UUID
 	Actor    string
 	Force    bool // an operator's decision: open invoices and cancellation do not stand in the way
+	Now      time.Time
 }
 
 // Reactivation says what Reactivate did.
 type Reactivation struct {
 	Reactivated bool
-	From        string
+	From        lifecycle.Status
+	To          lifecycle.Status
+	TrialOver   bool // back as a trial whose end has passed: its trial end is due now
 }
 
-// Reactivate makes a past-due tenant, or one suspended for an overdue payment,
-// active once no invoice is open, with history and audit, under the tenant's
-// row lock. Forced (an operator), it also brings back a tenant suspended for
-// any other reason, or cancelled, whatever is open. Anything else is left
-// alone, so running it again changes nothing.
+// Reactivate lets a tenant back in under its row lock, with history and
+// audit. On a payment (not forced): a past-due tenant, or one suspended for an
+// overdue payment, once nothing is open (lifecycle.ReturnOnPayment). Forced
+// (an operator): a suspended or cancelled tenant, back to the status it left
+// (lifecycle.ReturnOnOperator), so a suspended trial is a trial again. Anything
+// else, a tenant being archived included, is left alone, so a rerun changes nothing.
 func (a *Lifecycle) Reactivate(ctx context.Context, in ReactivateInput) (Reactivation, error) {
 	var r Reactivation
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
+		t, lt, err := lockTenant(ctx, q, in.TenantID)
 		if err != nil {
-			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+			return err
 		}
-		from := []string{"suspended", "past_due"}
+		ret, ok, who, reason := lifecycle.Return{}, false, lifecycle.System, "paid"
 		if in.Force {
-			from = append(from, "cancelled")
+			ret, ok = lifecycle.ReturnOnOperator(lt)
+			who, reason = lifecycle.Operator, "operator"
+		} else {
+			ret, ok = lifecycle.ReturnOnPayment(lt)
 		}
-		if !slices.Contains(from, t.Status) {
+		if !ok {
 			return nil
 		}
-		if t.Status == "suspended" && deref(t.SuspensionReason) != ReasonPaymentOverdue && !in.Force {
-			return nil // paying debts does not undo an operator's suspension or an expired trial
+		if _, err := setStatus(ctx, q, t, statusChange{event: ret.Event, to: ret.To, who: who, reason: reason, actor: in.Actor,
+			action: "TENANT_REACTIVATED", details: map[string]any{"from": t.Status, "to": ret.To, "open_invoices": lt.OpenInvoices}}); err != nil {
+			return err
 		}
-		open, err := q.InvoiceCountOpenByTenant(ctx, t.ID)
-		if err != nil {
-			return fmt.Errorf("count open invoices: %w", err)
-		}
-		if open > 0 && !in.Force {
-			return nil
-		}
-		if _, err := q.TenantSetStatus(ctx, db.TenantSetStatusParams{ID: t.ID, Status: "active", FromStatuses: []string{t.Status}}); err != nil {
-			return fmt.Errorf("reactivate %s: %w", t.ID, err)
-		}
-		r = Reactivation{Reactivated: true, From: t.Status}
-		reason := "paid"
-		if in.Force {
-			reason = "operator"
-		}
-		return recordTransition(ctx, q, t.ID, t.Status, "active", reason, in.Actor, "TENANT_REACTIVATED",
-			map[string]any{"from": t.Status, "open_invoices": open})
+		lt.Status = ret.To
+		r = Reactivation{Reactivated: true, From: t.Status, To: ret.To, TrialOver: lifecycle.TrialOver(lt, in.Now)}
+		return nil
 	})
 	return r, err
 }
@@ -182,11 +205,11 @@ func (a *Lifecycle) ConvergeAccess(ctx context.Context, tenantID uuid.UUID) (str
 			return fmt.Errorf("load database server: %w", err)
 		}
 		server := tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}
-		switch t.Status {
-		case "suspended", "cancelled":
+		switch {
+		case t.Status.DatabaseBlocked():
 			state = "blocked"
 			return a.Servers.Block(ctx, server, *t.DatabaseName)
-		case "trial", "active", "past_due":
+		case t.Status.DatabaseOpen():
 			state = "open"
 			if err := a.Servers.Unblock(ctx, server, *t.DatabaseName); err != nil {
 				return err
@@ -208,19 +231,21 @@ type PastDueInput struct {
 }
 
 // MarkPastDue moves an active tenant to past_due with its grace deadline,
-// history and audit; a tenant already past due keeps its first deadline.
+// history and audit; a tenant already past due keeps its first deadline, and
+// one in any other status is left alone.
 func (a *Lifecycle) MarkPastDue(ctx context.Context, in PastDueInput) error {
 	return db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		t, err := q.TenantSetStatus(ctx, db.TenantSetStatusParams{ID: in.TenantID, Status: "past_due",
-			GraceUntil: &in.GraceUntil, FromStatuses: []string{"active"}})
-		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		t, _, err := lockTenant(ctx, q, in.TenantID)
+		if errors.Is(err, db.ErrNotFound) || t.Status != lifecycle.Active {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("mark %s past due: %w", in.TenantID, err)
+			return err
 		}
-		return recordTransition(ctx, q, t.ID, "active", "past_due", "payment failed", in.Actor, "TENANT_PAST_DUE",
-			map[string]any{"grace_until": in.GraceUntil})
+		_, err = setStatus(ctx, q, t, statusChange{event: lifecycle.ChargeFailed, to: lifecycle.PastDue, who: lifecycle.System,
+			graceUntil: &in.GraceUntil, reason: "payment failed", actor: in.Actor, action: "TENANT_PAST_DUE",
+			details: map[string]any{"grace_until": in.GraceUntil}})
+		return err
 	})
 }
 
@@ -243,6 +268,10 @@ type Period struct {
 	End      time.Time
 }
 
+// ErrBillingHeld is a period that cannot start yet: a plan change holds the
+// tenant's billing. The activity is retried until the hold ends.
+var ErrBillingHeld = errors.New("a plan change holds the tenant's billing")
+
 // StartPeriod moves the tenant into its next period (applying a pending plan;
 // a trial takes its chosen plan or the cheapest paid one) and writes the
 // period's invoice, in one transaction. The invoice key names the tenant and
@@ -254,12 +283,15 @@ func (a *Lifecycle) StartPeriod(ctx context.Context, in PeriodInput) (Period, er
 		if err != nil {
 			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 		}
+		if t.BillingHold != nil && t.BillingHoldUntil != nil && t.BillingHoldUntil.After(time.Now()) {
+			return fmt.Errorf("%w: %s", ErrBillingHeld, *t.BillingHold) // retried until the plan change is done
+		}
 		var start time.Time
 		switch {
-		case in.Trial && t.Status == "trial" && t.PaymentMethod != nil && t.TrialEndsAt != nil && !t.TrialEndsAt.After(in.Now):
+		case in.Trial && t.Status == lifecycle.Trial && t.PaymentMethod != nil && t.TrialEndsAt != nil && !t.TrialEndsAt.After(in.Now):
 			start = t.TrialEndsAt.UTC().Truncate(time.Second)
 		case !in.Trial && in.ExpectedEnd != nil && t.CurrentPeriodEnd != nil && t.CurrentPeriodEnd.Equal(*in.ExpectedEnd) &&
-			(t.Status == "active" || t.Status == "past_due"):
+			(t.Status == lifecycle.Active || t.Status == lifecycle.PastDue):
 			start = *t.CurrentPeriodEnd
 		default:
 			if in.ExpectedEnd != nil { // renewed by an earlier run: find its invoice
@@ -299,10 +331,10 @@ func (a *Lifecycle) StartPeriod(ctx context.Context, in PeriodInput) (Period, er
 		action := "SUBSCRIPTION_RENEWED"
 		details := map[string]any{"plan": planCode, "cycle": cycle, "period_start": first.PeriodStart, "period_end": first.PeriodEnd,
 			"previous_plan": t.PlanCode}
-		if t.Status == "trial" {
+		if t.Status == lifecycle.Trial {
 			action = "TRIAL_CONVERTED"
 			if err := q.TenantStatusHistoryInsert(ctx, db.TenantStatusHistoryInsertParams{TenantID: t.ID, FromStatus: &t.Status,
-				ToStatus: "active", Reason: "trial converted", Actor: in.Actor}); err != nil {
+				ToStatus: lifecycle.Active, Reason: "trial converted", Actor: in.Actor}); err != nil {
 				return fmt.Errorf("record status of %s: %w", t.ID, err)
 			}
 		}
@@ -324,47 +356,64 @@ func periodKey(tenantID uuid.UUID, start time.Time) string {
 	return "period/" + tenantID.String() + "/" + start.UTC().Format(time.RFC3339)
 }
 
-// CancelInput cancels a tenant.
+// CancelInput cancels a tenant, if it is still as the offboarding found it.
 type CancelInput struct {
-	TenantID uuid.UUID
-	Reason   string
-	Actor    string
+	TenantID    uuid.UUID
+	Reason      string     // lifecycle.OffboardRequested or OffboardUnpaid
+	SuspendedAt *time.Time // unpaid: the suspension the sweep found
+	Actor       string
 }
 
-// Cancel moves a tenant to cancelled (its data kept), with history and audit;
-// a tenant already cancelled, archived or never live is left alone.
+// Cancel moves a tenant to cancelled (its data kept), with history and audit,
+// under the row lock and only as lifecycle.CancellationDue allows: an
+// operator's request cancels a live or suspended tenant; the calendar cancels
+// only the unpaid suspension it found. It reports whether it cancelled;
+// anything else, a rerun included, is left alone.
 func (a *Lifecycle) Cancel(ctx context.Context, in CancelInput) (bool, error) {
 	var done bool
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
+		t, lt, err := lockTenant(ctx, q, in.TenantID)
 		if err != nil {
-			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+			return err
 		}
-		if !slices.Contains([]string{"trial", "active", "past_due", "suspended"}, t.Status) {
+		who, due := lifecycle.CancellationDue(lt, lifecycle.CancelExpect{Reason: in.Reason, SuspendedAt: in.SuspendedAt})
+		if !due {
 			return nil
 		}
-		if _, err := q.TenantSetStatus(ctx, db.TenantSetStatusParams{ID: t.ID, Status: "cancelled", SuspensionReason: t.SuspensionReason,
-			FromStatuses: []string{t.Status}}); err != nil {
-			return fmt.Errorf("cancel %s: %w", t.ID, err)
+		resume := lifecycle.ResumeTo(t.Status)
+		if t.Status == lifecycle.Suspended {
+			resume = lifecycle.ResumeTo(lt.ResumeStatus)
 		}
-		done = true
-		return recordTransition(ctx, q, t.ID, t.Status, "cancelled", in.Reason, in.Actor, "TENANT_CANCELLED", map[string]any{"reason": in.Reason})
+		_, err = setStatus(ctx, q, t, statusChange{event: lifecycle.Cancel, to: lifecycle.Cancelled, who: who,
+			suspensionReason: t.SuspensionReason, resumeStatus: &resume, reason: in.Reason, actor: in.Actor,
+			action: "TENANT_CANCELLED", details: map[string]any{"reason": in.Reason}})
+		done = err == nil
+		return err
 	})
 	return done, err
 }
 
-// Backup dumps a cancelled tenant's database into the backup folder, verifies
-// that it restores, and records it. It returns false, doing nothing, when the
-// tenant is no longer cancelled.
+// Backup starts archiving a cancelled tenant (from then on nothing brings it
+// back), dumps its database into the backup folder, verifies that the dump
+// restores, and records it. It returns false, doing nothing, when the tenant is
+// neither cancelled nor already archiving: it came back during retention. A
+// rerun finds it archiving and takes the backup again.
 func (a *Lifecycle) Backup(ctx context.Context, tenantID uuid.UUID) (bool, error) {
+	var t db.Tenant
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		var err error
+		if t, _, err = lockTenant(ctx, q, tenantID); err != nil || t.Status != lifecycle.Cancelled {
+			return err
+		}
+		t, err = setStatus(ctx, q, t, statusChange{event: lifecycle.BeginArchive, to: lifecycle.Archiving, who: lifecycle.System,
+			suspensionReason: t.SuspensionReason, resumeStatus: t.ResumeStatus, reason: "retention over", actor: "workflow:offboarding",
+			action: "TENANT_ARCHIVING", details: map[string]any{}})
+		return err
+	})
+	if err != nil || t.Status != lifecycle.Archiving || t.DatabaseServerID == nil || t.DatabaseName == nil {
+		return err == nil && t.Status == lifecycle.Archiving, err
+	}
 	q := db.New(a.Pool)
-	t, err := q.TenantGet(ctx, tenantID)
-	if err != nil {
-		return false, fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
-	}
-	if t.Status != "cancelled" || t.DatabaseServerID == nil || t.DatabaseName == nil {
-		return false, nil
-	}
 	srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
 	if err != nil {
 		return false, fmt.Errorf("load database server: %w", err)
@@ -382,15 +431,16 @@ func (a *Lifecycle) Backup(ctx context.Context, tenantID uuid.UUID) (bool, error
 	})
 }
 
-// Archive drops a cancelled tenant's database and role and marks it archived,
-// with history and audit. Dropping what is gone is fine, so it can rerun.
+// Archive drops the database and role of a tenant being archived (its backup
+// taken) and marks it archived, with history and audit. Dropping what is gone
+// is fine, so it can rerun; a tenant in any other status is left alone.
 func (a *Lifecycle) Archive(ctx context.Context, tenantID uuid.UUID) error {
 	q := db.New(a.Pool)
 	t, err := q.TenantGet(ctx, tenantID)
 	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
 	}
-	if t.Status != "cancelled" {
+	if t.Status != lifecycle.Archiving {
 		return nil
 	}
 	if t.DatabaseServerID != nil && t.DatabaseName != nil {
@@ -415,6 +465,6 @@ func (a *Lifecycle) Archive(ctx context.Context, tenantID uuid.UUID) error {
 		if err := q.APITokenRevokeForTenant(ctx, &tenantID); err != nil {
 			return fmt.Errorf("revoke tokens of %s: %w", tenantID, err)
 		}
-		return recordTransition(ctx, q, tenantID, "cancelled", "archived", "retention over", "workflow:offboarding", "TENANT_ARCHIVED", map[string]any{})
+		return recordTransition(ctx, q, tenantID, lifecycle.Archiving, lifecycle.Archived, "backed up and dropped", "workflow:offboarding", "TENANT_ARCHIVED", map[string]any{})
 	})
 }

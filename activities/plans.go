@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -30,7 +32,7 @@ const (
 type PlanState struct {
 	Plan        string
 	Cycle       string
-	Status      string
+	Status      lifecycle.Status
 	TrialEndsAt *time.Time
 	PeriodStart *time.Time
 	PeriodEnd   *time.Time
@@ -57,6 +59,7 @@ type Quote struct {
 	Currency    string
 	CheckFit    bool // a downgrade: current usage must fit the new plan
 	Ref         DatabaseRef
+	Version     int64 // the tenant's billing version the quote was made at
 }
 
 func invalid(msg string) error { return permanent(ErrInvalidInput, msg, nil) }
@@ -86,10 +89,10 @@ func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 	}
 	// A trial that expired without a payment method comes back by choosing a
 	// plan: it is priced as a trial that ends now.
-	expired := t.Status == "suspended" && deref(t.SuspensionReason) == ReasonTrialExpired
+	expired := t.Status == lifecycle.Suspended && deref(t.SuspensionReason) == lifecycle.ReasonTrialExpired
 	switch {
-	case t.Status != "trial" && t.Status != "active" && t.Status != "past_due" && !expired:
-		return Quote{}, invalid("a " + t.Status + " tenant cannot change plans")
+	case !t.Status.IsLive() && !expired:
+		return Quote{}, invalid("a " + string(t.Status) + " tenant cannot change plans")
 	case expired && in.Effective == EffectivePeriodEnd:
 		return Quote{}, permanent(ErrInvalidInput, "an expired trial comes back immediately", nil, map[string]string{"effective": "must be immediate"})
 	case to.TrialDays > 0:
@@ -106,16 +109,16 @@ func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 		PeriodStart: t.CurrentPeriodStart, PeriodEnd: t.CurrentPeriodEnd}
 	fromTerms := billing.Terms{Plan: from.PlanCode, PlanName: from.PlanName, Cycle: t.BillingCycle, MonthlyCents: from.MonthlyPriceCents, AnnualCents: from.AnnualPriceCents}
 	toTerms := billing.Terms{Plan: to.PlanCode, PlanName: to.PlanName, Cycle: cycle, MonthlyCents: to.MonthlyPriceCents, AnnualCents: to.AnnualPriceCents}
-	qt := Quote{Direction: billing.Direction(fromTerms, toTerms), Before: before, Currency: to.Currency}
+	qt := Quote{Direction: billing.Direction(fromTerms, toTerms), Before: before, Currency: to.Currency, Version: t.BillingVersion}
 	now := in.Now.UTC().Truncate(time.Second)
 
 	switch {
-	case expired || (t.Status == "trial" && in.Effective == EffectiveImmediate):
+	case expired || (t.Status == lifecycle.Trial && in.Effective == EffectiveImmediate):
 		// The trial ends now and the first period is invoiced.
 		c := billing.FirstPeriod(toTerms, now)
 		qt.EffectiveAt, qt.Lines, qt.NetCents = now, c.Lines, c.NetCents
-		qt.After = PlanState{Plan: to.PlanCode, Cycle: cycle, Status: "active", TrialEndsAt: t.TrialEndsAt, PeriodStart: &c.PeriodStart, PeriodEnd: &c.PeriodEnd}
-	case t.Status == "trial":
+		qt.After = PlanState{Plan: to.PlanCode, Cycle: cycle, Status: lifecycle.Active, TrialEndsAt: t.TrialEndsAt, PeriodStart: &c.PeriodStart, PeriodEnd: &c.PeriodEnd}
+	case t.Status == lifecycle.Trial:
 		qt.Scheduled, qt.EffectiveAt = true, derefOr(t.TrialEndsAt, now)
 	case in.Effective == EffectivePeriodEnd || (in.Effective == EffectiveDefault && qt.Direction == billing.Downgrade):
 		qt.Scheduled, qt.EffectiveAt = true, derefOr(t.CurrentPeriodEnd, now)
@@ -123,7 +126,11 @@ func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 		if t.CurrentPeriodStart == nil || t.CurrentPeriodEnd == nil {
 			return Quote{}, permanent(ErrInconsistency, "the tenant has no current period", nil)
 		}
-		c := billing.ChangeNow(fromTerms, toTerms, *t.CurrentPeriodStart, *t.CurrentPeriodEnd, now)
+		paid, err := q.InvoicePaidForPeriod(ctx, db.InvoicePaidForPeriodParams{TenantID: t.ID, PeriodStart: t.CurrentPeriodStart, PeriodEnd: t.CurrentPeriodEnd})
+		if err != nil {
+			return Quote{}, fmt.Errorf("sum what %s paid for its period: %w", t.ID, err)
+		}
+		c := billing.ChangeNow(fromTerms, toTerms, *t.CurrentPeriodStart, *t.CurrentPeriodEnd, now, paid)
 		qt.EffectiveAt, qt.Lines, qt.NetCents = now, c.Lines, c.NetCents
 		qt.After = PlanState{Plan: to.PlanCode, Cycle: cycle, Status: t.Status, TrialEndsAt: t.TrialEndsAt, PeriodStart: &c.PeriodStart, PeriodEnd: &c.PeriodEnd}
 	}
@@ -151,18 +158,59 @@ func derefOr(t *time.Time, def time.Time) time.Time {
 	return *t
 }
 
-// ApplyInput applies a quoted change now.
-type ApplyInput struct {
+// HoldInput holds a tenant's billing for one plan change.
+type HoldInput struct {
 	TenantID uuid.UUID
-	Quote    Quote
-	Actor    string
+	Version  int64  // the quote's: the hold is refused if the tenant's billing moved since
+	Key      string // the change's own key, plan-change/<tenant>/<run>
+	Until    time.Time
+}
+
+// Hold reserves the tenant's billing for a quoted change until Until: a
+// renewal or a trial end waits for it, and the change is applied only under
+// it. It fails with "conflict" when the tenant's billing changed since the
+// quote or another hold is in force; taking one's own hold again is fine.
+func (a *Plans) Hold(ctx context.Context, in HoldInput) error {
+	_, err := db.New(a.Pool).TenantHoldBilling(ctx, db.TenantHoldBillingParams{ID: in.TenantID, Version: in.Version, Hold: &in.Key, HoldUntil: &in.Until})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return permanent(ErrConflict, "the tenant's plan or period changed while the change was priced; ask again", nil)
+	}
+	if err != nil {
+		return fmt.Errorf("hold billing of %s: %w", in.TenantID, err)
+	}
+	return nil
+}
+
+// ReleaseInput ends a change's hold.
+type ReleaseInput struct {
+	TenantID uuid.UUID
+	Key      string
+}
+
+// Release ends the change's hold, if it still has one; releasing twice is fine.
+func (a *Plans) Release(ctx context.Context, in ReleaseInput) error {
+	if err := db.New(a.Pool).TenantReleaseBilling(ctx, db.TenantReleaseBillingParams{ID: in.TenantID, BillingHold: &in.Key}); err != nil {
+		return fmt.Errorf("release billing of %s: %w", in.TenantID, err)
+	}
+	return nil
+}
+
+// ApplyInput applies a quoted, held and (if it costs anything) paid change.
+type ApplyInput struct {
+	TenantID  uuid.UUID
+	Quote     Quote
+	Key       string     // the hold the change was priced and paid under
+	InvoiceID *uuid.UUID // its paid invoice, if it had one
+	Actor     string
 }
 
 // Apply moves the tenant from the quote's Before to its After state with the
 // new plan's limits, adds the credit of a change that nets negative to the
-// credit balance, and audits PLAN_UPGRADED / PLAN_DOWNGRADED, in one
-// transaction. The update only matches the Before state: a rerun finds the
-// After state and changes nothing; any other state is a "conflict".
+// credit balance, ends the hold and audits PLAN_UPGRADED / PLAN_DOWNGRADED, in
+// one transaction, under the change's hold and at the quoted version only. A
+// rerun finds its own key applied and changes nothing. If the tenant's billing
+// moved anyway (the hold lapsed), nothing is granted: what was paid becomes
+// credit, and the change fails with "conflict".
 func (a *Plans) Apply(ctx context.Context, in ApplyInput) error {
 	qt := in.Quote
 	credit := max(-qt.NetCents, 0)
@@ -183,48 +231,95 @@ func (a *Plans) Apply(ctx context.Context, in ApplyInput) error {
 		"effective": "immediate", "effective_at": qt.EffectiveAt,
 		"proration": map[string]int64{"credit_cents": creditLines, "charge_cents": charge, "net_cents": qt.NetCents, "credit_balance_added_cents": credit},
 	}
-	return a.move(ctx, in.TenantID, qt.Before, qt.After, credit, in.Actor, action, details)
-}
-
-// Revert puts a tenant back from the quote's After to its Before state and
-// takes back the credit Apply added: the compensation of a change whose charge
-// failed. A tenant already back in Before is left alone.
-func (a *Plans) Revert(ctx context.Context, in ApplyInput) error {
-	qt := in.Quote
-	details := map[string]any{"restored_plan": qt.Before.Plan, "abandoned_plan": qt.After.Plan}
-	return a.move(ctx, in.TenantID, qt.After, qt.Before, -max(-qt.NetCents, 0), in.Actor, "PLAN_CHANGE_REVERTED", details)
-}
-
-func (a *Plans) move(ctx context.Context, tenantID uuid.UUID, from, to PlanState, creditDelta int64, actor, action string, details map[string]any) error {
-	return db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		_, err := q.TenantApplyPlan(ctx, db.TenantApplyPlanParams{
-			ID: tenantID, PlanCode: to.Plan, BillingCycle: to.Cycle, Status: to.Status, TrialEndsAt: to.TrialEndsAt,
-			CurrentPeriodStart: to.PeriodStart, CurrentPeriodEnd: to.PeriodEnd, CreditDeltaCents: creditDelta,
-			FromPlanCode: from.Plan, FromBillingCycle: from.Cycle, FromStatus: from.Status,
+	lost := false
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
+		if err != nil {
+			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+		}
+		switch deref(t.BillingApplied) {
+		case in.Key:
+			return nil // applied by an earlier run of this activity
+		case in.Key + creditedSuffix:
+			lost = true
+			return nil
+		}
+		to := qt.After
+		if t.Status != to.Status {
+			event := lifecycle.TrialConverted
+			if t.Status == lifecycle.Suspended {
+				event = lifecycle.Resubscribed
+			}
+			if lifecycle.Check(t.Status, event, to.Status, whoOf(in.Actor)) != nil {
+				lost = true
+				return a.creditLostChange(ctx, q, t, in)
+			}
+		}
+		_, err = q.TenantApplyPlan(ctx, db.TenantApplyPlanParams{
+			ID: in.TenantID, PlanCode: to.Plan, BillingCycle: to.Cycle, Status: to.Status, TrialEndsAt: to.TrialEndsAt,
+			CurrentPeriodStart: to.PeriodStart, CurrentPeriodEnd: to.PeriodEnd, CreditDeltaCents: credit,
+			Version: qt.Version, Hold: &in.Key,
 		})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
-			t, gerr := q.TenantGet(ctx, tenantID)
-			if gerr != nil {
-				return fmt.Errorf("load tenant %s: %w", tenantID, gerr)
-			}
-			if t.PlanCode == to.Plan && t.BillingCycle == to.Cycle && t.Status == to.Status {
-				return nil // moved by an earlier run of this activity
-			}
-			return permanent(ErrConflict, "the tenant changed while its plan change ran", nil)
+			lost = true
+			return a.creditLostChange(ctx, q, t, in)
 		}
 		if err != nil {
-			return fmt.Errorf("apply plan %s to %s: %w", to.Plan, tenantID, err)
+			return fmt.Errorf("apply plan %s to %s: %w", to.Plan, in.TenantID, err)
 		}
-		if from.Status != to.Status {
+		if t.Status != to.Status {
 			if err := q.TenantStatusHistoryInsert(ctx, db.TenantStatusHistoryInsertParams{
-				TenantID: tenantID, FromStatus: &from.Status, ToStatus: to.Status, Reason: "plan change", Actor: actor,
+				TenantID: in.TenantID, FromStatus: &t.Status, ToStatus: to.Status, Reason: "plan change", Actor: in.Actor,
 			}); err != nil {
-				return fmt.Errorf("record status of %s: %w", tenantID, err)
+				return fmt.Errorf("record status of %s: %w", in.TenantID, err)
 			}
 		}
-		return audit(ctx, q, tenantID, actor, action, details)
+		return audit(ctx, q, in.TenantID, in.Actor, action, details)
 	})
+	if err == nil && lost {
+		return permanent(ErrConflict, "the tenant's plan or period changed while the change was paid; what was paid is now credit", nil)
+	}
+	return err
 }
+
+const creditedSuffix = "#credited"
+
+// whoOf is the kind of actor an actor string names.
+func whoOf(actor string) lifecycle.Who {
+	switch {
+	case strings.HasPrefix(actor, "operator:"):
+		return lifecycle.Operator
+	case strings.HasPrefix(actor, "tenant_admin:"):
+		return lifecycle.TenantAdmin
+	}
+	return lifecycle.System
+}
+
+// creditLostChange turns the paid invoice of a change that can no longer be
+// applied into credit, once: the tenant never pays for what it did not get.
+func (a *Plans) creditLostChange(ctx context.Context, q *db.Queries, t db.Tenant, in ApplyInput) error {
+	var paid int64
+	if in.InvoiceID != nil {
+		inv, err := q.InvoiceGet(ctx, *in.InvoiceID)
+		if err != nil {
+			return fmt.Errorf("load invoice %s: %w", *in.InvoiceID, err)
+		}
+		if inv.Status == "paid" {
+			paid = inv.TotalCents + inv.CreditAppliedCents
+		}
+	}
+	if err := q.TenantSettleLostChange(ctx, db.TenantSettleLostChangeParams{ID: t.ID, CreditCents: paid, BillingApplied: ptr(in.Key + creditedSuffix)}); err != nil {
+		return fmt.Errorf("credit the lost change of %s: %w", t.ID, err)
+	}
+	return audit(ctx, q, t.ID, in.Actor, "PLAN_CHANGE_CREDITED", map[string]any{"abandoned_plan": in.Quote.After.Plan, "credit_cents": paid})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Revert changes nothing: it is the compensation of the plan-change flow that
+// granted before charging, kept only so that histories recorded by that flow
+// replay. A change is applied only once paid now, so there is nothing to undo.
+func (a *Plans) Revert(context.Context, ApplyInput) error { return nil }
 
 // ScheduleInput records a change that applies later.
 type ScheduleInput struct {

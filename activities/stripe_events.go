@@ -30,7 +30,10 @@ type StripeEventResult struct {
 // ApplyStripeEvent records the event id and its effect in one transaction, so
 // each event is applied once: invoice.paid marks the invoice paid with a
 // payment row; invoice.payment_failed records a failed payment, and never
-// undoes a payment that an earlier (or out-of-order) event recorded.
+// undoes a payment that an earlier (or out-of-order) event recorded. The
+// invoice is read under its row lock, the lock Charge holds while it asks the
+// provider, so an event that lands during a charge waits for it and then finds
+// the invoice paid: a payment is recorded only when the invoice changes.
 func (a *Billing) ApplyStripeEvent(ctx context.Context, in StripeEventInput) (StripeEventResult, error) {
 	var res StripeEventResult
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
@@ -45,7 +48,7 @@ func (a *Billing) ApplyStripeEvent(ctx context.Context, in StripeEventInput) (St
 		if in.ProviderInvoiceID == "" {
 			return nil
 		}
-		inv, err := q.InvoiceGetByProviderID(ctx, &in.ProviderInvoiceID)
+		inv, err := q.InvoiceGetByProviderIDForUpdate(ctx, &in.ProviderInvoiceID)
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return nil // not an invoice of landlord's
 		}
@@ -59,6 +62,12 @@ func (a *Billing) ApplyStripeEvent(ctx context.Context, in StripeEventInput) (St
 		status, action := "failed", "PAYMENT_FAILED"
 		if in.Type == "invoice.paid" {
 			status, action = "succeeded", "PAYMENT_SUCCEEDED"
+			if n, err := q.InvoiceMarkPaid(ctx, inv.ID); err != nil {
+				return fmt.Errorf("mark invoice paid: %w", err)
+			} else if n != 1 {
+				return fmt.Errorf("invoice %s changed under its lock", inv.Number)
+			}
+			res.Paid = true
 		}
 		if _, err := q.PaymentInsert(ctx, db.PaymentInsertParams{
 			InvoiceID: inv.ID, TenantID: inv.TenantID, AmountCents: inv.TotalCents, Currency: inv.Currency, Status: status,
@@ -66,12 +75,6 @@ func (a *Billing) ApplyStripeEvent(ctx context.Context, in StripeEventInput) (St
 			FailureMessage: nilIfEmpty(in.FailureMessage), IdempotencyKey: "stripe-event/" + in.EventID,
 		}); err != nil {
 			return fmt.Errorf("record payment: %w", err)
-		}
-		if status == "succeeded" {
-			if _, err := q.InvoiceMarkPaid(ctx, inv.ID); err != nil {
-				return fmt.Errorf("mark invoice paid: %w", err)
-			}
-			res.Paid = true
 		}
 		return audit(ctx, q, inv.TenantID, "stripe:"+in.EventID, action, map[string]any{"invoice": inv.Number, "event": in.Type})
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/tenantdb"
 )
@@ -80,7 +81,7 @@ func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResul
 		if n == 0 {
 			return nil // registered by an earlier attempt of this activity
 		}
-		err = recordTransition(ctx, q, in.TenantID, "", "provisioning", "signup", in.Actor, "TENANT_REGISTERED",
+		err = recordTransition(ctx, q, in.TenantID, "", lifecycle.Provisioning, "signup", in.Actor, "TENANT_REGISTERED",
 			map[string]any{"plan": in.PlanCode, "billing_cycle": in.BillingCycle, "subdomain": in.Subdomain})
 		if err != nil {
 			return err
@@ -161,7 +162,7 @@ type ActivateInput struct {
 
 // ActivateResult is the tenant's state once onboarding is done.
 type ActivateResult struct {
-	Status      string
+	Status      lifecycle.Status
 	TrialEndsAt *time.Time
 }
 
@@ -179,7 +180,7 @@ func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResul
 			return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 		}
 		created = t.CreatedAt
-		if t.Status != "provisioning" {
+		if t.Status != lifecycle.Provisioning {
 			res = ActivateResult{Status: t.Status, TrialEndsAt: t.TrialEndsAt}
 			return nil
 		}
@@ -205,10 +206,10 @@ func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResul
 		details["status"] = t.Status
 		first = true
 		res = ActivateResult{Status: t.Status, TrialEndsAt: t.TrialEndsAt}
-		return recordTransition(ctx, q, in.TenantID, "provisioning", t.Status, "onboarding complete", in.Actor, "TENANT_ONBOARDED", details)
+		return recordTransition(ctx, q, in.TenantID, lifecycle.Provisioning, t.Status, "onboarding complete", in.Actor, "TENANT_ONBOARDED", details)
 	})
 	if err == nil && first {
-		metrics.OnboardingFinished.WithLabelValues(res.Status).Inc()
+		metrics.OnboardingFinished.WithLabelValues(string(res.Status)).Inc()
 		metrics.OnboardingDuration.Observe(time.Since(created).Seconds())
 	}
 	return res, err
@@ -247,7 +248,7 @@ func (a *Tenants) MarkFailed(ctx context.Context, in FailInput) error {
 			return fmt.Errorf("cancel notifications of %s: %w", in.TenantID, err)
 		}
 		changed = true
-		return recordTransition(ctx, q, in.TenantID, "provisioning", "failed", in.Reason, in.Actor, "ONBOARDING_FAILED",
+		return recordTransition(ctx, q, in.TenantID, lifecycle.Provisioning, lifecycle.Failed, in.Reason, in.Actor, "ONBOARDING_FAILED",
 			map[string]any{"error": in.Reason})
 	})
 	if err == nil && changed {
@@ -257,8 +258,8 @@ func (a *Tenants) MarkFailed(ctx context.Context, in FailInput) error {
 }
 
 // recordTransition writes the status history row and the audit row of a status change.
-func recordTransition(ctx context.Context, q *db.Queries, tenantID uuid.UUID, from, to, reason, actor, action string, details map[string]any) error {
-	var fromPtr *string
+func recordTransition(ctx context.Context, q *db.Queries, tenantID uuid.UUID, from, to lifecycle.Status, reason, actor, action string, details map[string]any) error {
+	var fromPtr *lifecycle.Status
 	if from != "" {
 		fromPtr = &from
 	}

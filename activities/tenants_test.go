@@ -13,6 +13,7 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/token"
 )
@@ -111,7 +112,7 @@ func TestActivateAndMarkFailedChangeStatusOnce(t *testing.T) {
 	for range 2 {
 		res, err := a.Activate(ctx, activities.ActivateInput{TenantID: trial.TenantID, Now: now, Actor: "test"})
 		require.NoError(t, err)
-		assert.Equal(t, "trial", res.Status)
+		assert.Equal(t, lifecycle.Trial, res.Status)
 		assert.True(t, now.AddDate(0, 0, 14).Equal(*res.TrialEndsAt), "trial ends %v", *res.TrialEndsAt)
 	}
 	// A finished tenant is not marked failed by a late compensation.
@@ -119,7 +120,7 @@ func TestActivateAndMarkFailedChangeStatusOnce(t *testing.T) {
 	hist, err := db.New(d.Pool).TenantStatusHistoryList(ctx, trial.TenantID)
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
-	assert.Equal(t, "trial", hist[1].ToStatus)
+	assert.Equal(t, lifecycle.Trial, hist[1].ToStatus)
 
 	paid := registerInput("paidco")
 	paid.PlanCode = "starter"
@@ -127,7 +128,7 @@ func TestActivateAndMarkFailedChangeStatusOnce(t *testing.T) {
 	require.NoError(t, err)
 	res, err := a.Activate(ctx, activities.ActivateInput{TenantID: paid.TenantID, Now: now, Actor: "test"})
 	require.NoError(t, err)
-	assert.Equal(t, "active", res.Status)
+	assert.Equal(t, lifecycle.Active, res.Status)
 	tn, err := db.New(d.Pool).TenantGet(ctx, paid.TenantID)
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2024, 3, 15, 12, 0, 0, 0, time.UTC), tn.CurrentPeriodEnd.UTC())
@@ -140,7 +141,7 @@ func TestActivateAndMarkFailedChangeStatusOnce(t *testing.T) {
 	}
 	tn, err = db.New(d.Pool).TenantGet(ctx, failing.TenantID)
 	require.NoError(t, err)
-	assert.Equal(t, "failed", tn.Status)
+	assert.Equal(t, lifecycle.Failed, tn.Status)
 	assert.Equal(t, "seed_tenant: boom", *tn.OnboardingError)
 	var revoked, history int
 	require.NoError(t, d.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM api_tokens WHERE tenant_id = $1 AND revoked_at IS NOT NULL),

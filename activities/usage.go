@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/notify"
 	"github.com/landlordhq/landlord/tenantdb"
 )
@@ -104,7 +105,7 @@ func rules(t db.Tenant, u tenantdb.TenantUsage, now time.Time) []firing {
 			data:    notify.Data{"users": fmt.Sprint(u.Users), "allowed": fmt.Sprint(allowed)},
 			details: map[string]any{"users": u.Users, "allowed": allowed}})
 	}
-	if t.Status == "trial" && t.TrialEndsAt != nil && t.TrialEndsAt.After(now) && t.TrialEndsAt.Sub(now) <= 3*24*time.Hour {
+	if t.Status == lifecycle.Trial && t.TrialEndsAt != nil && t.TrialEndsAt.After(now) && t.TrialEndsAt.Sub(now) <= 3*24*time.Hour {
 		ends := t.TrialEndsAt.UTC()
 		// The same template and key as the trial-end workflow's reminder: one email whoever is first.
 		out = append(out, firing{rule: RuleTrialEndingSoon, period: ends.Format("2006-01-02"), template: "trial_reminder",

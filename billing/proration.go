@@ -90,13 +90,14 @@ type Change struct {
 }
 
 // ChangeNow prices moving from one set of terms to another at instant at,
-// inside the paid period start..end: a credit for the unused part of the old
-// terms, and a charge for the rest of the period on the new ones. When the
-// cycle changes, a new period starts at at and the new terms are charged in full.
-func ChangeNow(from, to Terms, start, end, at time.Time) Change {
+// inside the period start..end for which paid cents were paid: a credit for
+// the unused part of the old terms, never more than was paid, and a charge for
+// the rest of the period on the new ones. When the cycle changes, a new period
+// starts at at and the new terms are charged in full.
+func ChangeNow(from, to Terms, start, end, at time.Time, paid int64) Change {
 	at = at.Truncate(time.Second)
 	c := Change{PeriodStart: start, PeriodEnd: end}
-	if credit := Prorate(from.Price(), start, end, at); credit > 0 {
+	if credit := min(Prorate(from.Price(), start, end, at), max(paid, 0)); credit > 0 {
 		c.Lines = append(c.Lines, Line{Description: "Unused time on " + from.label(), AmountCents: -credit, PeriodStart: at, PeriodEnd: end})
 	}
 	if from.Cycle != to.Cycle {

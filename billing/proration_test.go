@@ -53,7 +53,7 @@ func TestChangeNowExactCents(t *testing.T) {
 			day(2026, 11, 1, 0), day(2026, 12, 1, 0), day(2026, 11, 1, 0), []int64{-4900, 19900}, 15000, day(2026, 11, 1, 0), day(2026, 12, 1, 0)},
 	}
 	for _, c := range cases {
-		got := ChangeNow(c.from, c.to, c.start, c.end, c.at)
+		got := ChangeNow(c.from, c.to, c.start, c.end, c.at, c.from.Price())
 		assert.Equal(t, c.lines, amounts(got), c.name)
 		assert.Equal(t, c.net, got.NetCents, c.name)
 		assert.Equal(t, c.newStart, got.PeriodStart, c.name)
@@ -98,12 +98,13 @@ func TestChangeNowNeverInventsMoney(t *testing.T) {
 		start := time.Date(2020+rng.IntN(10), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC)
 		end := PeriodEnd(start, from.Cycle)
 		at := start.Add(time.Duration(rng.Int64N(int64(end.Sub(start)) + 1)))
-		c := ChangeNow(from, to, start, end, at)
+		paid := rng.Int64N(from.Price() + 1)
+		c := ChangeNow(from, to, start, end, at, paid)
 		var sum int64
 		for _, l := range c.Lines {
 			sum += l.AmountCents
-			if l.AmountCents < 0 && -l.AmountCents > from.Price() {
-				t.Fatalf("credit %d exceeds the %d paid: %+v -> %+v at %v", l.AmountCents, from.Price(), from, to, at)
+			if l.AmountCents < 0 && -l.AmountCents > paid {
+				t.Fatalf("credit %d exceeds the %d paid: %+v -> %+v at %v", l.AmountCents, paid, from, to, at)
 			}
 			if l.AmountCents > to.Price() {
 				t.Fatalf("charge %d exceeds a full period %d: %+v -> %+v at %v", l.AmountCents, to.Price(), from, to, at)
@@ -119,6 +120,16 @@ func TestChangeNowNeverInventsMoney(t *testing.T) {
 			t.Fatalf("period ends %v before the change at %v", c.PeriodEnd, at)
 		}
 	}
+}
+
+func TestChangeNowCreditsOnlyWhatWasPaid(t *testing.T) {
+	start, end, at := day(2026, 11, 1, 0), day(2026, 12, 1, 0), day(2026, 11, 16, 0)
+	unpaid := ChangeNow(professional, starter, start, end, at, 0)
+	assert.Equal(t, []int64{2450}, amounts(unpaid), "a period never paid gives no credit")
+	partly := ChangeNow(professional, starter, start, end, at, 4000)
+	assert.Equal(t, []int64{-4000, 2450}, amounts(partly))
+	paid := ChangeNow(professional, starter, start, end, at, professional.Price())
+	assert.Equal(t, []int64{-9950, 2450}, amounts(paid))
 }
 
 func TestProrateEdges(t *testing.T) {

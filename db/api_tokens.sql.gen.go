@@ -13,7 +13,7 @@ import (
 )
 
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
-SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, tn.status AS tenant_status,
+SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, COALESCE(tn.status, '')::text AS tenant_status,
        tn.api_rate_limit_per_hour AS tenant_rate_limit
 FROM api_tokens t
 LEFT JOIN tenants tn ON tn.id = t.tenant_id
@@ -26,7 +26,7 @@ type APITokenAuthenticateRow struct {
 	Role            string
 	TenantID        *uuid.UUID
 	RevokedAt       *time.Time
-	TenantStatus    *string
+	TenantStatus    string
 	TenantRateLimit *int32
 }
 

@@ -80,12 +80,12 @@ func (q *Queries) InvoiceGetByKey(ctx context.Context, idempotencyKey string) (I
 	return i, err
 }
 
-const invoiceGetByProviderID = `-- name: InvoiceGetByProviderID :one
-SELECT id, number, tenant_id, status, currency, subtotal_cents, credit_applied_cents, total_cents, period_start, period_end, idempotency_key, provider_invoice_id, created_at, finalized_at, paid_at FROM invoices WHERE provider_invoice_id = $1
+const invoiceGetByProviderIDForUpdate = `-- name: InvoiceGetByProviderIDForUpdate :one
+SELECT id, number, tenant_id, status, currency, subtotal_cents, credit_applied_cents, total_cents, period_start, period_end, idempotency_key, provider_invoice_id, created_at, finalized_at, paid_at FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE
 `
 
-func (q *Queries) InvoiceGetByProviderID(ctx context.Context, providerInvoiceID *string) (Invoice, error) {
-	row := q.db.QueryRow(ctx, invoiceGetByProviderID, providerInvoiceID)
+func (q *Queries) InvoiceGetByProviderIDForUpdate(ctx context.Context, providerInvoiceID *string) (Invoice, error) {
+	row := q.db.QueryRow(ctx, invoiceGetByProviderIDForUpdate, providerInvoiceID)
 	var i Invoice
 	err := row.Scan(
 		&i.ID,
@@ -337,6 +337,27 @@ func (q *Queries) InvoiceNextNumber(ctx context.Context, year int32) (int32, err
 	var last_number int32
 	err := row.Scan(&last_number)
 	return last_number, err
+}
+
+const invoicePaidForPeriod = `-- name: InvoicePaidForPeriod :one
+SELECT COALESCE(sum(subtotal_cents), 0)::bigint FROM invoices
+WHERE tenant_id = $1 AND status = 'paid'
+  AND period_start >= $2 AND period_end <= $3
+`
+
+type InvoicePaidForPeriodParams struct {
+	TenantID    uuid.UUID
+	PeriodStart *time.Time
+	PeriodEnd   *time.Time
+}
+
+// What the tenant paid (credit it used included) on invoices for the period
+// start..end or a part of it: the most a plan change can credit back.
+func (q *Queries) InvoicePaidForPeriod(ctx context.Context, arg InvoicePaidForPeriodParams) (int64, error) {
+	row := q.db.QueryRow(ctx, invoicePaidForPeriod, arg.TenantID, arg.PeriodStart, arg.PeriodEnd)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const invoiceVoid = `-- name: InvoiceVoid :one

@@ -8,6 +8,8 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 const kPIPayingAt = `-- name: KPIPayingAt :one
@@ -127,7 +129,7 @@ SELECT status, count(*)::int AS tenants FROM tenants GROUP BY status ORDER BY st
 `
 
 type KPITenantsByStatusRow struct {
-	Status  string
+	Status  lifecycle.Status
 	Tenants int32
 }
 

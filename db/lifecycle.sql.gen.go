@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 const invoiceCountOpenByTenant = `-- name: InvoiceCountOpenByTenant :one
@@ -70,8 +71,8 @@ func (q *Queries) PlanCheapestPaid(ctx context.Context) (SubscriptionPlan, error
 
 const tenantArchive = `-- name: TenantArchive :one
 UPDATE tenants SET status = 'archived', database_server_id = NULL, database_password_enc = NULL, updated_at = now()
-WHERE id = $1 AND status = 'cancelled'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+WHERE id = $1 AND status = 'archiving'
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -119,6 +120,11 @@ func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, erro
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -287,7 +293,7 @@ func (q *Queries) TenantListRenewalsDue(ctx context.Context, arg TenantListRenew
 
 const tenantListSuspendedSince = `-- name: TenantListSuspendedSince :many
 SELECT id, suspended_at AS due FROM tenants
-WHERE status = 'suspended' AND suspended_at <= $1
+WHERE status = 'suspended' AND suspension_reason IN ('payment_overdue', 'trial_expired') AND suspended_at <= $1
   AND (suspended_at, id) > ($2::timestamptz, $3::uuid)
 ORDER BY suspended_at, id
 LIMIT $4
@@ -305,6 +311,8 @@ type TenantListSuspendedSinceRow struct {
 	Due *time.Time
 }
 
+// Tenants landlord suspended for want of payment (never an operator's
+// suspension) since before a cutoff.
 func (q *Queries) TenantListSuspendedSince(ctx context.Context, arg TenantListSuspendedSinceParams) ([]TenantListSuspendedSinceRow, error) {
 	rows, err := q.db.Query(ctx, tenantListSuspendedSince,
 		arg.Before,
@@ -320,6 +328,31 @@ func (q *Queries) TenantListSuspendedSince(ctx context.Context, arg TenantListSu
 	for rows.Next() {
 		var i TenantListSuspendedSinceRow
 		if err := rows.Scan(&i.ID, &i.Due); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const tenantListTransitions = `-- name: TenantListTransitions :many
+SELECT from_status, to_status FROM tenant_status_transitions ORDER BY from_status, to_status
+`
+
+// The status changes the database allows.
+func (q *Queries) TenantListTransitions(ctx context.Context) ([]TenantStatusTransition, error) {
+	rows, err := q.db.Query(ctx, tenantListTransitions)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TenantStatusTransition
+	for rows.Next() {
+		var i TenantStatusTransition
+		if err := rows.Scan(&i.FromStatus, &i.ToStatus); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -398,7 +431,7 @@ SET plan_code = p.plan_code, billing_cycle = $1,
     pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
 FROM subscription_plans p
 WHERE t.id = $4 AND p.plan_code = $5
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied
 `
 
 type TenantRenewPeriodParams struct {
@@ -462,12 +495,17 @@ func (q *Queries) TenantRenewPeriod(ctx context.Context, arg TenantRenewPeriodPa
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
 
 const tenantSetGrace = `-- name: TenantSetGrace :one
-UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantSetGraceParams struct {
@@ -520,6 +558,11 @@ func (q *Queries) TenantSetGrace(ctx context.Context, arg TenantSetGraceParams) 
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -528,30 +571,37 @@ const tenantSetStatus = `-- name: TenantSetStatus :one
 UPDATE tenants
 SET status = $1,
     suspension_reason = $2,
-    suspended_at = CASE WHEN $1 = 'suspended' THEN now() ELSE NULL END,
-    grace_until = $3,
+    resume_status = $3,
+    suspended_at = CASE WHEN $1 = 'suspended' THEN now()
+                        WHEN $1 = 'cancelled' THEN suspended_at END,
+    grace_until = $4,
     cancelled_at = CASE WHEN $1 = 'cancelled' THEN now() ELSE cancelled_at END,
     updated_at = now()
-WHERE id = $4 AND status = ANY($5::text[])
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+WHERE id = $5 AND status = $6
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantSetStatusParams struct {
-	Status           string
+	Status           lifecycle.Status
 	SuspensionReason *string
+	ResumeStatus     *lifecycle.Status
 	GraceUntil       *time.Time
 	ID               uuid.UUID
-	FromStatuses     []string
+	FromStatus       lifecycle.Status
 }
 
-// Moves a tenant between statuses, only from one of the expected ones.
+// The one write of a status change that moves nothing else: only from the
+// status the caller read under the row lock (the lifecycle table, mirrored by
+// a trigger, decides which moves exist). A suspended tenant keeps the time it
+// was suspended if it is cancelled.
 func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams) (Tenant, error) {
 	row := q.db.QueryRow(ctx, tenantSetStatus,
 		arg.Status,
 		arg.SuspensionReason,
+		arg.ResumeStatus,
 		arg.GraceUntil,
 		arg.ID,
-		arg.FromStatuses,
+		arg.FromStatus,
 	)
 	var i Tenant
 	err := row.Scan(
@@ -596,6 +646,11 @@ func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }

@@ -54,7 +54,7 @@ func TestPlatformMigrationsUpDownUp(t *testing.T) {
 			codes = append(codes, p.PlanCode)
 		}
 		assert.Equal(t, []string{"trial", "starter", "professional", "enterprise", "unlimited"}, codes)
-		assert.Equal(t, 15, tables())
+		assert.Equal(t, 16, tables())
 		require.NoError(t, m.DownAll(ctx), "down, round %d", round)
 		assert.Equal(t, 0, tables())
 	}

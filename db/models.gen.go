@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 type Alert struct {
@@ -154,7 +155,7 @@ type Tenant struct {
 	TenantName              string
 	Domain                  *string
 	Subdomain               string
-	Status                  string
+	Status                  lifecycle.Status
 	PlanCode                string
 	BillingCycle            string
 	TrialEndsAt             *time.Time
@@ -190,6 +191,11 @@ type Tenant struct {
 	CancelledAt             *time.Time
 	DeletedAt               *time.Time
 	SuspendedAt             *time.Time
+	ResumeStatus            *lifecycle.Status
+	BillingVersion          int64
+	BillingHold             *string
+	BillingHoldUntil        *time.Time
+	BillingApplied          *string
 }
 
 type TenantBackup struct {
@@ -206,11 +212,16 @@ type TenantBackup struct {
 type TenantStatusHistory struct {
 	ID         int64
 	TenantID   uuid.UUID
-	FromStatus *string
-	ToStatus   string
+	FromStatus *lifecycle.Status
+	ToStatus   lifecycle.Status
 	Reason     string
 	Actor      string
 	CreatedAt  time.Time
+}
+
+type TenantStatusTransition struct {
+	FromStatus lifecycle.Status
+	ToStatus   lifecycle.Status
 }
 
 type TenantUsage struct {

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 const tenantStatusHistoryInsert = `-- name: TenantStatusHistoryInsert :exec
@@ -18,8 +19,8 @@ VALUES ($1, $2, $3, $4, $5)
 
 type TenantStatusHistoryInsertParams struct {
 	TenantID   uuid.UUID
-	FromStatus *string
-	ToStatus   string
+	FromStatus *lifecycle.Status
+	ToStatus   lifecycle.Status
 	Reason     string
 	Actor      string
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 const tenantActivate = `-- name: TenantActivate :one
@@ -17,7 +18,7 @@ UPDATE tenants
 SET status = 'active', current_period_start = $2, current_period_end = $3,
     onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantActivateParams struct {
@@ -71,6 +72,11 @@ func (q *Queries) TenantActivate(ctx context.Context, arg TenantActivateParams) 
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -99,30 +105,30 @@ SET plan_code = p.plan_code, billing_cycle = $1,
     status = $2, trial_ends_at = $3,
     current_period_start = $4, current_period_end = $5,
     credit_balance_cents = t.credit_balance_cents + $6,
-    pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
+    pending_plan_code = NULL, pending_billing_cycle = NULL,
+    billing_hold = NULL, billing_hold_until = NULL, billing_applied = $7, updated_at = now()
 FROM subscription_plans p
-WHERE t.id = $7 AND p.plan_code = $8
-  AND t.plan_code = $9 AND t.billing_cycle = $10
-  AND t.status = $11
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at
+WHERE t.id = $8 AND p.plan_code = $9
+  AND t.billing_version = $10 AND t.billing_hold = $7
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied
 `
 
 type TenantApplyPlanParams struct {
 	BillingCycle       string
-	Status             string
+	Status             lifecycle.Status
 	TrialEndsAt        *time.Time
 	CurrentPeriodStart *time.Time
 	CurrentPeriodEnd   *time.Time
 	CreditDeltaCents   int64
+	Hold               *string
 	ID                 uuid.UUID
 	PlanCode           string
-	FromPlanCode       string
-	FromBillingCycle   string
-	FromStatus         string
+	Version            int64
 }
 
-// Moves a tenant to a plan and cycle with that plan's limits, only from the
-// state the change was quoted against; no row means it already moved.
+// Moves a tenant to a plan and cycle with that plan's limits, only under the
+// change's own hold and at the version the change was quoted against; no row
+// means something else changed the tenant's billing.
 func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams) (Tenant, error) {
 	row := q.db.QueryRow(ctx, tenantApplyPlan,
 		arg.BillingCycle,
@@ -131,11 +137,10 @@ func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams
 		arg.CurrentPeriodStart,
 		arg.CurrentPeriodEnd,
 		arg.CreditDeltaCents,
+		arg.Hold,
 		arg.ID,
 		arg.PlanCode,
-		arg.FromPlanCode,
-		arg.FromBillingCycle,
-		arg.FromStatus,
+		arg.Version,
 	)
 	var i Tenant
 	err := row.Scan(
@@ -180,6 +185,11 @@ func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -197,7 +207,7 @@ WHERE t.id = $1
 type TenantConnInfoRow struct {
 	ID                      uuid.UUID
 	PlanCode                string
-	Status                  string
+	Status                  lifecycle.Status
 	DatabaseName            *string
 	DatabasePasswordEnc     []byte
 	MaxCompanies            int32
@@ -234,7 +244,7 @@ func (q *Queries) TenantConnInfo(ctx context.Context, id uuid.UUID) (TenantConnI
 }
 
 const tenantGet = `-- name: TenantGet :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants WHERE id = $1
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied FROM tenants WHERE id = $1
 `
 
 func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -282,12 +292,17 @@ func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
 
 const tenantGetForUpdate = `-- name: TenantGetForUpdate :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants WHERE id = $1 FOR UPDATE
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied FROM tenants WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -335,6 +350,88 @@ func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant,
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
+	)
+	return i, err
+}
+
+const tenantHoldBilling = `-- name: TenantHoldBilling :one
+UPDATE tenants
+SET billing_hold = $1, billing_hold_until = $2
+WHERE id = $3 AND billing_version = $4
+  AND (billing_hold IS NULL OR billing_hold = $1 OR billing_hold_until <= now())
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
+`
+
+type TenantHoldBillingParams struct {
+	Hold      *string
+	HoldUntil *time.Time
+	ID        uuid.UUID
+	Version   int64
+}
+
+// Holds the tenant's billing for a plan change quoted against version: no
+// renewal or trial end starts while the hold lasts. Only from that version, and
+// only if no other hold is in force; taking one's own hold again is fine.
+func (q *Queries) TenantHoldBilling(ctx context.Context, arg TenantHoldBillingParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantHoldBilling,
+		arg.Hold,
+		arg.HoldUntil,
+		arg.ID,
+		arg.Version,
+	)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.TenantCode,
+		&i.TenantName,
+		&i.Domain,
+		&i.Subdomain,
+		&i.Status,
+		&i.PlanCode,
+		&i.BillingCycle,
+		&i.TrialEndsAt,
+		&i.CurrentPeriodStart,
+		&i.CurrentPeriodEnd,
+		&i.PendingPlanCode,
+		&i.PendingBillingCycle,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.ApiRateLimitPerHour,
+		&i.Features,
+		&i.ModulesEnabled,
+		&i.DatabaseServerID,
+		&i.DatabaseName,
+		&i.DatabaseRole,
+		&i.DatabasePasswordEnc,
+		&i.AdminEmail,
+		&i.AdminName,
+		&i.Phone,
+		&i.BillingEmail,
+		&i.PaymentMethod,
+		&i.BillingCustomerID,
+		&i.CreditBalanceCents,
+		&i.GraceUntil,
+		&i.SuspensionReason,
+		&i.OnboardingCompleted,
+		&i.OnboardingError,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CancelledAt,
+		&i.DeletedAt,
+		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -388,7 +485,7 @@ func (q *Queries) TenantInsert(ctx context.Context, arg TenantInsertParams) (int
 }
 
 const tenantList = `-- name: TenantList :many
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at FROM tenants
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied FROM tenants
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR plan_code = $2)
   AND ($3::timestamptz IS NULL
@@ -463,6 +560,11 @@ func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenan
 			&i.CancelledAt,
 			&i.DeletedAt,
 			&i.SuspendedAt,
+			&i.ResumeStatus,
+			&i.BillingVersion,
+			&i.BillingHold,
+			&i.BillingHoldUntil,
+			&i.BillingApplied,
 		); err != nil {
 			return nil, err
 		}
@@ -513,7 +615,7 @@ UPDATE tenants
 SET status = 'failed', onboarding_error = $2, database_server_id = NULL, database_name = NULL,
     database_role = NULL, database_password_enc = NULL, billing_customer_id = NULL, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantMarkFailedParams struct {
@@ -566,14 +668,33 @@ func (q *Queries) TenantMarkFailed(ctx context.Context, arg TenantMarkFailedPara
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
+}
+
+const tenantReleaseBilling = `-- name: TenantReleaseBilling :exec
+UPDATE tenants SET billing_hold = NULL, billing_hold_until = NULL WHERE id = $1 AND billing_hold = $2
+`
+
+type TenantReleaseBillingParams struct {
+	ID          uuid.UUID
+	BillingHold *string
+}
+
+func (q *Queries) TenantReleaseBilling(ctx context.Context, arg TenantReleaseBillingParams) error {
+	_, err := q.db.Exec(ctx, tenantReleaseBilling, arg.ID, arg.BillingHold)
+	return err
 }
 
 const tenantSchedulePlan = `-- name: TenantSchedulePlan :one
 UPDATE tenants SET pending_plan_code = $2, pending_billing_cycle = $3, updated_at = now()
 WHERE id = $1 AND status IN ('trial', 'active', 'past_due')
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantSchedulePlanParams struct {
@@ -627,6 +748,11 @@ func (q *Queries) TenantSchedulePlan(ctx context.Context, arg TenantSchedulePlan
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -665,7 +791,7 @@ func (q *Queries) TenantSetDatabasePassword(ctx context.Context, arg TenantSetDa
 }
 
 const tenantSetPaymentMethod = `-- name: TenantSetPaymentMethod :one
-UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantSetPaymentMethodParams struct {
@@ -718,6 +844,11 @@ func (q *Queries) TenantSetPaymentMethod(ctx context.Context, arg TenantSetPayme
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }
@@ -748,11 +879,30 @@ func (q *Queries) TenantSetPlacement(ctx context.Context, arg TenantSetPlacement
 	return result.RowsAffected(), nil
 }
 
+const tenantSettleLostChange = `-- name: TenantSettleLostChange :exec
+UPDATE tenants
+SET credit_balance_cents = credit_balance_cents + $1, billing_hold = NULL, billing_hold_until = NULL,
+    billing_applied = $2, updated_at = now()
+WHERE id = $3
+`
+
+type TenantSettleLostChangeParams struct {
+	CreditCents    int64
+	BillingApplied *string
+	ID             uuid.UUID
+}
+
+// A paid plan change that could not be applied: what was paid becomes credit, once.
+func (q *Queries) TenantSettleLostChange(ctx context.Context, arg TenantSettleLostChangeParams) error {
+	_, err := q.db.Exec(ctx, tenantSettleLostChange, arg.CreditCents, arg.BillingApplied, arg.ID)
+	return err
+}
+
 const tenantStartTrial = `-- name: TenantStartTrial :one
 UPDATE tenants
 SET status = 'trial', trial_ends_at = $2, onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied
 `
 
 type TenantStartTrialParams struct {
@@ -805,6 +955,11 @@ func (q *Queries) TenantStartTrial(ctx context.Context, arg TenantStartTrialPara
 		&i.CancelledAt,
 		&i.DeletedAt,
 		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
 	)
 	return i, err
 }

@@ -117,10 +117,11 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 
 }
 
-// TestWorkerKilledBetweenApplyAndChargeChargesOnce kills the worker after the
-// upgrade is applied and its invoice finalized at Stripe, before the charge; a
-// new worker finishes: one invoice, one Stripe invoice, one charge, one email.
-func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
+// TestWorkerKilledBeforeTheChargeChargesOnceThenGrants kills the worker after
+// the upgrade's invoice is finalized at Stripe, before the charge (nothing is
+// granted yet); a new worker finishes: one invoice, one Stripe invoice, one
+// charge, the new plan, one email.
+func TestWorkerKilledBeforeTheChargeChargesOnceThenGrants(t *testing.T) {
 	t.Parallel()
 	rec := testenv.RecordStripe(t)
 	stripeURL := rec.URL
@@ -138,7 +139,7 @@ func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
 		require.NoError(c, s.db.Pool.QueryRow(t.Context(), `SELECT status FROM invoices WHERE tenant_id = $1`, id).Scan(&status))
 		require.Equal(c, "open", status)
 	}, 60*time.Second, 50*time.Millisecond, "the invoice is finalized at Stripe before the crash")
-	assert.Equal(t, "professional", s.tenantRow(id).PlanCode, "the limits were applied before the crash")
+	assert.Equal(t, "starter", s.tenantRow(id).PlanCode, "nothing is granted before it is paid")
 
 	require.NoError(t, first.Process.Kill())
 	_ = first.Wait()
@@ -158,6 +159,7 @@ func TestWorkerKilledBetweenApplyAndChargeChargesOnce(t *testing.T) {
 		(SELECT count(*) FROM payments WHERE tenant_id = $1)`, id).Scan(&invoices, &payments))
 	assert.Equal(t, 1, invoices)
 	assert.Equal(t, 1, payments)
+	assert.Equal(t, "professional", s.tenantRow(id).PlanCode, "granted once paid")
 	assert.Equal(t, 1, rec.Count(`^POST /v1/invoices key=invoice/`), "one Stripe invoice")
 	assert.Equal(t, 1, rec.Count(`^POST /v1/invoices/[^/]+/pay `), "one charge")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)

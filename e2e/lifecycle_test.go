@@ -73,11 +73,11 @@ func TestExpiredTrialIsSuspendedAndComesBackByChoosingAPlan(t *testing.T) {
 	// A payment method alone does not end an expired trial's suspension; choosing a plan does.
 	code, _ = s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
 	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, "suspended", s.tenantRow(id).Status)
+	assert.Equal(t, "suspended", string(s.tenantRow(id).Status))
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", admin, map[string]any{"plan_code": "starter"})
 	require.Equal(t, http.StatusOK, code, out)
 	assert.Equal(t, "paid", out["invoice"].(map[string]any)["status"])
-	assert.Equal(t, "active", s.tenantRow(id).Status)
+	assert.Equal(t, "active", string(s.tenantRow(id).Status))
 	allow, connect := s.access(id)
 	assert.True(t, allow)
 	assert.True(t, connect)
@@ -137,7 +137,7 @@ func TestRenewalDunningSuspensionAndReactivationOnPayment(t *testing.T) {
 	start := time.Now()
 	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
 	require.Equal(t, http.StatusOK, code, out)
-	assert.Equal(t, "active", s.tenantRow(id).Status)
+	assert.Equal(t, "active", string(s.tenantRow(id).Status))
 	assert.Less(t, time.Since(start), 10*time.Second)
 	allow, connect := s.access(id)
 	assert.True(t, allow)
@@ -169,7 +169,7 @@ func TestOperatorSuspensionEndsSessionsAndReactivationOpensAgain(t *testing.T) {
 
 	// A payment does not lift an operator's suspension; the operator does.
 	s.setPaymentMethod(id, "pm_card_visa")
-	assert.Equal(t, "suspended", s.tenantRow(id).Status)
+	assert.Equal(t, "suspended", string(s.tenantRow(id).Status))
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "again"})
 	assert.Equal(t, http.StatusConflict, code, out)
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", admin, nil)
@@ -255,7 +255,7 @@ func TestPaymentDuringSuspensionEndsActive(t *testing.T) {
 		require.NotNil(c, desc.WorkflowExecutionInfo.CloseTime, "suspension finished")
 		require.Equal(c, 1, s.count(`SELECT count(*) FROM invoices WHERE id = $1 AND status = 'paid'`, inv.ID))
 	}, 30*time.Second, 100*time.Millisecond)
-	assert.Equal(t, "active", s.tenantRow(id).Status)
+	assert.Equal(t, "active", string(s.tenantRow(id).Status))
 	allow, connect := s.access(id)
 	assert.True(t, allow, "the suspension's late database step follows the status as it is")
 	assert.True(t, connect)
@@ -278,4 +278,78 @@ func (s *stack) actions(id uuid.UUID, among ...string) []string {
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(s.t, err)
 	return out
+}
+
+func TestSuspendedTrialComesBackAsATrialAndEndsAtOnceIfItsTimeIsUp(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, _ := s.signup(signupBody("comeback-trial"))
+	ends := s.waitStatus(id, "trial")["trial_ends_at"]
+
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
+	require.Equal(t, http.StatusOK, code, out)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, "trial", out["status"], "a suspended trial is not a paid tenant on the trial plan")
+	assert.Equal(t, "trial", out["plan_code"])
+	assert.Equal(t, ends, out["trial_ends_at"])
+	s.waitAccess(id, true)
+
+	// Away past its trial end, it comes back a trial whose end runs at once: no payment method, so it is suspended again.
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
+	require.Equal(t, http.StatusOK, code, out)
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() - interval '1 second' WHERE id = $1`, id)
+	require.NoError(t, err)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		tn := s.tenantRow(id)
+		require.Equal(c, "suspended", string(tn.Status))
+		require.Equal(c, "trial_expired", *tn.SuspensionReason)
+	}, 30*time.Second, 50*time.Millisecond)
+	s.waitAccess(id, false)
+}
+
+func TestTheDunningSweepNeverOffboardsAnOperatorsSuspension(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	held, _ := s.createTenant("legal-hold", "starter")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+held.String()+"/suspend", s.operator, map[string]any{"reason": "legal hold"})
+	require.Equal(t, http.StatusOK, code, out)
+	unpaid, _ := s.createTenant("never-paid", "starter")
+	s.openInvoice(unpaid, 4900)
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET status = 'past_due', grace_until = now() - interval '1 second' WHERE id = $1`, unpaid)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.sweep("dunning"))
+	s.waitStatus(unpaid, "suspended")
+
+	// Both suspended longer ago than the policy's offboarding age: only the unpaid one is offboarded.
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET suspended_at = now() - interval '2 hours' WHERE id = ANY($1)`, []uuid.UUID{held, unpaid})
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.sweep("dunning"))
+	_, err = s.temporal.DescribeWorkflowExecution(t.Context(), "offboarding/"+unpaid.String(), "")
+	assert.NoError(t, err)
+	_, err = s.temporal.DescribeWorkflowExecution(t.Context(), "offboarding/"+held.String(), "")
+	assert.Error(t, err, "no offboarding for the legal hold")
+	assert.Equal(t, "suspended", string(s.tenantRow(held).Status))
+}
+
+func TestDeleteAfterAReactivationReallyCancels(t *testing.T) {
+	t.Parallel()
+	long := testPolicy
+	long.Retention = time.Hour
+	s := newStack(t, stackOptions{policy: &long})
+	id, _ := s.createTenant("second-thoughts", "starter")
+	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String(), s.operator, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	s.waitStatus(id, "cancelled")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, "active", out["status"])
+
+	// The first offboarding still sleeps through its retention; a new DELETE does not join it.
+	code, _ = s.call(http.MethodDelete, "/v1/tenants/"+id.String(), s.operator, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	s.waitStatus(id, "cancelled")
+	s.waitAccess(id, false)
 }

@@ -116,8 +116,8 @@ func TestSignupBecomesReadyTrialTenant(t *testing.T) {
 	hist, err := db.New(s.db.Pool).TenantStatusHistoryList(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
-	assert.Equal(t, "provisioning", hist[0].ToStatus)
-	assert.Equal(t, "trial", hist[1].ToStatus)
+	assert.Equal(t, "provisioning", string(hist[0].ToStatus))
+	assert.Equal(t, "trial", string(hist[1].ToStatus))
 	code, audit := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/audit", adminToken, nil)
 	require.Equal(t, http.StatusOK, code)
 	actions := []string{}
@@ -342,7 +342,7 @@ func TestFailedOnboardingLeavesNothingBehind(t *testing.T) {
 	hist, err := db.New(s.db.Pool).TenantStatusHistoryList(t.Context(), id)
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
-	assert.Equal(t, "failed", hist[1].ToStatus)
+	assert.Equal(t, "failed", string(hist[1].ToStatus))
 
 	// The subdomain is free again.
 	id2, _ := s.signup(signupBody("doomed"))

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/token"
 )
 
@@ -67,7 +68,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if row.TenantID != nil {
 			p.TenantID = *row.TenantID
 		}
-		if err := tenantMayCall(row.TenantStatus, c.Request().Method, c.Path()); err != nil {
+		if err := tenantMayCall(lifecycle.Status(row.TenantStatus), c.Request().Method, c.Path()); err != nil {
 			return err
 		}
 		if row.TenantRateLimit != nil {
@@ -129,18 +130,15 @@ var suspendedMayCall = map[string]bool{
 
 // tenantMayCall blocks the admins of tenants that are not live: a suspended
 // tenant gets 403 tenant_suspended except on the routes to pay, a cancelled one 403.
-func tenantMayCall(status *string, method, route string) error {
-	if status == nil {
-		return nil // an operator token
-	}
-	switch *status {
-	case "suspended":
+func tenantMayCall(status lifecycle.Status, method, route string) error {
+	switch status {
+	case lifecycle.Suspended:
 		if !suspendedMayCall[method+" "+route] {
 			return &APIError{Status: http.StatusForbidden, Code: "tenant_suspended",
 				Message: "the tenant is suspended; pay its open invoices to come back"}
 		}
-	case "cancelled", "archived", "failed":
-		return forbidden("the tenant is " + *status)
+	case lifecycle.Cancelled, lifecycle.Archiving, lifecycle.Archived, lifecycle.Failed:
+		return forbidden("the tenant is " + string(status))
 	}
 	return nil
 }

@@ -65,6 +65,9 @@ func (s *Server) changePlan(c echo.Context) error {
 	if !done {
 		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
 	}
+	if res.Rejected != nil {
+		return rejectionError(res.Rejected)
+	}
 	ctx := c.Request().Context()
 	out := map[string]any{"change": changeView{From: res.From, To: res.To, FromCycle: res.FromCycle, ToCycle: res.ToCycle,
 		Direction: res.Direction, EffectiveAt: res.EffectiveAt, Scheduled: res.Scheduled, CreditCents: res.CreditCents}, "invoice": nil}
@@ -135,11 +138,18 @@ func (s *Server) runWorkflow(ctx context.Context, id string, wf, in, out any) (d
 	wctx, cancel := context.WithTimeout(ctx, s.workflowWait)
 	defer cancel()
 	err = run.Get(wctx, out)
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || wctx.Err() != nil {
-		return false, nil // still running: the caller answers 202
+	if err != nil && stillRunning(wctx, err) {
+		return false, nil // the caller answers 202
 	}
 	return err == nil, err
+}
+
+// stillRunning reports whether waiting for a workflow's result with wctx ended
+// because the wait was over (whichever of the context and Temporal's own
+// deadline noticed first), not because the workflow failed.
+func stillRunning(wctx context.Context, err error) bool {
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || wctx.Err() != nil
 }
 
 // workflowError turns a workflow's failure into the API error a client can act on.
@@ -156,15 +166,24 @@ func workflowError(err error, running string) error {
 	if appErr.HasDetails() {
 		_ = appErr.Details(&details)
 	}
-	switch appErr.Type() {
-	case activities.ErrInvalidInput:
-		return invalidInput(appErr.Message(), details)
-	case activities.ErrConflict:
-		return conflict(appErr.Message())
-	case activities.ErrPaymentFailed:
-		return &APIError{Status: http.StatusPaymentRequired, Code: "payment_failed", Message: appErr.Message(), Details: details}
+	if api := rejectionError(&workflows.Rejection{Type: appErr.Type(), Message: appErr.Message(), Details: details}); api != nil {
+		return api
 	}
 	return err
+}
+
+// rejectionError is the API error of a request a workflow turned down, or nil
+// when its type is not one a client caused.
+func rejectionError(r *workflows.Rejection) error {
+	switch r.Type {
+	case activities.ErrInvalidInput:
+		return invalidInput(r.Message, r.Details)
+	case activities.ErrConflict:
+		return conflict(r.Message)
+	case activities.ErrPaymentFailed:
+		return &APIError{Status: http.StatusPaymentRequired, Code: "payment_failed", Message: r.Message, Details: r.Details}
+	}
+	return nil
 }
 
 // listInvoices is a tenant's invoices, newest first.

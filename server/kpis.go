@@ -65,7 +65,7 @@ func (s *Server) kpis(c echo.Context) error {
 	}
 	statuses := map[string]int32{}
 	for _, r := range byStatus {
-		statuses[r.Status] = r.Tenants
+		statuses[string(r.Status)] = r.Tenants
 	}
 	plans := map[string]int32{}
 	for _, r := range byPlan {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/workflows"
 )
@@ -44,16 +45,17 @@ func (s *Server) suspendTenant(c echo.Context) error {
 	})
 }
 
-// reactivateTenant is an operator letting a suspended, past-due or cancelled tenant back.
+// reactivateTenant is an operator letting a suspended or cancelled tenant back
+// to the status it left.
 func (s *Server) reactivateTenant(c echo.Context) error {
 	id, err := tenantParam(c)
 	if err != nil {
 		return err
 	}
-	in := workflows.ReactivateInput{TenantID: id, Actor: principalOf(c).actor(), Force: true}
+	in := workflows.ReactivateInput{TenantID: id, Actor: principalOf(c).actor(), Force: true, Policy: s.policy}
 	var res activities.Reactivation
 	return s.runAndRender(c, id, workflows.ReactivateWorkflowID(id), workflows.Reactivate, in, &res, func() (bool, string) {
-		return res.Reactivated, "the tenant is not suspended, past due or cancelled"
+		return res.Reactivated, "the tenant is neither suspended nor cancelled"
 	})
 }
 
@@ -88,13 +90,19 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	if err != nil {
 		return db.NotFound(err)
 	}
-	if !slices.Contains([]string{"trial", "active", "past_due", "suspended", "cancelled"}, t.Status) {
-		return conflict("a " + t.Status + " tenant cannot be deleted")
+	if !t.Status.MayBeDeleted() {
+		return conflict("a " + string(t.Status) + " tenant cannot be deleted")
+	}
+	// A cancelled tenant's offboarding is joined. A tenant that is not
+	// cancelled has none worth joining: one still running was left behind by a
+	// reactivation (or is an unpaid one still warning), so this DELETE replaces it.
+	conflictPolicy := enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+	if t.Status == lifecycle.Cancelled {
+		conflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	}
 	wfID := workflows.OffboardingWorkflowID(id)
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: wfID, TaskQueue: s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		ID: wfID, TaskQueue: s.taskQueue, WorkflowIDConflictPolicy: conflictPolicy,
 	}, workflows.Offboarding, workflows.OffboardingInput{TenantID: id, Reason: workflows.OffboardRequested,
 		Actor: principalOf(c).actor(), Policy: s.policy})
 	if err != nil {
@@ -185,7 +193,7 @@ func (s *Server) runSweep(c echo.Context) error {
 	defer cancel()
 	var res workflows.SweepResult
 	if err := run.Get(wait, &res); err != nil {
-		if wait.Err() != nil {
+		if stillRunning(wait, err) {
 			return c.JSON(http.StatusAccepted, map[string]any{"workflow_id": run.GetID(), "status": "running"})
 		}
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/workflows"
 )
@@ -36,7 +37,7 @@ func (s *Server) tenantView(ctx context.Context, t db.Tenant, progress bool) (te
 
 func (s *Server) onboardingView(ctx context.Context, t db.Tenant) *onboardingView {
 	switch t.Status {
-	case "provisioning":
+	case lifecycle.Provisioning:
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		var p workflows.OnboardingProgress
@@ -53,7 +54,7 @@ func (s *Server) onboardingView(ctx context.Context, t db.Tenant) *onboardingVie
 			v.Error = &p.Error
 		}
 		return v
-	case "failed":
+	case lifecycle.Failed:
 		return &onboardingView{Step: workflows.StepFailed, Done: []string{}, Error: t.OnboardingError}
 	default:
 		return &onboardingView{Step: workflows.StepDone, Done: workflows.OnboardingSteps}
@@ -204,8 +205,8 @@ func (s *Server) createTenantToken(c echo.Context) error {
 	if err != nil {
 		return db.NotFound(err)
 	}
-	if t.Status == "failed" || t.Status == "archived" {
-		return conflict("tenant is " + t.Status)
+	if !t.Status.HoldsNames() {
+		return conflict("tenant is " + string(t.Status))
 	}
 	plain, hash, prefix := token.New(token.RoleTenantAdmin)
 	tokID, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin, TenantID: &id, Name: req.Name})

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 type limitsView struct {
@@ -60,28 +61,28 @@ type onboardingView struct {
 }
 
 type tenantView struct {
-	ID                 uuid.UUID       `json:"id"`
-	Code               string          `json:"code"`
-	Name               string          `json:"name"`
-	Subdomain          string          `json:"subdomain"`
-	Status             string          `json:"status"`
-	PlanCode           string          `json:"plan_code"`
-	BillingCycle       string          `json:"billing_cycle"`
-	Limits             limitsView      `json:"limits"`
-	Modules            json.RawMessage `json:"modules"`
-	Features           json.RawMessage `json:"features"`
-	AdminEmail         string          `json:"admin_email"`
-	TrialEndsAt        *time.Time      `json:"trial_ends_at"`
-	CurrentPeriodStart *time.Time      `json:"current_period_start"`
-	CurrentPeriodEnd   *time.Time      `json:"current_period_end"`
-	PendingPlanCode    *string         `json:"pending_plan_code"`
-	PendingCycle       *string         `json:"pending_billing_cycle"`
-	PaymentMethod      *string         `json:"payment_method"`
-	CreditBalanceCents int64           `json:"credit_balance_cents"`
-	Database           databaseView    `json:"database"`
-	Onboarding         *onboardingView `json:"onboarding,omitempty"`
-	CreatedAt          time.Time       `json:"created_at"`
-	UpdatedAt          time.Time       `json:"updated_at"`
+	ID                 uuid.UUID        `json:"id"`
+	Code               string           `json:"code"`
+	Name               string           `json:"name"`
+	Subdomain          string           `json:"subdomain"`
+	Status             lifecycle.Status `json:"status"`
+	PlanCode           string           `json:"plan_code"`
+	BillingCycle       string           `json:"billing_cycle"`
+	Limits             limitsView       `json:"limits"`
+	Modules            json.RawMessage  `json:"modules"`
+	Features           json.RawMessage  `json:"features"`
+	AdminEmail         string           `json:"admin_email"`
+	TrialEndsAt        *time.Time       `json:"trial_ends_at"`
+	CurrentPeriodStart *time.Time       `json:"current_period_start"`
+	CurrentPeriodEnd   *time.Time       `json:"current_period_end"`
+	PendingPlanCode    *string          `json:"pending_plan_code"`
+	PendingCycle       *string          `json:"pending_billing_cycle"`
+	PaymentMethod      *string          `json:"payment_method"`
+	CreditBalanceCents int64            `json:"credit_balance_cents"`
+	Database           databaseView     `json:"database"`
+	Onboarding         *onboardingView  `json:"onboarding,omitempty"`
+	CreatedAt          time.Time        `json:"created_at"`
+	UpdatedAt          time.Time        `json:"updated_at"`
 }
 
 func newTenantView(t db.Tenant, serverName *string) tenantView {

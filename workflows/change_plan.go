@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/notify"
 )
 
@@ -30,21 +31,28 @@ type ChangePlanResult struct {
 	EffectiveAt time.Time
 	Scheduled   bool
 	InvoiceID   *uuid.UUID
-	CreditCents int64 // added to the credit balance by an immediate downgrade
+	CreditCents int64      // added to the credit balance by an immediate downgrade
+	Rejected    *Rejection // the change was turned down: nothing changed
 }
 
 // ChangePlanWorkflowID is the ID of a tenant's plan change: one at a time.
 func ChangePlanWorkflowID(tenantID uuid.UUID) string { return "plan-change/" + tenantID.String() }
 
-// ChangePlan validates, prices and applies (or schedules) a plan change, then
-// invoices and charges it and tells the tenant's admin. A declined charge
-// voids the invoice and puts the tenant back on its old plan.
+// ChangePlan validates and prices a plan change, then schedules it, or holds
+// the tenant's billing, invoices and charges it, and only then applies it and
+// tells the tenant's admin. A change turned down (bad input, a conflict, a
+// declined charge, whose invoice is voided) completes with Rejected set and
+// changes nothing.
 func ChangePlan(ctx workflow.Context, in ChangePlanInput) (*ChangePlanResult, error) {
 	if in.TenantID == uuid.Nil || in.PlanCode == "" {
 		return nil, temporal.NewNonRetryableApplicationError("a plan change needs a tenant and a plan", activities.ErrInvalidInput, nil)
 	}
 	c := &planChange{in: in}
-	return c.run(ctx)
+	res, err := c.run(ctx)
+	if r, ok := asRejection(err); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
+		return &ChangePlanResult{Rejected: r}, nil
+	}
+	return res, err
 }
 
 type planChange struct {
@@ -70,7 +78,66 @@ func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error
 	if qt.Scheduled {
 		return res, c.schedule(ctx)
 	}
+	if workflow.GetVersion(ctx, "charge-then-grant", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return c.grantThenCharge(ctx, res)
+	}
 
+	// Hold the tenant's billing at the quoted version: no renewal or trial end
+	// moves it until the change is applied or given up.
+	key := "plan-change/" + c.in.TenantID.String() + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID
+	hold := activities.HoldInput{TenantID: c.in.TenantID, Version: qt.Version, Key: key, Until: workflow.Now(ctx).Add(billingHold)}
+	if err = call(ctx, opts(10*time.Second, 10*time.Minute), plans.Hold, hold, nil); err != nil {
+		return nil, err
+	}
+	defer undo(ctx, "release the billing hold", plans.Release, activities.ReleaseInput{TenantID: c.in.TenantID, Key: key})
+	res.CreditCents = max(-qt.NetCents, 0)
+
+	// Charge, then grant: the new limits apply only once the invoice is paid.
+	var inv activities.InvoiceRef
+	if qt.NetCents > 0 {
+		if inv, err = c.invoice(ctx); err != nil {
+			return nil, err
+		}
+		res.InvoiceID = &inv.ID
+		if err = c.collect(ctx, inv); err != nil {
+			undo(ctx, "void the invoice", bill.VoidInvoice, inv.ID)
+			return nil, err
+		}
+	}
+	apply := activities.ApplyInput{TenantID: c.in.TenantID, Quote: qt, Key: key, InvoiceID: res.InvoiceID, Actor: c.in.Actor}
+	if err = call(ctx, opts(10*time.Second, 0), plans.Apply, apply, nil); err != nil {
+		return nil, err
+	}
+	return res, c.finish(ctx, res, inv)
+}
+
+// billingHold bounds how long a plan change may hold a tenant's billing: a
+// renewal that finds a hold older than this goes ahead, and the change, should
+// it ever get paid after that, becomes credit instead.
+const billingHold = time.Hour
+
+// finish reopens a tenant back from an expired trial and tells its admin.
+func (c *planChange) finish(ctx workflow.Context, res *ChangePlanResult, inv activities.InvoiceRef) error {
+	qt := c.quote
+	// A tenant back from an expired trial gets its database back.
+	if workflow.GetVersion(ctx, "reopen-expired-trial", workflow.DefaultVersion, 1) == 1 && qt.Before.Status == lifecycle.Suspended {
+		if err := reopen(ctx, c.in.TenantID, qt.Before.Status); err != nil {
+			return err
+		}
+	}
+	c.tell(ctx, "plan_changed", notify.Data{
+		"from": qt.Before.Plan, "to": qt.After.Plan, "effective_at": qt.EffectiveAt.Format("2 Jan 2006"),
+		"invoice": inv.Number, "total": notify.Money(inv.TotalCents, qt.Currency), "credit": creditText(res.CreditCents, qt.Currency),
+	})
+	return nil
+}
+
+// grantThenCharge is the order runs started before "charge, then grant" took
+// effect recorded: apply, invoice, charge, revert on a decline. It is kept so
+// their histories replay; run live, its Apply finds no hold and the change
+// fails before anything is granted or charged.
+func (c *planChange) grantThenCharge(ctx workflow.Context, res *ChangePlanResult) (_ *ChangePlanResult, err error) {
+	qt := c.quote
 	apply := activities.ApplyInput{TenantID: c.in.TenantID, Quote: qt, Actor: c.in.Actor}
 	if err = call(ctx, opts(10*time.Second, 30*time.Minute), plans.Apply, apply, nil); err != nil {
 		return nil, err
@@ -81,7 +148,6 @@ func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error
 		}
 	}()
 	res.CreditCents = max(-qt.NetCents, 0)
-
 	var inv activities.InvoiceRef
 	if qt.NetCents > 0 {
 		if inv, err = c.invoice(ctx); err != nil {
@@ -97,17 +163,7 @@ func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error
 			return nil, err
 		}
 	}
-	// A tenant back from an expired trial gets its database back.
-	if workflow.GetVersion(ctx, "reopen-expired-trial", workflow.DefaultVersion, 1) == 1 && qt.Before.Status == "suspended" {
-		if err = reopen(ctx, c.in.TenantID, qt.Before.Status); err != nil {
-			return nil, err
-		}
-	}
-	c.tell(ctx, "plan_changed", notify.Data{
-		"from": qt.Before.Plan, "to": qt.After.Plan, "effective_at": qt.EffectiveAt.Format("2 Jan 2006"),
-		"invoice": inv.Number, "total": notify.Money(inv.TotalCents, qt.Currency), "credit": creditText(res.CreditCents, qt.Currency),
-	})
-	return res, nil
+	return res, c.finish(ctx, res, inv)
 }
 
 // schedule records a change that applies at the end of the period (or trial).

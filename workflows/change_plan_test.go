@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -15,14 +14,15 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 func upgradeQuote() activities.Quote {
 	start, end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	return activities.Quote{
 		Direction: billing.Upgrade, EffectiveAt: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), Currency: "USD",
-		Before: activities.PlanState{Plan: "starter", Cycle: "monthly", Status: "active", PeriodStart: &start, PeriodEnd: &end},
-		After:  activities.PlanState{Plan: "professional", Cycle: "monthly", Status: "active", PeriodStart: &start, PeriodEnd: &end},
+		Before: activities.PlanState{Plan: "starter", Cycle: "monthly", Status: lifecycle.Active, PeriodStart: &start, PeriodEnd: &end},
+		After:  activities.PlanState{Plan: "professional", Cycle: "monthly", Status: lifecycle.Active, PeriodStart: &start, PeriodEnd: &end},
 		Lines:  []billing.Line{{AmountCents: -2450}, {AmountCents: 9950}}, NetCents: 7500,
 	}
 }
@@ -46,7 +46,8 @@ func newPlanEnv(quote activities.Quote, overrides ...override) (*testsuite.TestW
 	env.OnActivity(dbs.CheckFit, mock.Anything, mock.Anything).Return(nil).Run(record("check_fit")).Maybe()
 	env.OnActivity(plans.Apply, mock.Anything, mock.Anything).Return(nil).Run(record("apply")).Maybe()
 	env.OnActivity(plans.Schedule, mock.Anything, mock.Anything).Return(nil).Run(record("schedule")).Maybe()
-	env.OnActivity(plans.Revert, mock.Anything, mock.Anything).Return(nil).Run(record("revert")).Maybe()
+	env.OnActivity(plans.Hold, mock.Anything, mock.Anything).Return(nil).Run(record("hold")).Maybe()
+	env.OnActivity(plans.Release, mock.Anything, mock.Anything).Return(nil).Run(record("release")).Maybe()
 	env.OnActivity(bill.CreateInvoice, mock.Anything, mock.Anything).Return(activities.InvoiceRef{ID: invoiceID, Number: "INV-2026-000001", Status: "draft", TotalCents: 7500}, nil).Run(record("create_invoice")).Maybe()
 	env.OnActivity(bill.FinalizeInvoice, mock.Anything, invoiceID).Return(nil).Run(record("finalize")).Maybe()
 	env.OnActivity(bill.Charge, mock.Anything, mock.Anything).Return(activities.ChargeResult{Paid: true}, nil).Run(record("charge")).Maybe()
@@ -66,10 +67,11 @@ func TestChangePlanUpgradeAppliesInvoicesChargesAndTells(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, invoiceID, *res.InvoiceID)
 	assert.Equal(t, "upgrade", res.Direction)
-	assert.Equal(t, []string{"quote", "apply", "create_invoice", "finalize", "charge", "notify"}, *calls)
+	assert.Equal(t, []string{"quote", "hold", "create_invoice", "finalize", "charge", "apply", "notify", "release"}, *calls,
+		"charged, then granted")
 }
 
-func TestChangePlanDeclineVoidsTheInvoiceThenRevertsThePlan(t *testing.T) {
+func TestChangePlanDeclineVoidsTheInvoiceAndGrantsNothing(t *testing.T) {
 	env, calls := newPlanEnv(upgradeQuote(), func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
 		env.OnActivity(bill.Charge, mock.Anything, mock.Anything).Return(func(context.Context, activities.ChargeInput) (activities.ChargeResult, error) {
 			*calls = append(*calls, "charge")
@@ -77,13 +79,13 @@ func TestChangePlanDeclineVoidsTheInvoiceThenRevertsThePlan(t *testing.T) {
 		})
 	})
 	env.ExecuteWorkflow(ChangePlan, changeInput)
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
-	assert.Equal(t, activities.ErrPaymentFailed, appErr.Type())
-	var details map[string]any
-	require.NoError(t, appErr.Details(&details))
-	assert.Equal(t, "card_declined", details["failure_code"])
-	assert.Equal(t, []string{"quote", "apply", "create_invoice", "finalize", "charge", "void", "revert"}, *calls)
+	require.NoError(t, env.GetWorkflowError(), "a declined change completes, turned down")
+	var res ChangePlanResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.NotNil(t, res.Rejected)
+	assert.Equal(t, activities.ErrPaymentFailed, res.Rejected.Type)
+	assert.Equal(t, "card_declined", res.Rejected.Details["failure_code"])
+	assert.Equal(t, []string{"quote", "hold", "create_invoice", "finalize", "charge", "void", "release"}, *calls)
 }
 
 func TestChangePlanScheduledDowngradeChecksFitAndChargesNothing(t *testing.T) {
@@ -108,7 +110,10 @@ func TestChangePlanThatDoesNotFitChangesNothing(t *testing.T) {
 			temporal.NewNonRetryableApplicationError("current usage does not fit plan starter", activities.ErrInvalidInput, nil))
 	})
 	env.ExecuteWorkflow(ChangePlan, changeInput)
-	require.Error(t, env.GetWorkflowError())
+	require.NoError(t, env.GetWorkflowError())
+	var res ChangePlanResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, activities.ErrInvalidInput, res.Rejected.Type)
 	assert.Equal(t, []string{"quote"}, *calls)
 }
 
@@ -123,5 +128,5 @@ func TestChangePlanImmediateDowngradeCreditsWithoutInvoice(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, int64(7500), res.CreditCents)
 	assert.Nil(t, res.InvoiceID)
-	assert.Equal(t, []string{"quote", "check_fit", "apply", "notify"}, *calls)
+	assert.Equal(t, []string{"quote", "check_fit", "hold", "apply", "notify", "release"}, *calls)
 }

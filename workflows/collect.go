@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/notify"
 )
 
@@ -86,11 +87,11 @@ func settle(ctx workflow.Context, tenantID uuid.UUID, actor string) error {
 }
 
 // reopen makes the database follow a reactivation and tells the admin.
-func reopen(ctx workflow.Context, tenantID uuid.UUID, from string) error {
+func reopen(ctx workflow.Context, tenantID uuid.UUID, from lifecycle.Status) error {
 	if err := call(ctx, opts(15*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
 		return err
 	}
-	if from == "suspended" || from == "cancelled" {
+	if from.DatabaseBlocked() {
 		tell(ctx, tenantID, "reactivated", workflow.GetInfo(ctx).WorkflowExecution.RunID, notify.Data{})
 	}
 	return nil

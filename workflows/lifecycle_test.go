@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 var day0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -48,7 +49,7 @@ const day = 24 * time.Hour
 func TestTrialCalendarRemindsOnDay11AndSuspendsOnDay14(t *testing.T) {
 	env := newLifecycleEnv()
 	ends := day0.Add(14 * day)
-	env.OnActivity(life.State, mock.Anything, tenantID).Return(activities.TenantState{Status: "trial", TrialEndsAt: &ends, Exists: true}, nil)
+	env.OnActivity(life.State, mock.Anything, tenantID).Return(activities.TenantState{Status: lifecycle.Trial, TrialEndsAt: &ends, Exists: true}, nil)
 	env.queueRecorder()
 	env.OnActivity(life.Suspend, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SuspendInput) (bool, error) {
 		env.mark("suspend:" + in.Reason)
@@ -99,7 +100,7 @@ func TestDunningStopsAtThePaymentAndReactivates(t *testing.T) {
 	env.OnActivity(life.MarkPastDue, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(life.Reactivate, mock.Anything, mock.Anything).Return(func(context.Context, activities.ReactivateInput) (activities.Reactivation, error) {
 		env.mark("reactivate")
-		return activities.Reactivation{Reactivated: true, From: "past_due"}, nil
+		return activities.Reactivation{Reactivated: true, From: lifecycle.PastDue, To: lifecycle.Active}, nil
 	})
 	env.queueRecorder()
 	env.ExecuteWorkflow(Renewal, RenewalInput{TenantID: tenantID, PeriodEnd: day0, Policy: DefaultPolicy()})
@@ -110,7 +111,9 @@ func TestDunningStopsAtThePaymentAndReactivates(t *testing.T) {
 
 func TestOffboardingArchivesAfterRetentionAndWarnsUnpaidFirst(t *testing.T) {
 	env := newLifecycleEnv()
-	env.OnActivity(life.State, mock.Anything, tenantID).Return(activities.TenantState{Status: "suspended", Exists: true}, nil)
+	since := day0.Add(-20 * day)
+	env.OnActivity(life.State, mock.Anything, tenantID).Return(activities.TenantState{Status: lifecycle.Suspended, Exists: true,
+		SuspensionReason: lifecycle.ReasonPaymentOverdue, SuspendedAt: &since}, nil)
 	env.OnActivity(life.Cancel, mock.Anything, mock.Anything).Return(func(context.Context, activities.CancelInput) (bool, error) {
 		env.mark("cancel")
 		return true, nil
@@ -124,7 +127,7 @@ func TestOffboardingArchivesAfterRetentionAndWarnsUnpaidFirst(t *testing.T) {
 		return nil
 	})
 	env.queueRecorder()
-	env.ExecuteWorkflow(Offboarding, OffboardingInput{TenantID: tenantID, Reason: OffboardUnpaid, Actor: "test", Policy: DefaultPolicy()})
+	env.ExecuteWorkflow(Offboarding, OffboardingInput{TenantID: tenantID, Reason: OffboardUnpaid, SuspendedAt: &since, Actor: "test", Policy: DefaultPolicy()})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []time.Duration{0}, env.at["offboarding_warning"])
 	assert.Equal(t, []time.Duration{2 * day}, env.at["cancel"])
@@ -164,4 +167,23 @@ func TestSweepPagesContinuesAsNewAndCountsStarts(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "continue as new", "after a bounded number of pages")
 	assert.Equal(t, pagesPerRun, pages)
+}
+
+func TestUnpaidOffboardingLeavesAnOperatorsSuspensionAndAPaidTenant(t *testing.T) {
+	since := day0.Add(-20 * day)
+	for name, st := range map[string]activities.TenantState{
+		"an operator's suspension": {Status: lifecycle.Suspended, SuspensionReason: "legal hold", SuspendedAt: &since, Exists: true},
+		"paid since":               {Status: lifecycle.Active, Exists: true},
+		"suspended again since":    {Status: lifecycle.Suspended, SuspensionReason: lifecycle.ReasonPaymentOverdue, SuspendedAt: &day0, Exists: true},
+	} {
+		env := newLifecycleEnv()
+		env.OnActivity(life.State, mock.Anything, tenantID).Return(st, nil)
+		env.queueRecorder()
+		env.ExecuteWorkflow(Offboarding, OffboardingInput{TenantID: tenantID, Reason: OffboardUnpaid, SuspendedAt: &since, Actor: "test", Policy: DefaultPolicy()})
+		require.NoError(t, env.GetWorkflowError(), name)
+		var res OffboardingResult
+		require.NoError(t, env.GetWorkflowResult(&res), name)
+		assert.Equal(t, "kept", res.Outcome, name)
+		assert.Empty(t, env.at["offboarding_warning"], name)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 // Names of the onboarding workflow's update and query.
@@ -47,9 +48,10 @@ type OnboardingInput struct {
 // OnboardingResult is the onboarded tenant.
 type OnboardingResult struct {
 	TenantID    uuid.UUID
-	Status      string
+	Status      lifecycle.Status
 	TrialEndsAt *time.Time
 	Database    string
+	Rejected    *Rejection // turned down before anything was written, e.g. a taken subdomain
 }
 
 // OnboardingProgress is the answer of the progress query.
@@ -79,6 +81,10 @@ func Onboarding(ctx workflow.Context, in OnboardingInput) (*OnboardingResult, er
 	// The registered update may still be answering: let it finish before the run closes.
 	if aerr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); aerr != nil && err == nil {
 		err = aerr
+	}
+	// A signup turned down before anything was written (a taken name) is answered, not failed.
+	if r, ok := asRejection(o.registerErr); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
+		return &OnboardingResult{TenantID: o.in.TenantID, Rejected: r}, nil
 	}
 	return res, err
 }

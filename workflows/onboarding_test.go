@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -85,7 +86,7 @@ func TestOnboardingHappyPath(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	var res OnboardingResult
 	require.NoError(t, env.GetWorkflowResult(&res))
-	assert.Equal(t, "trial", res.Status)
+	assert.Equal(t, lifecycle.Trial, res.Status)
 	assert.Equal(t, tenantdb.Name(tenantID), res.Database)
 	assert.True(t, answered)
 	assert.NoError(t, updateErr)
@@ -157,7 +158,11 @@ func TestOnboardingRegistrationConflictAnswersTheUpdateAndStops(t *testing.T) {
 	require.True(t, errors.As(updateErr, &appErr), "update error: %v", updateErr)
 	assert.Equal(t, activities.ErrConflict, appErr.Type())
 	assert.Equal(t, "subdomain is already taken", appErr.Message())
-	require.Error(t, env.GetWorkflowError())
+	require.NoError(t, env.GetWorkflowError(), "a turned-down signup completes: it is no failure to alert on")
+	var res OnboardingResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.NotNil(t, res.Rejected)
+	assert.Equal(t, activities.ErrConflict, res.Rejected.Type)
 	assert.Empty(t, *calls, "nothing may run after a rejected registration")
 }
 

@@ -26,7 +26,7 @@ func RenewalWorkflowID(tenantID uuid.UUID, periodStart time.Time) string {
 func Renewal(ctx workflow.Context, in RenewalInput) error {
 	var p activities.Period
 	start := activities.PeriodInput{TenantID: in.TenantID, ExpectedEnd: &in.PeriodEnd, Now: workflow.Now(ctx), Actor: "workflow:renewal"}
-	if err := call(ctx, opts(10*time.Second, time.Hour), life.StartPeriod, start, &p); err != nil || p.Skipped {
+	if err := call(ctx, opts(10*time.Second, 0), life.StartPeriod, start, &p); err != nil || p.Skipped {
 		return err
 	}
 	return collect(ctx, in.TenantID, p.Invoice, p.Currency, in.Policy, "workflow:renewal")

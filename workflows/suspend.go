@@ -4,9 +4,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/notify"
 )
 
@@ -43,7 +46,7 @@ func suspend(ctx workflow.Context, tenantID uuid.UUID, reason, actor string) (bo
 		return true, err
 	}
 	template := "suspended"
-	if reason == activities.ReasonTrialExpired {
+	if reason == lifecycle.ReasonTrialExpired {
 		template = "trial_expired"
 	}
 	tell(ctx, tenantID, template, workflow.GetInfo(ctx).WorkflowExecution.RunID, notify.Data{"reason": reasonText(reason)})
@@ -52,9 +55,9 @@ func suspend(ctx workflow.Context, tenantID uuid.UUID, reason, actor string) (bo
 
 func reasonText(reason string) string {
 	switch reason {
-	case activities.ReasonTrialExpired:
+	case lifecycle.ReasonTrialExpired:
 		return "your trial ended without a payment method"
-	case activities.ReasonPaymentOverdue:
+	case lifecycle.ReasonPaymentOverdue:
 		return "a payment is overdue"
 	}
 	return reason
@@ -64,23 +67,48 @@ func reasonText(reason string) string {
 type ReactivateInput struct {
 	TenantID uuid.UUID
 	Actor    string
-	Force    bool // an operator: open invoices or a cancellation do not stand in the way
+	Force    bool            // an operator: open invoices or a cancellation do not stand in the way
+	Policy   LifecyclePolicy // the calendar of a trial end that falls due on the way back
 }
 
 // ReactivateWorkflowID is the ID of a tenant's reactivation.
 func ReactivateWorkflowID(tenantID uuid.UUID) string { return "reactivate/" + tenantID.String() }
 
-// Reactivate makes a suspended, past-due (or, forced, cancelled) tenant active
-// and opens its database again.
+// Reactivate lets a suspended or cancelled tenant back to the status it left
+// (forced: an operator), or a past-due one that owes nothing (a payment), and
+// opens its database again. A trial whose end passed while it was away ends at
+// once, through its trial end.
 func Reactivate(ctx workflow.Context, in ReactivateInput) (*activities.Reactivation, error) {
 	var r activities.Reactivation
-	if err := call(ctx, opts(10*time.Second, time.Hour), life.Reactivate, activities.ReactivateInput(in), &r); err != nil {
+	act := activities.ReactivateInput{TenantID: in.TenantID, Actor: in.Actor, Force: in.Force, Now: workflow.Now(ctx)}
+	if err := call(ctx, opts(10*time.Second, time.Hour), life.Reactivate, act, &r); err != nil {
 		return nil, err
 	}
-	if r.Reactivated {
-		if err := reopen(ctx, in.TenantID, r.From); err != nil {
+	if !r.Reactivated {
+		return &r, nil
+	}
+	if err := reopen(ctx, in.TenantID, r.From); err != nil {
+		return nil, err
+	}
+	if r.TrialOver {
+		if err := startChild(ctx, TrialEndWorkflowID(in.TenantID), TrialEnd, TrialEndInput{TenantID: in.TenantID, Policy: in.Policy}); err != nil {
 			return nil, err
 		}
 	}
 	return &r, nil
+}
+
+// startChild starts a workflow that outlives this one under its deterministic
+// ID and waits until it started; one already running under that ID is enough.
+func startChild(ctx workflow.Context, id string, wf, arg any) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            id,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	err := workflow.ExecuteChildWorkflow(cctx, wf, arg).GetChildWorkflowExecution().Get(ctx, nil)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 // Sweeps, by name: each is a Temporal Schedule "sweep-<name>".
@@ -117,12 +118,12 @@ func sweepSteps(in SweepInput) []sweepStep {
 			{kind: activities.DueGraceOver, before: in.Now,
 				start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
 					return SuspendWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, Suspend,
-						SuspendInput{TenantID: t.ID, Reason: activities.ReasonPaymentOverdue, Actor: "workflow:sweep-dunning"}
+						SuspendInput{TenantID: t.ID, Reason: lifecycle.ReasonPaymentOverdue, Actor: "workflow:sweep-dunning"}
 				}},
 			{kind: activities.DueUnpaidSuspends, before: in.Now.Add(-(p.SuspendedOffboardAfter - p.OffboardWarning)),
 				start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
 					return OffboardingWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, Offboarding,
-						OffboardingInput{TenantID: t.ID, Reason: OffboardUnpaid, Actor: "workflow:sweep-dunning", Policy: p}
+						OffboardingInput{TenantID: t.ID, Reason: lifecycle.OffboardUnpaid, SuspendedAt: &t.Due, Actor: "workflow:sweep-dunning", Policy: p}
 				}},
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/notify"
 )
 
@@ -36,7 +37,7 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 		if err := call(ctx, opts(10*time.Second, time.Hour), life.State, in.TenantID, &st); err != nil {
 			return nil, err
 		}
-		if st.Status != "trial" || st.TrialEndsAt == nil {
+		if st.Status != lifecycle.Trial || st.TrialEndsAt == nil {
 			return &TrialEndResult{Outcome: "none"}, nil
 		}
 		now, ends := workflow.Now(ctx), *st.TrialEndsAt
@@ -60,7 +61,7 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 		if st.HasPaymentMethod {
 			return &TrialEndResult{Outcome: "converted"}, convertTrial(ctx, in)
 		}
-		suspended, err := suspend(ctx, in.TenantID, activities.ReasonTrialExpired, "workflow:trial-end")
+		suspended, err := suspend(ctx, in.TenantID, lifecycle.ReasonTrialExpired, "workflow:trial-end")
 		if err != nil || !suspended {
 			return &TrialEndResult{Outcome: "none"}, err
 		}
@@ -72,7 +73,7 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 func convertTrial(ctx workflow.Context, in TrialEndInput) error {
 	var p activities.Period
 	start := activities.PeriodInput{TenantID: in.TenantID, Trial: true, Now: workflow.Now(ctx), Actor: "workflow:trial-end"}
-	if err := call(ctx, opts(10*time.Second, time.Hour), life.StartPeriod, start, &p); err != nil || p.Skipped {
+	if err := call(ctx, opts(10*time.Second, 0), life.StartPeriod, start, &p); err != nil || p.Skipped {
 		return err
 	}
 	return collect(ctx, in.TenantID, p.Invoice, p.Currency, in.Policy, "workflow:trial-end")

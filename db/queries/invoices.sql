@@ -23,8 +23,8 @@ SELECT * FROM invoices WHERE id = $1 FOR UPDATE;
 -- name: InvoiceGetByKey :one
 SELECT * FROM invoices WHERE idempotency_key = $1;
 
--- name: InvoiceGetByProviderID :one
-SELECT * FROM invoices WHERE provider_invoice_id = $1;
+-- name: InvoiceGetByProviderIDForUpdate :one
+SELECT * FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE;
 
 -- name: InvoiceListByTenant :many
 SELECT * FROM invoices WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(row_limit);
@@ -45,3 +45,10 @@ UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = $1 AND status IN
 -- Voids an unpaid invoice and returns the credit it had taken, to be given back.
 UPDATE invoices SET status = 'void' WHERE id = $1 AND status IN ('draft', 'open')
 RETURNING credit_applied_cents;
+
+-- name: InvoicePaidForPeriod :one
+-- What the tenant paid (credit it used included) on invoices for the period
+-- start..end or a part of it: the most a plan change can credit back.
+SELECT COALESCE(sum(subtotal_cents), 0)::bigint FROM invoices
+WHERE tenant_id = sqlc.arg(tenant_id) AND status = 'paid'
+  AND period_start >= sqlc.arg(period_start) AND period_end <= sqlc.arg(period_end);

@@ -21,22 +21,29 @@ ORDER BY grace_until, id
 LIMIT sqlc.arg(row_limit);
 
 -- name: TenantListSuspendedSince :many
+-- Tenants landlord suspended for want of payment (never an operator's
+-- suspension) since before a cutoff.
 SELECT id, suspended_at AS due FROM tenants
-WHERE status = 'suspended' AND suspended_at <= sqlc.arg(before)
+WHERE status = 'suspended' AND suspension_reason IN ('payment_overdue', 'trial_expired') AND suspended_at <= sqlc.arg(before)
   AND (suspended_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY suspended_at, id
 LIMIT sqlc.arg(row_limit);
 
 -- name: TenantSetStatus :one
--- Moves a tenant between statuses, only from one of the expected ones.
+-- The one write of a status change that moves nothing else: only from the
+-- status the caller read under the row lock (the lifecycle table, mirrored by
+-- a trigger, decides which moves exist). A suspended tenant keeps the time it
+-- was suspended if it is cancelled.
 UPDATE tenants
 SET status = sqlc.arg(status),
     suspension_reason = sqlc.narg(suspension_reason),
-    suspended_at = CASE WHEN sqlc.arg(status) = 'suspended' THEN now() ELSE NULL END,
+    resume_status = sqlc.narg(resume_status),
+    suspended_at = CASE WHEN sqlc.arg(status) = 'suspended' THEN now()
+                        WHEN sqlc.arg(status) = 'cancelled' THEN suspended_at END,
     grace_until = sqlc.narg(grace_until),
     cancelled_at = CASE WHEN sqlc.arg(status) = 'cancelled' THEN now() ELSE cancelled_at END,
     updated_at = now()
-WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[])
+WHERE id = sqlc.arg(id) AND status = sqlc.arg(from_status)
 RETURNING *;
 
 -- name: TenantSetGrace :one
@@ -78,9 +85,13 @@ SELECT * FROM tenant_backups WHERE tenant_id = $1 ORDER BY created_at DESC;
 
 -- name: TenantArchive :one
 UPDATE tenants SET status = 'archived', database_server_id = NULL, database_password_enc = NULL, updated_at = now()
-WHERE id = $1 AND status = 'cancelled'
+WHERE id = $1 AND status = 'archiving'
 RETURNING *;
 
 -- name: TenantLockAccess :exec
 -- Serialises changes to one tenant's database access for the transaction.
 SELECT pg_advisory_xact_lock(hashtext('landlord.access/' || sqlc.arg(tenant_id)::text));
+
+-- name: TenantListTransitions :many
+-- The status changes the database allows.
+SELECT from_status, to_status FROM tenant_status_transitions ORDER BY from_status, to_status;

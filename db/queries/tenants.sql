@@ -64,9 +64,23 @@ SET status = 'failed', onboarding_error = $2, database_server_id = NULL, databas
 WHERE id = $1 AND status = 'provisioning'
 RETURNING *;
 
+-- name: TenantHoldBilling :one
+-- Holds the tenant's billing for a plan change quoted against version: no
+-- renewal or trial end starts while the hold lasts. Only from that version, and
+-- only if no other hold is in force; taking one's own hold again is fine.
+UPDATE tenants
+SET billing_hold = sqlc.arg(hold), billing_hold_until = sqlc.arg(hold_until)
+WHERE id = sqlc.arg(id) AND billing_version = sqlc.arg(version)
+  AND (billing_hold IS NULL OR billing_hold = sqlc.arg(hold) OR billing_hold_until <= now())
+RETURNING *;
+
+-- name: TenantReleaseBilling :exec
+UPDATE tenants SET billing_hold = NULL, billing_hold_until = NULL WHERE id = $1 AND billing_hold = $2;
+
 -- name: TenantApplyPlan :one
--- Moves a tenant to a plan and cycle with that plan's limits, only from the
--- state the change was quoted against; no row means it already moved.
+-- Moves a tenant to a plan and cycle with that plan's limits, only under the
+-- change's own hold and at the version the change was quoted against; no row
+-- means something else changed the tenant's billing.
 UPDATE tenants t
 SET plan_code = p.plan_code, billing_cycle = sqlc.arg(billing_cycle),
     max_companies = p.max_companies, max_users_per_company = p.max_users_per_company,
@@ -76,11 +90,11 @@ SET plan_code = p.plan_code, billing_cycle = sqlc.arg(billing_cycle),
     status = sqlc.arg(status), trial_ends_at = sqlc.narg(trial_ends_at),
     current_period_start = sqlc.narg(current_period_start), current_period_end = sqlc.narg(current_period_end),
     credit_balance_cents = t.credit_balance_cents + sqlc.arg(credit_delta_cents),
-    pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
+    pending_plan_code = NULL, pending_billing_cycle = NULL,
+    billing_hold = NULL, billing_hold_until = NULL, billing_applied = sqlc.arg(hold), updated_at = now()
 FROM subscription_plans p
 WHERE t.id = sqlc.arg(id) AND p.plan_code = sqlc.arg(plan_code)
-  AND t.plan_code = sqlc.arg(from_plan_code) AND t.billing_cycle = sqlc.arg(from_billing_cycle)
-  AND t.status = sqlc.arg(from_status)
+  AND t.billing_version = sqlc.arg(version) AND t.billing_hold = sqlc.arg(hold)
 RETURNING t.*;
 
 -- name: TenantSchedulePlan :one
@@ -121,3 +135,10 @@ SELECT t.id, s.host, s.port FROM tenants t
 JOIN database_servers s ON s.id = t.database_server_id
 WHERE t.status IN ('trial', 'active', 'past_due')
 ORDER BY t.created_at, t.id;
+
+-- name: TenantSettleLostChange :exec
+-- A paid plan change that could not be applied: what was paid becomes credit, once.
+UPDATE tenants
+SET credit_balance_cents = credit_balance_cents + sqlc.arg(credit_cents), billing_hold = NULL, billing_hold_until = NULL,
+    billing_applied = sqlc.arg(billing_applied), updated_at = now()
+WHERE id = sqlc.arg(id);
