@@ -37,6 +37,7 @@ type RegisterInput struct {
 	AdminTokenHash   []byte
 	AdminTokenPrefix string
 	Actor            string
+	RequestSHA256    []byte // the request's hash when it came with an Idempotency-Key
 }
 
 // RegisterResult is what onboarding needs to know of the tenant's plan.
@@ -66,7 +67,7 @@ func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResul
 		n, err := q.TenantInsert(ctx, db.TenantInsertParams{
 			ID: in.TenantID, TenantCode: in.TenantCode, TenantName: in.Name, Subdomain: in.Subdomain,
 			BillingCycle: in.BillingCycle, AdminEmail: in.AdminEmail, AdminName: in.AdminName,
-			Phone: phone, PlanCode: in.PlanCode,
+			Phone: phone, PlanCode: in.PlanCode, RequestSha256: in.RequestSHA256,
 		})
 		if constraint, dup := db.UniqueViolation(err); dup {
 			field := "subdomain"

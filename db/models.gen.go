@@ -196,6 +196,7 @@ type Tenant struct {
 	BillingHold             *string
 	BillingHoldUntil        *time.Time
 	BillingApplied          *string
+	RequestSha256           []byte
 }
 
 type TenantBackup struct {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -400,4 +401,74 @@ func TestBadTokensAreThrottledPerAddress(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
 	assert.Equal(t, http.StatusTooManyRequests, get(s.operator).StatusCode, "the address waits even with a good token")
+}
+
+// post sends a JSON request with extra headers and decodes the JSON answer.
+func (s *stack) post(path, tok string, body any, header map[string]string) (int, map[string]any) {
+	s.t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(s.t, err)
+	req, err := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(b))
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	out := map[string]any{}
+	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+func TestARetriedSignupWithItsIdempotencyKeyGetsTheSameTenant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	key := map[string]string{"Idempotency-Key": uuid.NewString()}
+	body := signupBody("lost-answer")
+	code, first := s.post("/v1/signup", "", body, key)
+	require.Equal(t, http.StatusAccepted, code, first)
+	id := first["tenant"].(map[string]any)["id"]
+
+	// The client never saw that answer and sends the same request again, then again at once.
+	results := make(chan map[string]any, 2)
+	for range 2 {
+		go func() {
+			code, out := s.post("/v1/signup", "", body, key)
+			assert.Equal(t, http.StatusAccepted, code, out)
+			results <- out
+		}()
+	}
+	for range 2 {
+		out := <-results
+		assert.Equal(t, id, out["tenant"].(map[string]any)["id"], "the same tenant, never a second one")
+		tok, _ := out["admin_token"].(string)
+		require.NotEmpty(t, tok)
+		code, _ := s.call(http.MethodGet, "/v1/me", tok, nil)
+		assert.Equal(t, http.StatusOK, code, "the re-issued admin token works")
+	}
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM tenants WHERE subdomain = 'lost-answer'`))
+
+	// The same key with another body is refused; without a key it is the usual 409.
+	other := signupBody("lost-answer")
+	other["admin_name"] = "Someone Else"
+	code, out := s.post("/v1/signup", "", other, key)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+	assert.Contains(t, out["error"].(map[string]any)["details"], "Idempotency-Key")
+	code, out = s.post("/v1/signup", "", body, nil)
+	assert.Equal(t, http.StatusConflict, code, out)
+
+	// Operators' keys work the same on POST /v1/tenants.
+	opKey := map[string]string{"Idempotency-Key": "op-" + uuid.NewString()}
+	created := signupBody("op-retried")
+	created["plan_code"] = "starter"
+	code, a := s.post("/v1/tenants", s.operator, created, opKey)
+	require.Equal(t, http.StatusAccepted, code, a)
+	code, b := s.post("/v1/tenants", s.operator, created, opKey)
+	require.Equal(t, http.StatusAccepted, code, b)
+	assert.Equal(t, a["tenant"].(map[string]any)["id"], b["tenant"].(map[string]any)["id"])
 }

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -86,7 +89,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.onboard(c, req, "signup:"+c.RealIP())
+	return s.onboard(c, req, "signup:"+c.RealIP(), "signup:"+c.RealIP())
 }
 
 // createTenant is an operator creating a tenant on any plan.
@@ -101,13 +104,19 @@ func (s *Server) createTenant(c echo.Context) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.onboard(c, req, principalOf(c).actor())
+	return s.onboard(c, req, principalOf(c).actor(), "operator")
 }
 
 // onboard starts the onboarding workflow and waits only until the tenant row is
 // registered (update-with-start), so a taken subdomain is a synchronous 409 and
 // the answer comes before the database is built.
-func (s *Server) onboard(c echo.Context, req createTenantRequest, actor string) error {
+//
+// With an Idempotency-Key (within scope: the client address for public
+// signups, all operators for theirs) the tenant id derives from the key, so a
+// retried request joins or finds the same tenant and never makes a second one:
+// it answers the same tenant with a newly issued admin token. The same key
+// with another body is 422; a key older than a day is 409.
+func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope string) error {
 	ctx := c.Request().Context()
 	if plan, err := s.q.PlanGet(ctx, req.PlanCode); err != nil || !plan.IsActive {
 		if err != nil && !errors.Is(db.NotFound(err), db.ErrNotFound) {
@@ -116,17 +125,35 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor string) 
 		return invalidFields(map[string]string{"plan_code": "is not an available plan"})
 	}
 	tenantID := uuid.New()
+	var requestHash []byte
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key != "" {
+		if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			return invalidFields(map[string]string{"Idempotency-Key": "must be 1 to 255 visible ASCII characters"})
+		}
+		tenantID = uuid.NewSHA1(idempotencyNamespace, []byte(scope+"\x00"+key))
+		requestHash = req.hash()
+		t, err := s.q.TenantGet(ctx, tenantID)
+		if err == nil {
+			return s.replayOnboarding(c, t, requestHash)
+		}
+		if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return err
+		}
+	}
 	plain, hash, prefix := token.New(token.RoleTenantAdmin)
 	in := workflows.OnboardingInput{RegisterInput: activities.RegisterInput{
 		TenantID: tenantID, TenantCode: req.TenantCode, Name: req.CompanyName, Subdomain: req.Subdomain,
 		AdminEmail: req.AdminEmail, AdminName: req.AdminName, Phone: req.Phone, PlanCode: req.PlanCode,
 		BillingCycle: req.BillingCycle, AdminTokenHash: hash, AdminTokenPrefix: prefix, Actor: actor,
+		RequestSHA256: requestHash,
 	}}
 	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.OnboardingWorkflowID(tenantID),
 		TaskQueue:                s.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// A keyed request turned down (a taken name) may be retried under its key.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, workflows.Onboarding, in)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -148,11 +175,65 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor string) 
 	if err != nil {
 		return err
 	}
+	if key != "" {
+		// Two requests with one key joined one onboarding: the workflow stored
+		// the first one's token, so store this one's too (a no-op if it is the same).
+		if !bytes.Equal(t.RequestSha256, requestHash) {
+			return idempotencyMismatch()
+		}
+		if _, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin,
+			TenantID: &tenantID, Name: "admin (signup)"}); err != nil {
+			return err
+		}
+	}
 	view, err := s.tenantView(ctx, t, true)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, onboardResponse{Tenant: view, AdminToken: plain})
+}
+
+// idempotencyNamespace makes tenant ids from Idempotency-Keys.
+var idempotencyNamespace = uuid.MustParse("6f1d7c52-3b0e-4e59-9a43-1f0b8d2c7a10")
+
+// idempotencyWindow is how long an Idempotency-Key answers with its tenant.
+const idempotencyWindow = 24 * time.Hour
+
+// hash is the SHA-256 of the normalised request, what a retry must repeat.
+func (r createTenantRequest) hash() []byte {
+	b, _ := json.Marshal(r) // plain strings: cannot fail
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+func idempotencyMismatch() error {
+	return invalidFields(map[string]string{"Idempotency-Key": "was used with a different request"})
+}
+
+// replayOnboarding answers a retried signup with the tenant its key made,
+// and a newly issued admin token (the first may never have reached the client).
+func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byte) error {
+	ctx := c.Request().Context()
+	switch {
+	case !bytes.Equal(t.RequestSha256, requestHash):
+		return idempotencyMismatch()
+	case time.Since(t.CreatedAt) > idempotencyWindow:
+		return conflict("this Idempotency-Key was used more than 24 hours ago; send a new one")
+	}
+	view, err := s.tenantView(ctx, t, true)
+	if err != nil {
+		return err
+	}
+	out := onboardResponse{Tenant: view}
+	if t.Status.HoldsNames() {
+		plain, hash, prefix := token.New(token.RoleTenantAdmin)
+		if _, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin,
+			TenantID: &t.ID, Name: "admin (signup, re-issued)"}); err != nil {
+			return err
+		}
+		out.AdminToken = plain
+	}
+	return c.JSON(http.StatusAccepted, out)
 }
 
 func registrationError(err error) error {
