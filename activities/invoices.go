@@ -273,7 +273,8 @@ func (a *Billing) SetPaymentMethod(ctx context.Context, in PaymentMethodInput) e
 	})
 }
 
-// OpenInvoices lists the tenant's open invoices, oldest first.
+// OpenInvoices lists what the tenant owes, oldest first: open invoices, and
+// drafts (the caller finalizes them before charging).
 func (a *Billing) OpenInvoices(ctx context.Context, tenantID uuid.UUID) ([]uuid.UUID, error) {
 	rows, err := db.New(a.Pool).InvoiceListOpenByTenant(ctx, tenantID)
 	if err != nil {

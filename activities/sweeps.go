@@ -23,6 +23,7 @@ const (
 	DueGraceOver      = "grace_over"      // past-due tenants whose grace has run out
 	DueUnpaidSuspends = "unpaid_suspends" // tenants suspended since before a cutoff
 	DueLive           = "live"            // every live tenant, in creation order
+	DueUncollected    = "uncollected"     // period invoices whose collection stopped (due: the period's start)
 )
 
 // Cursor is where a page ends: the (due time, id) of its last tenant.
@@ -65,6 +66,8 @@ func (a *Sweeps) Due(ctx context.Context, in DueInput) (DuePage, error) {
 		return duePage(ctx, in, q.TenantListGraceOver)
 	case DueUnpaidSuspends:
 		return duePage(ctx, in, q.TenantListSuspendedSince)
+	case DueUncollected:
+		return duePage(ctx, in, q.InvoiceListUncollected)
 	case DueLive:
 		rows, err := q.TenantListLive(ctx, db.TenantListLiveParams{AfterCreated: in.After.Due, AfterID: in.After.ID, RowLimit: int32(in.Limit)})
 		if err != nil {

@@ -274,9 +274,10 @@ func (q *Queries) InvoiceListByTenant(ctx context.Context, arg InvoiceListByTena
 }
 
 const invoiceListOpenByTenant = `-- name: InvoiceListOpenByTenant :many
-SELECT id, number, tenant_id, status, currency, subtotal_cents, credit_applied_cents, total_cents, period_start, period_end, idempotency_key, provider_invoice_id, created_at, finalized_at, paid_at FROM invoices WHERE tenant_id = $1 AND status = 'open' ORDER BY created_at
+SELECT id, number, tenant_id, status, currency, subtotal_cents, credit_applied_cents, total_cents, period_start, period_end, idempotency_key, provider_invoice_id, created_at, finalized_at, paid_at FROM invoices WHERE tenant_id = $1 AND status IN ('draft', 'open') ORDER BY created_at
 `
 
+// What the tenant owes: open invoices, and drafts whose finalizing never finished.
 func (q *Queries) InvoiceListOpenByTenant(ctx context.Context, tenantID uuid.UUID) ([]Invoice, error) {
 	rows, err := q.db.Query(ctx, invoiceListOpenByTenant, tenantID)
 	if err != nil {

@@ -24,6 +24,56 @@ func (q *Queries) InvoiceCountOpenByTenant(ctx context.Context, tenantID uuid.UU
 	return column_1, err
 }
 
+const invoiceListUncollected = `-- name: InvoiceListUncollected :many
+SELECT i.tenant_id AS id, i.period_start AS due FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+WHERE i.status IN ('draft', 'open') AND i.idempotency_key LIKE 'period/%'
+  AND (i.status = 'draft' OR t.status = 'active') AND t.status IN ('active', 'past_due')
+  AND i.created_at <= $1::timestamptz
+  AND (i.period_start, i.tenant_id) > ($2::timestamptz, $3::uuid)
+ORDER BY i.period_start, i.tenant_id
+LIMIT $4
+`
+
+type InvoiceListUncollectedParams struct {
+	Before   *time.Time
+	AfterDue time.Time
+	AfterID  uuid.UUID
+	RowLimit int32
+}
+
+type InvoiceListUncollectedRow struct {
+	ID  uuid.UUID
+	Due *time.Time
+}
+
+// Tenants with a period invoice whose collection stopped before it could end,
+// created before a cutoff: still draft (never finalized), or open while the
+// tenant is active (neither paid nor past due). Paged by (period start, tenant).
+func (q *Queries) InvoiceListUncollected(ctx context.Context, arg InvoiceListUncollectedParams) ([]InvoiceListUncollectedRow, error) {
+	rows, err := q.db.Query(ctx, invoiceListUncollected,
+		arg.Before,
+		arg.AfterDue,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []InvoiceListUncollectedRow
+	for rows.Next() {
+		var i InvoiceListUncollectedRow
+		if err := rows.Scan(&i.ID, &i.Due); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const invoiceSumOpenByTenant = `-- name: InvoiceSumOpenByTenant :one
 SELECT COALESCE(sum(total_cents), 0)::bigint FROM invoices WHERE tenant_id = $1 AND status IN ('draft', 'open')
 `

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -352,4 +353,49 @@ func TestDeleteAfterAReactivationReallyCancels(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, code)
 	s.waitStatus(id, "cancelled")
 	s.waitAccess(id, false)
+}
+
+func TestTheRenewalSweepResumesACollectionThatStopped(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, _ := s.createTenant("stalled-collection", "starter")
+	s.setPaymentMethod(id, "pm_card_visa")
+	// A renewal started the next period and wrote its invoice, then stopped (its
+	// workflow failed or was terminated) before the invoice was finalized.
+	var end time.Time
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `UPDATE tenants SET current_period_start = now() - interval '1 month',
+		current_period_end = date_trunc('second', now()) WHERE id = $1 RETURNING current_period_end`, id).Scan(&end))
+	life := &activities.Lifecycle{Pool: s.db.Pool}
+	p, err := life.StartPeriod(t.Context(), activities.PeriodInput{TenantID: id, ExpectedEnd: &end, Now: time.Now(), Actor: "test"})
+	require.NoError(t, err)
+	require.Equal(t, "draft", p.Invoice.Status)
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE invoices SET created_at = now() - interval '1 hour' WHERE id = $1`, p.Invoice.ID)
+	require.NoError(t, err)
+
+	assert.Equal(t, 1, s.sweep("renewals"), "the period is not due, but its invoice was never collected")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, 1, s.count(`SELECT count(*) FROM invoices WHERE id = $1 AND status = 'paid'`, p.Invoice.ID))
+	}, 30*time.Second, 50*time.Millisecond)
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM payments WHERE invoice_id = $1 AND status = 'succeeded'`, p.Invoice.ID))
+	assert.Equal(t, 0, s.sweep("renewals"), "a collected invoice is not resumed again")
+}
+
+func TestADraftLeftBehindDoesNotKeepAPayingTenantSuspended(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("draft-owed", "starter")
+	b := &activities.Billing{Pool: s.db.Pool, Provider: billing.Local{}}
+	draft, err := b.CreateInvoice(t.Context(), activities.InvoiceInput{TenantID: id, Key: "period/" + id.String() + "/test", Currency: "USD",
+		Lines: []billing.Line{{Description: "Starter (monthly)", AmountCents: 4900}}, Now: time.Now()})
+	require.NoError(t, err)
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET status = 'past_due', grace_until = now() - interval '1 second' WHERE id = $1`, id)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.sweep("dunning"))
+	s.waitStatus(id, "suspended")
+
+	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM invoices WHERE id = $1 AND status = 'paid'`, draft.ID), "the draft is finalized and paid")
+	assert.Equal(t, "active", string(s.tenantRow(id).Status))
+	s.waitAccess(id, true)
 }

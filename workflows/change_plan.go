@@ -186,7 +186,7 @@ func (c *planChange) invoice(ctx workflow.Context) (activities.InvoiceRef, error
 		Currency: qt.Currency, Lines: qt.Lines, PeriodStart: qt.After.PeriodStart, PeriodEnd: qt.After.PeriodEnd, Now: workflow.Now(ctx),
 	}
 	var inv activities.InvoiceRef
-	err := call(ctx, opts(10*time.Second, 30*time.Minute), bill.CreateInvoice, in, &inv)
+	err := call(ctx, opts(10*time.Second, 0), bill.CreateInvoice, in, &inv)
 	return inv, err
 }
 
@@ -196,12 +196,12 @@ func (c *planChange) collect(ctx workflow.Context, inv activities.InvoiceRef) er
 	if inv.Status == "paid" { // the credit balance covered it
 		return nil
 	}
-	if err := call(ctx, opts(time.Minute, 30*time.Minute), bill.FinalizeInvoice, inv.ID, nil); err != nil {
+	if err := call(ctx, opts(time.Minute, 0), bill.FinalizeInvoice, inv.ID, nil); err != nil {
 		return err
 	}
 	var charge activities.ChargeResult
 	in := activities.ChargeInput{InvoiceID: inv.ID, Attempt: "plan-change", Actor: c.in.Actor}
-	if err := call(ctx, opts(20*time.Second, 30*time.Minute), bill.Charge, in, &charge); err != nil {
+	if err := call(ctx, opts(20*time.Second, 0), bill.Charge, in, &charge); err != nil {
 		return err
 	}
 	if !charge.Paid {

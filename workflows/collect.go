@@ -23,7 +23,7 @@ func collect(ctx workflow.Context, tenantID uuid.UUID, inv activities.InvoiceRef
 	if inv.Status == "paid" {
 		return settle(ctx, tenantID, actor)
 	}
-	if err := call(ctx, opts(time.Minute, 30*time.Minute), bill.FinalizeInvoice, inv.ID, nil); err != nil {
+	if err := call(ctx, opts(time.Minute, 0), bill.FinalizeInvoice, inv.ID, nil); err != nil {
 		return err
 	}
 	paid, err := charge(ctx, inv, "first", actor)
@@ -35,7 +35,7 @@ func collect(ctx workflow.Context, tenantID uuid.UUID, inv activities.InvoiceRef
 	}
 	firstFailure := workflow.Now(ctx)
 	pastDue := activities.PastDueInput{TenantID: tenantID, GraceUntil: firstFailure.Add(policy.Grace), Actor: actor}
-	if err := call(ctx, opts(10*time.Second, time.Hour), life.MarkPastDue, pastDue, nil); err != nil {
+	if err := call(ctx, opts(10*time.Second, 0), life.MarkPastDue, pastDue, nil); err != nil {
 		return err
 	}
 	for i := 0; ; i++ {
@@ -68,7 +68,7 @@ func collect(ctx workflow.Context, tenantID uuid.UUID, inv activities.InvoiceRef
 func charge(ctx workflow.Context, inv activities.InvoiceRef, attempt, actor string) (bool, error) {
 	var res activities.ChargeResult
 	in := activities.ChargeInput{InvoiceID: inv.ID, Attempt: attempt, Actor: actor}
-	err := call(ctx, opts(20*time.Second, 30*time.Minute), bill.Charge, in, &res)
+	err := call(ctx, opts(20*time.Second, 0), bill.Charge, in, &res)
 	return res.Paid, err
 }
 
@@ -77,7 +77,7 @@ func charge(ctx workflow.Context, inv activities.InvoiceRef, attempt, actor stri
 func settle(ctx workflow.Context, tenantID uuid.UUID, actor string) error {
 	var r activities.Reactivation
 	in := activities.ReactivateInput{TenantID: tenantID, Actor: actor}
-	if err := call(ctx, opts(10*time.Second, time.Hour), life.Reactivate, in, &r); err != nil {
+	if err := call(ctx, opts(10*time.Second, 0), life.Reactivate, in, &r); err != nil {
 		return err
 	}
 	if !r.Reactivated {
@@ -88,7 +88,7 @@ func settle(ctx workflow.Context, tenantID uuid.UUID, actor string) error {
 
 // reopen makes the database follow a reactivation and tells the admin.
 func reopen(ctx workflow.Context, tenantID uuid.UUID, from lifecycle.Status) error {
-	if err := call(ctx, opts(15*time.Second, time.Hour), life.ConvergeAccess, tenantID, nil); err != nil {
+	if err := call(ctx, opts(15*time.Second, 0), life.ConvergeAccess, tenantID, nil); err != nil {
 		return err
 	}
 	if from.DatabaseBlocked() {

@@ -34,7 +34,7 @@ func UpdatePaymentMethodWorkflowID(tenantID uuid.UUID) string {
 }
 
 // UpdatePaymentMethod stores a new payment method at the provider and in the
-// tenant, charges every open invoice with it, oldest first, and reactivates a
+// tenant, finalizes and charges every invoice it owes with it, oldest first, and reactivates a
 // past-due or suspended tenant that owes nothing any more.
 func UpdatePaymentMethod(ctx workflow.Context, in UpdatePaymentMethodInput) (*UpdatePaymentMethodResult, error) {
 	set := activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: in.PaymentMethod, Actor: in.Actor}
@@ -47,10 +47,16 @@ func UpdatePaymentMethod(ctx workflow.Context, in UpdatePaymentMethodInput) (*Up
 	}
 	res := &UpdatePaymentMethodResult{Invoices: []InvoiceCharge{}}
 	attempt := "payment-method/" + workflow.GetInfo(ctx).WorkflowExecution.RunID
+	finalize := workflow.GetVersion(ctx, "finalize-drafts", workflow.DefaultVersion, 1) == 1
 	for _, id := range open {
+		if finalize { // a draft left by a collection that stopped is owed too
+			if err := call(ctx, opts(time.Minute, 0), bill.FinalizeInvoice, id, nil); err != nil {
+				return nil, err
+			}
+		}
 		var charge activities.ChargeResult
 		in := activities.ChargeInput{InvoiceID: id, Attempt: attempt, Actor: in.Actor}
-		if err := call(ctx, opts(20*time.Second, 30*time.Minute), bill.Charge, in, &charge); err != nil {
+		if err := call(ctx, opts(20*time.Second, 0), bill.Charge, in, &charge); err != nil {
 			return nil, err
 		}
 		res.Invoices = append(res.Invoices, InvoiceCharge{InvoiceID: id, Paid: charge.Paid, FailureCode: charge.FailureCode})

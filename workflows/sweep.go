@@ -39,6 +39,10 @@ type SweepResult struct {
 	Started int
 }
 
+// uncollectedAfter is how old a period invoice still being collected must be
+// before the renewal sweep looks for its renewal (a running one is left alone).
+const uncollectedAfter = 10 * time.Minute
+
 // pagesPerRun bounds a run's history: then the sweep continues as new.
 const (
 	pageSize    = 200
@@ -105,12 +109,17 @@ func sweepSteps(in SweepInput) []sweepStep {
 				return TrialEndWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, TrialEnd, TrialEndInput{TenantID: t.ID, Policy: p}
 			}}}
 	case SweepRenewals:
-		return []sweepStep{{kind: activities.DueRenewals, before: in.Now,
-			start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
-				// A renewal that completed never runs again for its period; a failed one may.
-				return RenewalWorkflowID(t.ID, t.Due), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, Renewal,
-					RenewalInput{TenantID: t.ID, PeriodEnd: t.Due, Policy: p}
-			}}}
+		// A renewal that completed never runs again for its period; a failed one may.
+		renew := func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+			return RenewalWorkflowID(t.ID, t.Due), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, Renewal,
+				RenewalInput{TenantID: t.ID, PeriodEnd: t.Due, Policy: p}
+		}
+		return []sweepStep{
+			{kind: activities.DueRenewals, before: in.Now, start: renew},
+			// A period invoice whose renewal stopped (failed or terminated) before
+			// its collection ended: the same renewal runs again and collects it.
+			{kind: activities.DueUncollected, before: in.Now.Add(-uncollectedAfter), start: renew},
+		}
 	case SweepUsage:
 		return []sweepStep{{kind: activities.DueLive}} // no start: the page is measured in place
 	case SweepDunning:

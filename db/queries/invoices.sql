@@ -30,7 +30,8 @@ SELECT * FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE;
 SELECT * FROM invoices WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(row_limit);
 
 -- name: InvoiceListOpenByTenant :many
-SELECT * FROM invoices WHERE tenant_id = $1 AND status = 'open' ORDER BY created_at;
+-- What the tenant owes: open invoices, and drafts whose finalizing never finished.
+SELECT * FROM invoices WHERE tenant_id = $1 AND status IN ('draft', 'open') ORDER BY created_at;
 
 -- name: InvoiceLinesFor :many
 SELECT * FROM invoice_lines WHERE invoice_id = ANY(sqlc.arg(invoice_ids)::uuid[]) ORDER BY invoice_id, id;

@@ -95,3 +95,15 @@ SELECT pg_advisory_xact_lock(hashtext('landlord.access/' || sqlc.arg(tenant_id):
 -- name: TenantListTransitions :many
 -- The status changes the database allows.
 SELECT from_status, to_status FROM tenant_status_transitions ORDER BY from_status, to_status;
+
+-- name: InvoiceListUncollected :many
+-- Tenants with a period invoice whose collection stopped before it could end,
+-- created before a cutoff: still draft (never finalized), or open while the
+-- tenant is active (neither paid nor past due). Paged by (period start, tenant).
+SELECT i.tenant_id AS id, i.period_start AS due FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+WHERE i.status IN ('draft', 'open') AND i.idempotency_key LIKE 'period/%'
+  AND (i.status = 'draft' OR t.status = 'active') AND t.status IN ('active', 'past_due')
+  AND i.created_at <= sqlc.narg(before)::timestamptz
+  AND (i.period_start, i.tenant_id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY i.period_start, i.tenant_id
+LIMIT sqlc.arg(row_limit);
