@@ -39,7 +39,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const testSecret = "e2e-secret-key-that-is-long-enough-0123456789"
+const testSecret = testenv.SecretKey
 
 type stackOptions struct {
 	billing        billing.Provider

@@ -201,3 +201,7 @@ func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(file))
 }
+
+// SecretKey is the LANDLORD_SECRET_KEY of test stacks: the recorded workflow
+// histories in workflows/testdata are sealed under it.
+const SecretKey = "e2e-secret-key-that-is-long-enough-0123456789"

@@ -52,16 +52,9 @@ func Providers(cfg config.Config) (b billing.Provider, email, sms notify.Sender)
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
-	w.RegisterWorkflow(workflows.Onboarding)
-	w.RegisterWorkflow(workflows.ChangePlan)
-	w.RegisterWorkflow(workflows.UpdatePaymentMethod)
-	w.RegisterWorkflow(workflows.StripeEvent)
-	w.RegisterWorkflow(workflows.TrialEnd)
-	w.RegisterWorkflow(workflows.Renewal)
-	w.RegisterWorkflow(workflows.Suspend)
-	w.RegisterWorkflow(workflows.Reactivate)
-	w.RegisterWorkflow(workflows.Offboarding)
-	w.RegisterWorkflow(workflows.Sweep)
+	for _, wf := range workflows.All {
+		w.RegisterWorkflow(wf)
+	}
 	w.RegisterActivity(&activities.Tenants{Pool: d.Pool})
 	w.RegisterActivity(&activities.Databases{Pool: d.Pool, Servers: d.Servers, Box: d.Box, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing, Delay: d.StepDelay})

@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/workflows"
+)
+
+var record = flag.Bool("record", false, "record workflow histories into workflows/testdata (go test ./e2e -run TestRecordHistories -args -record)")
+
+// TestRecordHistories drives every workflow type through its branches on the
+// real stack, payloads sealed as in production, and writes each history
+// (finished, or paused in the middle of a long sleep) to workflows/testdata,
+// where the replay test reads them. It runs only when asked to.
+func TestRecordHistories(t *testing.T) {
+	if !*record {
+		t.Skip("records histories only with -args -record")
+	}
+	fast := newStack(t, stackOptions{})
+	days := workflows.DefaultPolicy()
+	slow := newStack(t, stackOptions{policy: &days})
+
+	// Onboarding, done and turned down.
+	id, _ := fast.signup(signupBody("rec-signup"))
+	fast.waitStatus(id, "trial")
+	fast.save("onboarding_trial", workflows.OnboardingWorkflowID(id))
+	code, _ := fast.call(http.MethodPost, "/v1/signup", "", signupBody("rec-signup"))
+	require.Equal(t, http.StatusConflict, code)
+	fast.save("onboarding_rejected", fast.otherOnboarding(id))
+
+	// Plan changes: charged then granted, declined, scheduled.
+	up, _ := fast.createTenant("rec-upgrade", "starter")
+	fast.setPaymentMethod(up, "pm_card_visa")
+	fast.midPeriod(up)
+	code, out := fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"plan_code": "professional"})
+	require.Equal(t, http.StatusOK, code, out)
+	fast.save("change_plan_charged_then_granted", workflows.ChangePlanWorkflowID(up))
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"plan_code": "starter"})
+	require.Equal(t, http.StatusOK, code, out)
+	fast.save("change_plan_scheduled", workflows.ChangePlanWorkflowID(up))
+	declined, _ := fast.createTenant("rec-declined", "starter")
+	fast.setPaymentMethod(declined, "pm_card_chargeDeclined")
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+declined.String()+"/plan", fast.operator, map[string]any{"plan_code": "enterprise"})
+	require.Equal(t, http.StatusPaymentRequired, code, out)
+	fast.save("change_plan_rejected", workflows.ChangePlanWorkflowID(declined))
+
+	// A payment method that pays what is owed, and a Stripe event.
+	owing, _ := fast.createTenant("rec-owing", "starter")
+	fast.openInvoice(owing, 4900)
+	fast.setPaymentMethod(owing, "pm_card_visa")
+	fast.save("update_payment_method_pays", workflows.UpdatePaymentMethodWorkflowID(owing))
+	hooked, _ := fast.createTenant("rec-hooked", "starter")
+	inv, err := db.New(fast.db.Pool).InvoiceGet(t.Context(), fast.openInvoice(hooked, 4900).ID)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, fast.postWebhook("evt_record_paid", "invoice.paid", *inv.ProviderInvoiceID, webhookSecret, time.Now()))
+	fast.saveDone("stripe_event_paid", workflows.StripeEventWorkflowID("evt_record_paid"))
+
+	// Suspension and reactivation by an operator.
+	paused, _ := fast.createTenant("rec-paused", "starter")
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+paused.String()+"/suspend", fast.operator, map[string]any{"reason": "fraud review"})
+	require.Equal(t, http.StatusOK, code, out)
+	fast.save("suspend_operator", workflows.SuspendWorkflowID(paused))
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+paused.String()+"/reactivate", fast.operator, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	fast.save("reactivate_operator", workflows.ReactivateWorkflowID(paused))
+
+	// A trial that ends unpaid, found by a sweep.
+	expiring, _ := fast.signup(signupBody("rec-expiring"))
+	fast.waitStatus(expiring, "trial")
+	_, err = fast.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() + interval '2 seconds' WHERE id = $1`, expiring)
+	require.NoError(t, err)
+	require.Equal(t, 1, fast.sweep("trials"))
+	fast.waitStatus(expiring, "suspended")
+	fast.saveDone("trial_end_suspended", workflows.TrialEndWorkflowID(expiring))
+	fast.saveDone("sweep_trials", workflows.SweepWorkflowID(workflows.SweepTrials, fast.taskQueue))
+
+	// A renewal declined through all of dunning, and an offboarding to the end.
+	dunned, _ := fast.createTenant("rec-dunned", "starter")
+	fast.setPaymentMethod(dunned, "pm_card_chargeDeclined")
+	end := fast.endPeriod(dunned)
+	require.Equal(t, 1, fast.sweep("renewals"))
+	fast.saveDone("renewal_dunning_exhausted", workflows.RenewalWorkflowID(dunned, end))
+	leaving, _ := fast.createTenant("rec-leaving", "starter")
+	code, _ = fast.call(http.MethodDelete, "/v1/tenants/"+leaving.String(), fast.operator, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	fast.waitStatus(leaving, "archived")
+	fast.saveDone("offboarding_archived", workflows.OffboardingWorkflowID(leaving))
+
+	// Runs paused in the middle of their long sleeps, on the calendar in days.
+	reminded, _ := slow.signup(signupBody("rec-reminded"))
+	slow.waitStatus(reminded, "trial")
+	_, err = slow.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() + interval '2 days' WHERE id = $1`, reminded)
+	require.NoError(t, err)
+	require.Equal(t, 1, slow.sweep("trials"))
+	slow.saveSleeping("trial_end_reminded_waiting", workflows.TrialEndWorkflowID(reminded))
+	waiting, _ := slow.createTenant("rec-dunning", "starter")
+	slow.setPaymentMethod(waiting, "pm_card_chargeDeclined")
+	end = slow.endPeriod(waiting)
+	require.Equal(t, 1, slow.sweep("renewals"))
+	slow.saveSleeping("renewal_dunning_waiting", workflows.RenewalWorkflowID(waiting, end))
+	kept, _ := slow.createTenant("rec-retention", "starter")
+	code, _ = slow.call(http.MethodDelete, "/v1/tenants/"+kept.String(), slow.operator, nil)
+	require.Equal(t, http.StatusAccepted, code)
+	slow.saveSleeping("offboarding_retention_waiting", workflows.OffboardingWorkflowID(kept))
+	unpaid, _ := slow.createTenant("rec-unpaid", "starter")
+	slow.openInvoice(unpaid, 4900)
+	_, err = slow.db.Pool.Exec(t.Context(), `UPDATE tenants SET status = 'past_due', grace_until = now() - interval '1 second' WHERE id = $1`, unpaid)
+	require.NoError(t, err)
+	require.Equal(t, 1, slow.sweep("dunning"))
+	slow.waitStatus(unpaid, "suspended")
+	_, err = slow.db.Pool.Exec(t.Context(), `UPDATE tenants SET suspended_at = now() - interval '30 days' WHERE id = $1`, unpaid)
+	require.NoError(t, err)
+	require.Equal(t, 1, slow.sweep("dunning"))
+	slow.saveSleeping("offboarding_unpaid_warning_waiting", workflows.OffboardingWorkflowID(unpaid))
+}
+
+// endPeriod ends the tenant's current period now and returns its end.
+func (s *stack) endPeriod(id uuid.UUID) time.Time {
+	s.t.Helper()
+	var end time.Time
+	require.NoError(s.t, s.db.Pool.QueryRow(s.t.Context(), `UPDATE tenants SET current_period_start = date_trunc('second', now()) - interval '1 month',
+		current_period_end = date_trunc('second', now()) WHERE id = $1 RETURNING current_period_end`, id).Scan(&end))
+	return end
+}
+
+// otherOnboarding is the ID of the stack's onboarding that is not the tenant's.
+func (s *stack) otherOnboarding(id uuid.UUID) string {
+	s.t.Helper()
+	var found string
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		resp, err := s.temporal.ListWorkflow(s.t.Context(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = 'Onboarding' AND WorkflowId != '%s'", s.taskQueue, workflows.OnboardingWorkflowID(id))})
+		require.NoError(c, err)
+		require.Len(c, resp.Executions, 1)
+		found = resp.Executions[0].Execution.WorkflowId
+	}, 30*time.Second, 100*time.Millisecond)
+	return found
+}
+
+// history is a workflow's latest run's history.
+func (s *stack) history(wfID string) *historypb.History {
+	s.t.Helper()
+	h := &historypb.History{}
+	it := s.temporal.GetWorkflowHistory(s.t.Context(), wfID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		h.Events = append(h.Events, e)
+	}
+	return h
+}
+
+// saveDone writes the history once the workflow has closed.
+func (s *stack) saveDone(name, wfID string) {
+	s.t.Helper()
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		d, err := s.temporal.DescribeWorkflowExecution(s.t.Context(), wfID, "")
+		require.NoError(c, err)
+		require.NotNil(c, d.WorkflowExecutionInfo.CloseTime)
+	}, 60*time.Second, 100*time.Millisecond)
+	s.save(name, wfID)
+}
+
+// saveSleeping writes the history once the workflow's last word was to start a timer.
+func (s *stack) saveSleeping(name, wfID string) {
+	s.t.Helper()
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		h := s.history(wfID)
+		require.NotEmpty(c, h.Events)
+		require.Equal(c, enumspb.EVENT_TYPE_TIMER_STARTED, h.Events[len(h.Events)-1].EventType, "sleeping")
+	}, 60*time.Second, 100*time.Millisecond)
+	s.save(name, wfID)
+}
+
+// save writes the workflow's history as workflows/testdata/<name>.json.
+func (s *stack) save(name, wfID string) {
+	s.t.Helper()
+	raw, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(s.history(wfID))
+	require.NoError(s.t, err)
+	path := filepath.Join(testenv.RepoRoot(), "workflows", "testdata", name+".json")
+	require.NoError(s.t, os.WriteFile(path, append(raw, '\n'), 0o644))
+	s.t.Logf("recorded %s (%s)", path, wfID)
+}
