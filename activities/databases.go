@@ -34,6 +34,7 @@ func (r DatabaseRef) name() string { return tenantdb.Name(r.TenantID) }
 // sealed in the tenant row on the first run and reused by every later run, and
 // the role is created or its password reset to it, so reruns converge.
 func (a *Databases) CreateRole(ctx context.Context, ref DatabaseRef) error {
+	defer keepAlive(ctx)()
 	if err := a.Delay.pause(ctx, "create_role"); err != nil {
 		return err
 	}
@@ -48,6 +49,7 @@ func (a *Databases) CreateRole(ctx context.Context, ref DatabaseRef) error {
 // role, with CONNECT revoked from PUBLIC; an existing database of that role is
 // kept. The template is (re)built first when the server lacks it.
 func (a *Databases) CreateDatabase(ctx context.Context, ref DatabaseRef) error {
+	defer keepAlive(ctx)()
 	if err := a.Delay.pause(ctx, "create_database"); err != nil {
 		return err
 	}
@@ -68,6 +70,7 @@ type SeedInput struct {
 // Seed writes the default company and the admin user, connected as the tenant's
 // own role; unique keys make a rerun change nothing.
 func (a *Databases) Seed(ctx context.Context, in SeedInput) error {
+	defer keepAlive(ctx)()
 	if err := a.Delay.pause(ctx, "seed_tenant"); err != nil {
 		return err
 	}
@@ -81,6 +84,7 @@ func (a *Databases) Seed(ctx context.Context, in SeedInput) error {
 // Drop removes the tenant's database and role; absent ones are fine, so it can
 // run any number of times.
 func (a *Databases) Drop(ctx context.Context, ref DatabaseRef) error {
+	defer keepAlive(ctx)()
 	if err := a.Servers.DropDatabase(ctx, ref.Server, ref.name()); err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type WelcomeInput struct {
 // outbox under the dedupe keys <tenant>/welcome/<channel>, which it returns;
 // a rerun finds the keys taken and adds nothing.
 func (a *Notifications) QueueWelcome(ctx context.Context, in WelcomeInput) ([]string, error) {
+	defer keepAlive(ctx)()
 	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": ""}
 	if in.TrialDays > 0 {
 		data["trial_days"] = fmt.Sprint(in.TrialDays)

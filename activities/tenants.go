@@ -50,6 +50,7 @@ type RegisterResult struct {
 // second run finds the row and changes nothing. A taken subdomain or tenant code
 // is a non-retryable "conflict".
 func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+	defer keepAlive(ctx)()
 	var res RegisterResult
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		plan, err := q.PlanGet(ctx, in.PlanCode)
@@ -111,6 +112,7 @@ type Placement struct {
 // A tenant already placed keeps its server, so a second run returns the first
 // answer.
 func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, error) {
+	defer keepAlive(ctx)()
 	var p Placement
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		t, err := q.TenantGetForUpdate(ctx, tenantID)
@@ -172,6 +174,7 @@ type ActivateResult struct {
 // the TENANT_ONBOARDED audit row in the same transaction. A tenant already past
 // provisioning is returned as it is, so a second run changes nothing.
 func (a *Tenants) Activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
+	defer keepAlive(ctx)()
 	var res ActivateResult
 	var created time.Time
 	var first bool

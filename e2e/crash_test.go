@@ -199,3 +199,32 @@ func TestWorkerRefusesToRunAsASuperuser(t *testing.T) {
 	require.Error(t, err, "the worker must not start")
 	assert.Contains(t, string(out), "refusing to run as database role")
 }
+
+// TestWorkerKilledDuringCreateDatabaseIsReplacedWithinSeconds kills the worker
+// while it creates the tenant database; the heartbeat timeout, not the step's
+// two-minute bound, decides when a new worker takes the step over.
+func TestWorkerKilledDuringCreateDatabaseIsReplacedWithinSeconds(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true})
+	first, _ := s.startWorker(t, "LANDLORD_STEP_DELAY=create_database=60s")
+	id, _ := s.signup(signupBody("crash-createdb"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v, err := s.temporal.QueryWorkflow(t.Context(), workflows.OnboardingWorkflowID(id), "", workflows.OnboardingProgressQuery)
+		require.NoError(c, err)
+		var p workflows.OnboardingProgress
+		require.NoError(c, v.Get(&p))
+		require.Equal(c, workflows.StepCreateDatabase, p.Step)
+	}, 60*time.Second, 50*time.Millisecond)
+
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	s.startWorker(t)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
+		require.Equal(c, http.StatusOK, code)
+		require.Equal(c, "trial", out["status"])
+	}, 10*time.Second, 50*time.Millisecond, "a new worker finishes the onboarding within 10 seconds of taking over")
+	database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
+	require.NoError(t, err)
+	assert.True(t, database)
+}

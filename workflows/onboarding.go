@@ -138,31 +138,45 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 		}
 	}()
 
+	// Runs recorded before compensations were registered ahead of their steps keep the old order.
+	early := workflow.GetVersion(ctx, "compensate-before-step", workflow.DefaultVersion, 1) == 1
+
 	var placement activities.Placement
-	if err = o.step(ctx, StepPlace, opts(10*time.Second, 10*time.Minute), tenants.Place, o.in.TenantID, &placement); err != nil {
+	if err = o.step(ctx, StepPlace, alive(10*time.Second, 10*time.Minute), tenants.Place, o.in.TenantID, &placement); err != nil {
 		return nil, err
 	}
 	ref := activities.DatabaseRef{TenantID: o.in.TenantID, Server: placement.Server}
 
-	if err = o.step(ctx, StepCreateRole, opts(30*time.Second, 30*time.Minute), dbs.CreateRole, ref, nil); err != nil {
+	// The role may exist even if its step then times out: its undo is registered first.
+	if early {
+		defer o.compensate(ctx, &err, "drop tenant database and role", dbs.Drop, ref)
+	}
+	if err = o.step(ctx, StepCreateRole, alive(30*time.Second, 30*time.Minute), dbs.CreateRole, ref, nil); err != nil {
 		return nil, err
 	}
-	defer o.compensate(ctx, &err, "drop tenant database and role", dbs.Drop, ref)
+	if !early {
+		defer o.compensate(ctx, &err, "drop tenant database and role", dbs.Drop, ref)
+	}
 
-	if err = o.step(ctx, StepCreateDatabase, opts(2*time.Minute, 30*time.Minute), dbs.CreateDatabase, ref, nil); err != nil {
+	if err = o.step(ctx, StepCreateDatabase, alive(2*time.Minute, 30*time.Minute), dbs.CreateDatabase, ref, nil); err != nil {
 		return nil, err
 	}
 	seed := activities.SeedInput{Ref: ref, CompanyName: o.in.Name, AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName}
-	if err = o.step(ctx, StepSeed, opts(15*time.Second, 30*time.Minute), dbs.Seed, seed, nil); err != nil {
+	if err = o.step(ctx, StepSeed, alive(15*time.Second, 30*time.Minute), dbs.Seed, seed, nil); err != nil {
 		return nil, err
 	}
 
 	var customerID string
 	customer := activities.CustomerInput{TenantID: o.in.TenantID, Email: o.in.AdminEmail, Name: o.in.Name}
-	if err = o.step(ctx, StepBillingCustomer, opts(30*time.Second, 30*time.Minute), bill.CreateCustomer, customer, &customerID); err != nil {
+	if early {
+		defer o.compensate(ctx, &err, "remove billing customer", bill.RemoveCustomer, customer)
+	}
+	if err = o.step(ctx, StepBillingCustomer, alive(30*time.Second, 30*time.Minute), bill.CreateCustomer, customer, &customerID); err != nil {
 		return nil, err
 	}
-	defer o.compensate(ctx, &err, "delete billing customer", bill.DeleteCustomer, customerID)
+	if !early {
+		defer o.compensate(ctx, &err, "delete billing customer", bill.DeleteCustomer, customerID)
+	}
 
 	delivered, err := o.queueWelcome(ctx)
 	if err != nil {
@@ -171,7 +185,7 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 
 	var act activities.ActivateResult
 	activate := activities.ActivateInput{TenantID: o.in.TenantID, Now: workflow.Now(ctx), Actor: o.in.Actor}
-	if err = o.step(ctx, StepActivate, opts(10*time.Second, 30*time.Minute), tenants.Activate, activate, &act); err != nil {
+	if err = o.step(ctx, StepActivate, alive(10*time.Second, 30*time.Minute), tenants.Activate, activate, &act); err != nil {
 		return nil, err
 	}
 	o.awaitDelivery(ctx, delivered)
@@ -182,7 +196,7 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 // register writes the tenant row and releases the registered update.
 func (o *onboarding) register(ctx workflow.Context) error {
 	var res activities.RegisterResult
-	err := o.step(ctx, StepRegister, opts(10*time.Second, time.Minute), tenants.Register, o.in.RegisterInput, &res)
+	err := o.step(ctx, StepRegister, alive(10*time.Second, time.Minute), tenants.Register, o.in.RegisterInput, &res)
 	o.registered, o.registerErr, o.trialDays = true, err, res.TrialDays
 	if err != nil {
 		o.progress.Step, o.progress.Error = StepFailed, failureReason(err)
@@ -198,7 +212,7 @@ func (o *onboarding) queueWelcome(ctx workflow.Context) ([]workflow.Future, erro
 		AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName, Phone: o.in.Phone, TrialDays: o.trialDays}
 	o.progress.Step = StepWelcome
 	var keys []string
-	qctx := workflow.WithActivityOptions(ctx, opts(10*time.Second, 30*time.Minute))
+	qctx := workflow.WithActivityOptions(ctx, alive(10*time.Second, 30*time.Minute))
 	if err := workflow.ExecuteActivity(qctx, notif.QueueWelcome, in).Get(ctx, &keys); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -58,6 +60,7 @@ func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]strin
 	env.OnActivity(tenants.Activate, mock.Anything, mock.Anything).Return(activities.ActivateResult{Status: "trial", TrialEndsAt: &ends}, nil).Run(record("activate")).Maybe()
 	env.OnActivity(dbs.Drop, mock.Anything, ref).Return(nil).Run(record("drop")).Maybe()
 	env.OnActivity(bill.DeleteCustomer, mock.Anything, "cus_1").Return(nil).Run(record("delete_customer")).Maybe()
+	env.OnActivity(bill.RemoveCustomer, mock.Anything, mock.Anything).Return(nil).Run(record("remove_customer")).Maybe()
 	env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(nil).Run(record("mark_failed")).Maybe()
 	return env, calls
 }
@@ -140,7 +143,19 @@ func TestOnboardingActivateFailureUndoesEveryStepInReverse(t *testing.T) {
 	env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	require.Error(t, env.GetWorkflowError())
-	assert.Equal(t, []string{"delete_customer", "drop", "mark_failed"}, (*calls)[len(*calls)-3:])
+	undone := slices.DeleteFunc(slices.Clone(*calls), func(c string) bool { return c == "deliver" }) // delivery runs alongside
+	assert.Equal(t, []string{"remove_customer", "drop", "mark_failed"}, undone[len(undone)-3:])
+}
+
+func TestOnboardingUndoesAStepThatTimedOutAfterItsSideEffect(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
+		env.OnActivity(dbs.CreateRole, mock.Anything, mock.Anything).Return(
+			temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil))
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"drop", "mark_failed"}, (*calls)[len(*calls)-2:], "the role a timed-out attempt may have made is dropped")
 }
 
 func TestOnboardingRegistrationConflictAnswersTheUpdateAndStops(t *testing.T) {

@@ -37,6 +37,18 @@ func opts(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions 
 	}
 }
 
+// heartbeatTimeout is how soon Temporal retries a heartbeating activity whose
+// worker died (activities heartbeat every half second while they run).
+const heartbeatTimeout = 2 * time.Second
+
+// alive are the options of an activity that heartbeats: a dead worker is
+// noticed within heartbeatTimeout, whatever the start-to-close timeout.
+func alive(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions {
+	o := opts(startToClose, scheduleToClose)
+	o.HeartbeatTimeout = heartbeatTimeout
+	return o
+}
+
 // failureReason is the one-line reason stored with a failure.
 func failureReason(err error) string {
 	var appErr *temporal.ApplicationError

@@ -1,0 +1,38 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+)
+
+// heartbeatEvery is how often a running activity tells Temporal it is alive;
+// the workflows' heartbeat timeouts are a few times this.
+const heartbeatEvery = 500 * time.Millisecond
+
+// keepAlive heartbeats until the returned stop is called, so that Temporal
+// notices within its heartbeat timeout when the worker running the activity
+// dies, and retries it on another, instead of waiting out the start-to-close
+// timeout. Outside an activity (a direct call in a test) it does nothing.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			activity.RecordHeartbeat(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
