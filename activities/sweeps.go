@@ -18,7 +18,8 @@ type Sweeps struct {
 
 // What a sweep looks for.
 const (
-	DueTrials         = "trials"          // trials ending before a cutoff (reminder lead included)
+	DueTrials         = "trials"          // trials ending before a cutoff (reminder lead included) whose trial end is not started
+	DueTrialsOverdue  = "trials_overdue"  // trials still trials after their end: their trial end stopped
 	DueRenewals       = "renewals"        // periods that have ended
 	DueGraceOver      = "grace_over"      // past-due tenants whose grace has run out
 	DueUnpaidSuspends = "unpaid_suspends" // tenants suspended since before a cutoff
@@ -60,6 +61,8 @@ func (a *Sweeps) Due(ctx context.Context, in DueInput) (DuePage, error) {
 	switch in.Kind {
 	case DueTrials:
 		return duePage(ctx, in, q.TenantListTrialsDue)
+	case DueTrialsOverdue:
+		return duePage(ctx, in, q.TenantListTrialsOverdue)
 	case DueRenewals:
 		return duePage(ctx, in, q.TenantListRenewalsDue)
 	case DueGraceOver:
@@ -118,4 +121,13 @@ func duePage[P dueParams, R dueRow](ctx context.Context, in DueInput, list func(
 		page.Next = Cursor{Due: page.Tenants[n-1].Due, ID: page.Tenants[n-1].ID}
 	}
 	return page, nil
+}
+
+// MarkStarted records that the tenants' trial ends run, so the trial sweep
+// does not page them again while their end stays where it is.
+func (a *Sweeps) MarkStarted(ctx context.Context, tenantIDs []uuid.UUID) error {
+	if err := db.New(a.Pool).TenantMarkTrialEndStarted(ctx, tenantIDs); err != nil {
+		return fmt.Errorf("mark trial ends started: %w", err)
+	}
+	return nil
 }

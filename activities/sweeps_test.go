@@ -50,14 +50,14 @@ func TestSweepPagesExactlyTheDueTenantsAlongTheIndex(t *testing.T) {
 	// The plan reads the partial index, not the table.
 	var plan []string
 	rows, err := d.Pool.Query(t.Context(), `EXPLAIN SELECT id, trial_ends_at FROM tenants
-		WHERE status = 'trial' AND trial_ends_at <= now() AND (trial_ends_at, id) > ('-infinity'::timestamptz, '00000000-0000-0000-0000-000000000000'::uuid)
+		WHERE status = 'trial' AND trial_end_started_for IS DISTINCT FROM trial_ends_at AND trial_ends_at <= now() AND (trial_ends_at, id) > ('-infinity'::timestamptz, '00000000-0000-0000-0000-000000000000'::uuid)
 		ORDER BY trial_ends_at, id LIMIT 200`)
 	require.NoError(t, err)
 	plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	text := strings.Join(plan, "\n")
 	t.Log(text)
-	assert.Contains(t, text, "tenants_trial_due")
+	assert.Contains(t, text, "tenants_trial_unstarted")
 	assert.NotContains(t, text, "Seq Scan")
 
 	s := &activities.Sweeps{Pool: d.Pool}
@@ -78,5 +78,15 @@ func TestSweepPagesExactlyTheDueTenantsAlongTheIndex(t *testing.T) {
 		}
 	}
 	assert.Equal(t, due, seen)
+
+	// Once their trial ends are recorded as started, the next sweep pages none of them.
+	started := make([]uuid.UUID, 0, len(seen))
+	for id := range seen {
+		started = append(started, id)
+	}
+	require.NoError(t, s.MarkStarted(t.Context(), started))
+	page, err := s.Due(t.Context(), activities.DueInput{Kind: activities.DueTrials, Before: time.Now(), Limit: 37})
+	require.NoError(t, err)
+	assert.Empty(t, page.Tenants)
 	assert.Equal(t, 6, pages, "200 due tenants in pages of 37")
 }

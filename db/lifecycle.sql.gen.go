@@ -122,7 +122,7 @@ func (q *Queries) PlanCheapestPaid(ctx context.Context) (SubscriptionPlan, error
 const tenantArchive = `-- name: TenantArchive :one
 UPDATE tenants SET status = 'archived', database_server_id = NULL, database_password_enc = NULL, updated_at = now()
 WHERE id = $1 AND status = 'archiving'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for
 `
 
 func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -176,6 +176,7 @@ func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, erro
 		&i.BillingHoldUntil,
 		&i.BillingApplied,
 		&i.RequestSha256,
+		&i.TrialEndStartedFor,
 	)
 	return i, err
 }
@@ -416,7 +417,7 @@ func (q *Queries) TenantListTransitions(ctx context.Context) ([]TenantStatusTran
 
 const tenantListTrialsDue = `-- name: TenantListTrialsDue :many
 SELECT id, trial_ends_at AS due FROM tenants
-WHERE status = 'trial' AND trial_ends_at <= $1
+WHERE status = 'trial' AND trial_end_started_for IS DISTINCT FROM trial_ends_at AND trial_ends_at <= $1
   AND (trial_ends_at, id) > ($2::timestamptz, $3::uuid)
 ORDER BY trial_ends_at, id
 LIMIT $4
@@ -434,7 +435,8 @@ type TenantListTrialsDueRow struct {
 	Due *time.Time
 }
 
-// Trials ending at or before $before, after the cursor, in index order.
+// Trials ending at or before $before whose trial end was not yet started for
+// that end, after the cursor, in index order.
 func (q *Queries) TenantListTrialsDue(ctx context.Context, arg TenantListTrialsDueParams) ([]TenantListTrialsDueRow, error) {
 	rows, err := q.db.Query(ctx, tenantListTrialsDue,
 		arg.Before,
@@ -460,6 +462,53 @@ func (q *Queries) TenantListTrialsDue(ctx context.Context, arg TenantListTrialsD
 	return items, nil
 }
 
+const tenantListTrialsOverdue = `-- name: TenantListTrialsOverdue :many
+SELECT id, trial_ends_at AS due FROM tenants
+WHERE status = 'trial' AND trial_ends_at <= $1
+  AND (trial_ends_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY trial_ends_at, id
+LIMIT $4
+`
+
+type TenantListTrialsOverdueParams struct {
+	Before   *time.Time
+	AfterDue time.Time
+	AfterID  uuid.UUID
+	RowLimit int32
+}
+
+type TenantListTrialsOverdueRow struct {
+	ID  uuid.UUID
+	Due *time.Time
+}
+
+// Trials that ended at or before $before and are still trials: their trial end
+// stopped or never ran. Normally none.
+func (q *Queries) TenantListTrialsOverdue(ctx context.Context, arg TenantListTrialsOverdueParams) ([]TenantListTrialsOverdueRow, error) {
+	rows, err := q.db.Query(ctx, tenantListTrialsOverdue,
+		arg.Before,
+		arg.AfterDue,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TenantListTrialsOverdueRow
+	for rows.Next() {
+		var i TenantListTrialsOverdueRow
+		if err := rows.Scan(&i.ID, &i.Due); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const tenantLockAccess = `-- name: TenantLockAccess :exec
 SELECT pg_advisory_xact_lock(hashtext('landlord.access/' || $1::text))
 `
@@ -467,6 +516,18 @@ SELECT pg_advisory_xact_lock(hashtext('landlord.access/' || $1::text))
 // Serialises changes to one tenant's database access for the transaction.
 func (q *Queries) TenantLockAccess(ctx context.Context, tenantID string) error {
 	_, err := q.db.Exec(ctx, tenantLockAccess, tenantID)
+	return err
+}
+
+const tenantMarkTrialEndStarted = `-- name: TenantMarkTrialEndStarted :exec
+UPDATE tenants SET trial_end_started_for = trial_ends_at
+WHERE id = ANY($1::uuid[]) AND status = 'trial'
+`
+
+// Records that the trial end of each tenant runs for its current end (a trial
+// end follows an end that moves while it waits).
+func (q *Queries) TenantMarkTrialEndStarted(ctx context.Context, ids []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, tenantMarkTrialEndStarted, ids)
 	return err
 }
 
@@ -482,7 +543,7 @@ SET plan_code = p.plan_code, billing_cycle = $1,
     pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
 FROM subscription_plans p
 WHERE t.id = $4 AND p.plan_code = $5
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for
 `
 
 type TenantRenewPeriodParams struct {
@@ -552,12 +613,13 @@ func (q *Queries) TenantRenewPeriod(ctx context.Context, arg TenantRenewPeriodPa
 		&i.BillingHoldUntil,
 		&i.BillingApplied,
 		&i.RequestSha256,
+		&i.TrialEndStartedFor,
 	)
 	return i, err
 }
 
 const tenantSetGrace = `-- name: TenantSetGrace :one
-UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256
+UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for
 `
 
 type TenantSetGraceParams struct {
@@ -616,6 +678,7 @@ func (q *Queries) TenantSetGrace(ctx context.Context, arg TenantSetGraceParams) 
 		&i.BillingHoldUntil,
 		&i.BillingApplied,
 		&i.RequestSha256,
+		&i.TrialEndStartedFor,
 	)
 	return i, err
 }
@@ -631,7 +694,7 @@ SET status = $1,
     cancelled_at = CASE WHEN $1 = 'cancelled' THEN now() ELSE cancelled_at END,
     updated_at = now()
 WHERE id = $5 AND status = $6
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for
 `
 
 type TenantSetStatusParams struct {
@@ -705,6 +768,7 @@ func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams
 		&i.BillingHoldUntil,
 		&i.BillingApplied,
 		&i.RequestSha256,
+		&i.TrialEndStartedFor,
 	)
 	return i, err
 }

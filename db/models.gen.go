@@ -197,6 +197,7 @@ type Tenant struct {
 	BillingHoldUntil        *time.Time
 	BillingApplied          *string
 	RequestSha256           []byte
+	TrialEndStartedFor      *time.Time
 }
 
 type TenantBackup struct {

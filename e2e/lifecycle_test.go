@@ -399,3 +399,44 @@ func TestADraftLeftBehindDoesNotKeepAPayingTenantSuspended(t *testing.T) {
 	assert.Equal(t, "active", string(s.tenantRow(id).Status))
 	s.waitAccess(id, true)
 }
+
+// sweepSeen runs a sweep now and returns how many tenants it paged and how many workflows it started.
+func (s *stack) sweepSeen(name string) (seen, started int) {
+	s.t.Helper()
+	code, out := s.call(http.MethodPost, "/v1/sweeps/"+name, s.operator, nil)
+	require.Equal(s.t, http.StatusOK, code, out)
+	return int(out["seen"].(float64)), int(out["started"].(float64))
+}
+
+func TestTheTrialSweepPagesOnlyWhatIsNewlyDue(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	var trials []uuid.UUID
+	for _, sub := range []string{"window-a", "window-b", "window-c"} {
+		id, _ := s.signup(signupBody(sub))
+		s.waitStatus(id, "trial")
+		trials = append(trials, id)
+	}
+	// All three end within the reminder lead (an hour in the test calendar).
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() + interval '30 minutes' WHERE id = ANY($1)`, trials)
+	require.NoError(t, err)
+	seen, started := s.sweepSeen("trials")
+	assert.Equal(t, []int{3, 3}, []int{seen, started})
+	seen, started = s.sweepSeen("trials")
+	assert.Equal(t, []int{0, 0}, []int{seen, started}, "trial ends already running are not paged again")
+
+	// An extended trial is paged once more; its trial end, still running, follows it.
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() + interval '40 minutes' WHERE id = $1`, trials[0])
+	require.NoError(t, err)
+	seen, started = s.sweepSeen("trials")
+	assert.Equal(t, []int{1, 0}, []int{seen, started})
+
+	// A trial end that stopped (terminated here) is started again once the trial is overdue.
+	require.NoError(t, s.temporal.TerminateWorkflow(t.Context(), "trial-end/"+trials[1].String(), "", "test: a trial end that stopped"))
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET trial_ends_at = now() - interval '20 minutes',
+		trial_end_started_for = now() - interval '20 minutes' WHERE id = $1`, trials[1])
+	require.NoError(t, err)
+	seen, started = s.sweepSeen("trials")
+	assert.Equal(t, []int{1, 1}, []int{seen, started})
+	s.waitStatus(trials[1], "suspended")
+}

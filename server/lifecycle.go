@@ -198,7 +198,7 @@ func (s *Server) runSweep(c echo.Context) error {
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"workflow_id": run.GetID(), "started": res.Started})
+	return c.JSON(http.StatusOK, map[string]any{"workflow_id": run.GetID(), "started": res.Started, "seen": res.Seen})
 }
 
 type alertView struct {

@@ -161,12 +161,18 @@ func TestSweepPagesContinuesAsNewAndCountsStarts(t *testing.T) {
 		return activities.DuePage{Tenants: ts, Next: activities.Cursor{Due: day0, ID: ts[0].ID}}, nil
 	})
 	env.OnWorkflow(TrialEnd, mock.Anything, mock.Anything).Return(&TrialEndResult{Outcome: "none"}, nil)
+	marked := 0
+	env.OnActivity(sweeps.MarkStarted, mock.Anything, mock.Anything).Return(func(_ context.Context, ids []uuid.UUID) error {
+		marked += len(ids)
+		return nil
+	})
 	env.ExecuteWorkflow(Sweep, SweepInput{Name: SweepTrials, Policy: DefaultPolicy()})
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "continue as new", "after a bounded number of pages")
 	assert.Equal(t, pagesPerRun, pages)
+	assert.Equal(t, pagesPerRun, marked, "every started trial end is recorded")
 }
 
 func TestUnpaidOffboardingLeavesAnOperatorsSuspensionAndAPaidTenant(t *testing.T) {

@@ -32,12 +32,18 @@ type SweepInput struct {
 	Step   int       // which query of the sweep is being paged
 	After  activities.Cursor
 	Total  int // workflows started so far
+	Seen   int // tenants paged so far
 }
 
-// SweepResult counts the per-tenant workflows a sweep started.
+// SweepResult counts the tenants a sweep paged and the per-tenant workflows it started.
 type SweepResult struct {
 	Started int
+	Seen    int
 }
+
+// overdueAfter is how long after its end a trial may still be a trial before
+// the trial sweep starts its trial end again (a running one is left alone).
+const overdueAfter = 10 * time.Minute
 
 // uncollectedAfter is how old a period invoice still being collected must be
 // before the renewal sweep looks for its renewal (a running one is left alone).
@@ -61,7 +67,9 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 	if in.Now.IsZero() {
 		in.Now = workflow.Now(ctx)
 	}
-	steps := sweepSteps(in)
+	// Runs recorded before trial ends were marked started page every trial in the window.
+	marked := workflow.GetVersion(ctx, "mark-trial-ends", workflow.DefaultVersion, 1) == 1
+	steps := sweepSteps(in, marked)
 	if len(steps) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError("unknown sweep "+in.Name, activities.ErrInvalidInput, nil)
 	}
@@ -82,32 +90,53 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 		} else {
 			started, err = snapshot(ctx, page.Tenants, in.Now)
 		}
+		if err == nil && st.mark && len(page.Tenants) > 0 {
+			err = call(ctx, opts(30*time.Second, time.Hour), sweeps.MarkStarted, ids(page.Tenants), nil)
+		}
 		if err != nil {
 			return nil, err
 		}
 		in.Total += started
+		in.Seen += len(page.Tenants)
 		in.After = page.Next
 		if page.Last {
 			in.Step, in.After = in.Step+1, activities.Cursor{}
 		}
 	}
-	return &SweepResult{Started: in.Total}, nil
+	return &SweepResult{Started: in.Total, Seen: in.Seen}, nil
 }
 
 type sweepStep struct {
 	kind   string
 	before time.Time
 	start  func(t activities.DueTenant) (id string, reuse enumspb.WorkflowIdReusePolicy, wf any, arg any)
+	mark   bool // record the started trial ends, so the next sweep skips them
 }
 
-func sweepSteps(in SweepInput) []sweepStep {
+func ids(due []activities.DueTenant) []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(due))
+	for _, t := range due {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
+func sweepSteps(in SweepInput, marked bool) []sweepStep {
 	p := in.Policy
 	switch in.Name {
 	case SweepTrials:
-		return []sweepStep{{kind: activities.DueTrials, before: in.Now.Add(p.TrialReminder),
-			start: func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
-				return TrialEndWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, TrialEnd, TrialEndInput{TenantID: t.ID, Policy: p}
-			}}}
+		trialEnd := func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+			return TrialEndWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, TrialEnd, TrialEndInput{TenantID: t.ID, Policy: p}
+		}
+		if !marked {
+			return []sweepStep{{kind: activities.DueTrials, before: in.Now.Add(p.TrialReminder), start: trialEnd}}
+		}
+		return []sweepStep{
+			// Each trial's end is started once: the page holds only trials newly in the window.
+			{kind: activities.DueTrials, before: in.Now.Add(p.TrialReminder), start: trialEnd, mark: true},
+			// A trial still a trial well after its end lost its trial end: start it again.
+			{kind: activities.DueTrialsOverdue, before: in.Now.Add(-overdueAfter), start: trialEnd},
+		}
 	case SweepRenewals:
 		// A renewal that completed never runs again for its period; a failed one may.
 		renew := func(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {

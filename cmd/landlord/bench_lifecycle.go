@@ -52,7 +52,7 @@ func benchLifecycle(ctx context.Context, cfg config.Config, log *slog.Logger, ar
 		return err
 	}
 	fmt.Printf("lifecycle benchmark: %d tenants (inserted in %s), %d with an ended trial\n", *n, time.Since(start).Round(time.Millisecond), due)
-	rows, err := b.pool.Query(ctx, `EXPLAIN SELECT id, trial_ends_at FROM tenants WHERE status = 'trial' AND trial_ends_at <= now()
+	rows, err := b.pool.Query(ctx, `EXPLAIN SELECT id, trial_ends_at FROM tenants WHERE status = 'trial' AND trial_end_started_for IS DISTINCT FROM trial_ends_at AND trial_ends_at <= now()
 		AND (trial_ends_at, id) > ('-infinity'::timestamptz, '00000000-0000-0000-0000-000000000000'::uuid) ORDER BY trial_ends_at, id LIMIT 200`)
 	if err != nil {
 		return err

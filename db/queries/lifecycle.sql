@@ -1,10 +1,26 @@
 -- name: TenantListTrialsDue :many
--- Trials ending at or before $before, after the cursor, in index order.
+-- Trials ending at or before $before whose trial end was not yet started for
+-- that end, after the cursor, in index order.
+SELECT id, trial_ends_at AS due FROM tenants
+WHERE status = 'trial' AND trial_end_started_for IS DISTINCT FROM trial_ends_at AND trial_ends_at <= sqlc.arg(before)
+  AND (trial_ends_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY trial_ends_at, id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantListTrialsOverdue :many
+-- Trials that ended at or before $before and are still trials: their trial end
+-- stopped or never ran. Normally none.
 SELECT id, trial_ends_at AS due FROM tenants
 WHERE status = 'trial' AND trial_ends_at <= sqlc.arg(before)
   AND (trial_ends_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY trial_ends_at, id
 LIMIT sqlc.arg(row_limit);
+
+-- name: TenantMarkTrialEndStarted :exec
+-- Records that the trial end of each tenant runs for its current end (a trial
+-- end follows an end that moves while it waits).
+UPDATE tenants SET trial_end_started_for = trial_ends_at
+WHERE id = ANY(sqlc.arg(ids)::uuid[]) AND status = 'trial';
 
 -- name: TenantListRenewalsDue :many
 SELECT id, current_period_end AS due FROM tenants
