@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/tenantdb"
 )
@@ -127,13 +128,6 @@ type FitInput struct {
 	PlanCode string
 }
 
-// Violation is one limit a tenant's usage breaks.
-type Violation struct {
-	Limit   string `json:"limit"`
-	Used    int    `json:"used"`
-	Allowed int    `json:"allowed"`
-}
-
 // CheckFit fails with "invalid_input", listing every violated limit in its
 // details, when the tenant uses more companies or users than plan allows. It
 // only reads.
@@ -146,19 +140,18 @@ func (a *Databases) CheckFit(ctx context.Context, in FitInput) error {
 	if err != nil {
 		return err
 	}
-	var v []Violation
-	check := func(limit string, used, allowed int) {
-		if used > allowed {
-			v = append(v, Violation{Limit: limit, Used: used, Allowed: allowed})
-		}
-	}
-	check("max_companies", u.Companies, int(plan.MaxCompanies))
-	check("max_users_per_company", u.MaxUsersInACompany, int(plan.MaxUsersPerCompany))
-	if plan.MaxTotalUsers != nil {
-		check("max_total_users", u.Users, int(*plan.MaxTotalUsers))
-	}
+	v := lifecycle.Violations(lifecycle.Usage(u), planLimits(plan))
 	if len(v) > 0 {
 		return permanent(ErrInvalidInput, "current usage does not fit plan "+plan.PlanCode, nil, map[string]any{"violations": v})
 	}
 	return nil
+}
+
+// planLimits are a plan's limits on what a tenant holds.
+func planLimits(p db.SubscriptionPlan) lifecycle.Limits {
+	l := lifecycle.Limits{MaxCompanies: int(p.MaxCompanies), MaxUsersPerCompany: int(p.MaxUsersPerCompany)}
+	if p.MaxTotalUsers != nil {
+		l.MaxTotalUsers = ptr(int(*p.MaxTotalUsers))
+	}
+	return l
 }

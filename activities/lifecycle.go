@@ -260,23 +260,61 @@ type PeriodInput struct {
 
 // Period is a started period and its invoice.
 type Period struct {
-	Skipped  bool // the tenant was no longer due: nothing was done
-	Invoice  InvoiceRef
-	Currency string
-	Plan     string
-	Start    time.Time
-	End      time.Time
+	Skipped    bool // the tenant was no longer due: nothing was done
+	Invoice    InvoiceRef
+	Currency   string
+	Plan       string
+	Start      time.Time
+	End        time.Time
+	NotApplied *NotApplied // the pending plan the tenant's usage did not fit
 }
 
 // ErrBillingHeld is a period that cannot start yet: a plan change holds the
 // tenant's billing. The activity is retried until the hold ends.
 var ErrBillingHeld = errors.New("a plan change holds the tenant's billing")
 
-// StartPeriod moves the tenant into its next period (applying a pending plan;
-// a trial takes its chosen plan or the cheapest paid one) and writes the
-// period's invoice, in one transaction. The invoice key names the tenant and
-// the period's start, so a rerun returns the same invoice and bills nothing twice.
+// StartPeriod moves the tenant into its next period (applying a pending plan
+// the tenant's usage fits; a trial takes its chosen plan or the cheapest paid
+// one) and writes the period's invoice, in one transaction. The invoice key
+// names the tenant and the period's start, so a rerun returns the same invoice
+// and bills nothing twice. With a plan pending, the usage is counted and the
+// period started under the locks the tenant's limited writes take, so no
+// company or user slips in between: a renewal never ends over a limit. A
+// pending plan the usage does not fit is dropped, the period renews on the
+// current plan, and Period.NotApplied says why.
 func (a *Lifecycle) StartPeriod(ctx context.Context, in PeriodInput) (Period, error) {
+	q := db.New(a.Pool)
+	t, err := q.TenantGet(ctx, in.TenantID)
+	if err != nil {
+		return Period{}, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
+	}
+	if t.PendingPlanCode == nil || t.DatabaseServerID == nil || t.DatabaseName == nil {
+		return a.startPeriod(ctx, in, nil)
+	}
+	srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
+	if err != nil {
+		return Period{}, fmt.Errorf("load database server: %w", err)
+	}
+	var p Period
+	err = a.Servers.WithUsageLocked(ctx, tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, *t.DatabaseName, func(u tenantdb.Usage) error {
+		var err error
+		p, err = a.startPeriod(ctx, in, &u)
+		return err
+	})
+	return p, err
+}
+
+// NotApplied is a pending plan a renewal dropped because the tenant's usage is over its limits.
+type NotApplied struct {
+	Plan       string
+	Violations []lifecycle.Violation
+}
+
+// errUsageNeeded is a plan scheduled between StartPeriod's first read and its
+// lock: the step runs again and counts the usage this time.
+var errUsageNeeded = errors.New("a plan change was scheduled meanwhile: the usage must be counted")
+
+func (a *Lifecycle) startPeriod(ctx context.Context, in PeriodInput, usage *tenantdb.Usage) (Period, error) {
 	var p Period
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
@@ -306,10 +344,26 @@ func (a *Lifecycle) StartPeriod(ctx context.Context, in PeriodInput) (Period, er
 		}
 		planCode, cycle := t.PlanCode, t.BillingCycle
 		if t.PendingPlanCode != nil {
-			planCode = *t.PendingPlanCode
-		}
-		if t.PendingBillingCycle != nil {
-			cycle = *t.PendingBillingCycle
+			if usage == nil {
+				return errUsageNeeded
+			}
+			pending, err := q.PlanGet(ctx, *t.PendingPlanCode)
+			if err != nil {
+				return fmt.Errorf("load plan %s: %w", *t.PendingPlanCode, err)
+			}
+			over := lifecycle.Violations(lifecycle.Usage(*usage), planLimits(pending))
+			if _, applied := lifecycle.RenewalPlan(t.PlanCode, pending.PlanCode, over); applied {
+				planCode = pending.PlanCode
+				if t.PendingBillingCycle != nil {
+					cycle = *t.PendingBillingCycle
+				}
+			} else {
+				p.NotApplied = &NotApplied{Plan: pending.PlanCode, Violations: over}
+				if err := audit(ctx, q, t.ID, in.Actor, "PLAN_CHANGE_NOT_APPLIED", map[string]any{
+					"plan": pending.PlanCode, "kept_plan": t.PlanCode, "violations": over}); err != nil {
+					return err
+				}
+			}
 		}
 		if in.Trial && t.PendingPlanCode == nil {
 			cheapest, err := q.PlanCheapestPaid(ctx)
@@ -346,7 +400,7 @@ func (a *Lifecycle) StartPeriod(ctx context.Context, in PeriodInput) (Period, er
 		if err != nil {
 			return err
 		}
-		p = Period{Invoice: inv, Currency: plan.Currency, Plan: planCode, Start: first.PeriodStart, End: first.PeriodEnd}
+		p = Period{Invoice: inv, Currency: plan.Currency, Plan: planCode, Start: first.PeriodStart, End: first.PeriodEnd, NotApplied: p.NotApplied}
 		return nil
 	})
 	return p, err

@@ -496,6 +496,24 @@ func (q *Queries) TenantInsert(ctx context.Context, arg TenantInsertParams) (int
 	return result.RowsAffected(), nil
 }
 
+const tenantLimits = `-- name: TenantLimits :one
+SELECT max_companies, max_users_per_company, max_total_users FROM tenants WHERE id = $1
+`
+
+type TenantLimitsRow struct {
+	MaxCompanies       int32
+	MaxUsersPerCompany int32
+	MaxTotalUsers      *int32
+}
+
+// The limits in force, read by a tenant write once it holds its lock.
+func (q *Queries) TenantLimits(ctx context.Context, id uuid.UUID) (TenantLimitsRow, error) {
+	row := q.db.QueryRow(ctx, tenantLimits, id)
+	var i TenantLimitsRow
+	err := row.Scan(&i.MaxCompanies, &i.MaxUsersPerCompany, &i.MaxTotalUsers)
+	return i, err
+}
+
 const tenantList = `-- name: TenantList :many
 SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for FROM tenants
 WHERE ($1::text IS NULL OR status = $1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"os"
 	"testing"
@@ -439,4 +440,59 @@ func TestTheTrialSweepPagesOnlyWhatIsNewlyDue(t *testing.T) {
 	seen, started = s.sweepSeen("trials")
 	assert.Equal(t, []int{1, 1}, []int{seen, started})
 	s.waitStatus(trials[1], "suspended")
+}
+
+func TestARenewalNeverAppliesADowngradeTheTenantHasOutgrown(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("outgrown", "professional")
+	s.setPaymentMethod(id, "pm_card_visa")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", admin, map[string]any{"plan_code": "starter"})
+	require.Equal(t, http.StatusOK, code, out)
+	require.Equal(t, true, out["change"].(map[string]any)["scheduled"])
+	// After scheduling, the tenant grows past what starter allows.
+	for _, c := range []string{"second", "third"} {
+		code, out = s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": c, "name": c})
+		require.Equal(t, http.StatusCreated, code, out)
+	}
+	end := s.endPeriod(id)
+
+	assert.Equal(t, 1, s.sweep("renewals"))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, 1, s.count(`SELECT count(*) FROM invoices WHERE tenant_id = $1 AND period_start = $2 AND status = 'paid'`, id, end))
+		require.Equal(c, 1, s.count(`SELECT count(*) FROM notifications WHERE tenant_id = $1 AND template = 'plan_change_not_applied'`, id))
+	}, 30*time.Second, 50*time.Millisecond)
+	tn := s.tenantRow(id)
+	assert.Equal(t, "professional", tn.PlanCode, "the renewal keeps the plan the tenant fits")
+	assert.Equal(t, int32(3), tn.MaxCompanies)
+	assert.Nil(t, tn.PendingPlanCode, "the downgrade is dropped, and the admin told why")
+	assert.Equal(t, 1, s.count(`SELECT count(*) FROM invoices WHERE tenant_id = $1 AND period_start = $2 AND total_cents = 19900`, id, end))
+	assert.Equal(t, []string{"PLAN_CHANGE_NOT_APPLIED"}, s.actions(id, "PLAN_CHANGE_NOT_APPLIED"))
+}
+
+func TestCompaniesRacingARenewalsDowngradeNeverEndOverTheLimit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("racing-downgrade", "professional")
+	s.setPaymentMethod(id, "pm_card_visa")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", admin, map[string]any{"plan_code": "starter"})
+	require.Equal(t, http.StatusOK, code, out)
+	s.endPeriod(id)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 6 {
+			s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": fmt.Sprintf("racer%d", i), "name": "Racer"})
+		}
+	}()
+	assert.Equal(t, 1, s.sweep("renewals"))
+	<-done
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Nil(c, s.tenantRow(id).PendingPlanCode, "the renewal ran")
+	}, 30*time.Second, 50*time.Millisecond)
+	conn := s.tenantConn(t, tenantdb.Name(id))
+	var companies int32
+	require.NoError(t, conn.QueryRow(t.Context(), `SELECT count(*) FROM companies`).Scan(&companies))
+	assert.LessOrEqual(t, companies, s.tenantRow(id).MaxCompanies, "whichever won, the tenant is within its plan")
 }

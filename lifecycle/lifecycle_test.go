@@ -174,3 +174,22 @@ func TestCancellationDue(t *testing.T) {
 		}
 	}
 }
+
+func TestViolationsAndTheRenewalPlan(t *testing.T) {
+	three := 3
+	starter := Limits{MaxCompanies: 1, MaxUsersPerCompany: 5, MaxTotalUsers: &three}
+	assert.Empty(t, Violations(Usage{Companies: 1, Users: 3, MaxUsersInACompany: 3}, starter))
+	over := Violations(Usage{Companies: 3, Users: 4, MaxUsersInACompany: 2}, starter)
+	assert.Equal(t, []Violation{{"max_companies", 3, 1}, {"max_total_users", 4, 3}}, over)
+	assert.Empty(t, Violations(Usage{Companies: 1, Users: 500}, Limits{MaxCompanies: 1, MaxUsersPerCompany: 999}), "no total limit")
+
+	plan, applied := RenewalPlan("professional", "starter", nil)
+	assert.Equal(t, "starter", plan)
+	assert.True(t, applied)
+	plan, applied = RenewalPlan("professional", "starter", over)
+	assert.Equal(t, "professional", plan, "a downgrade the usage does not fit is not applied")
+	assert.False(t, applied)
+	plan, applied = RenewalPlan("professional", "", nil)
+	assert.Equal(t, "professional", plan)
+	assert.False(t, applied)
+}

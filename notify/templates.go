@@ -97,6 +97,12 @@ Pay the open invoices (or update your payment method) to come back at once.
 	"alert_high_volume": parse(`High transaction volume: {{.company}}`,
 		`Tenant {{.company}} ({{.tenant_id}}) posted {{.today}} transactions today, more than twice its 30-day daily average of {{.average}}.
 `, ""),
+	"plan_change_not_applied": parse(`You stay on {{.kept}} for now`,
+		`Hello {{.admin_name}},
+
+{{.company}} was due to move to {{.plan}} today, but it holds more than {{.plan}} allows: {{.over}}.
+Your {{.kept}} plan carries on for another period, so nothing is lost. Remove what is over and choose {{.plan}} again, or keep {{.kept}}.
+`, ""),
 	"plan_change_scheduled": parse(`Your move to {{.to}} is scheduled`,
 		`Hello {{.admin_name}},
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -56,6 +57,22 @@ func (s *Server) openTenant(ctx context.Context, id uuid.UUID) (tenantCtx, error
 		return tenantCtx{}, err
 	}
 	return tenantCtx{info: info, pool: pool}, nil
+}
+
+// limitsOf reads the tenant's limits as they are when a write asks, after it
+// took its lock in the tenant database, not as they were when the request began.
+func (s *Server) limitsOf(id uuid.UUID) tenantdb.LimitsFunc {
+	return func(ctx context.Context) (tenantdb.Limits, error) {
+		l, err := s.q.TenantLimits(ctx, id)
+		if err != nil {
+			return tenantdb.Limits{}, fmt.Errorf("read limits of %s: %w", id, err)
+		}
+		out := tenantdb.Limits{MaxCompanies: int64(l.MaxCompanies), MaxUsersPerCompany: int64(l.MaxUsersPerCompany)}
+		if l.MaxTotalUsers != nil {
+			out.MaxTotalUsers = ptr(int64(*l.MaxTotalUsers))
+		}
+		return out, nil
+	}
 }
 
 // tenantError turns what the tenant database said into the API's answer.
@@ -157,7 +174,7 @@ func (s *Server) createCompany(c echo.Context) error {
 		return invalidFields(bad)
 	}
 	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
-		co, err := tenantdb.CreateCompany(ctx, t.pool, req.Code, req.Name, int64(t.info.MaxCompanies))
+		co, err := tenantdb.CreateCompany(ctx, t.pool, req.Code, req.Name, s.limitsOf(t.info.ID))
 		if err != nil {
 			return err
 		}
@@ -226,11 +243,7 @@ func (s *Server) createUser(c echo.Context) error {
 		return invalidFields(bad)
 	}
 	return s.inTenant(c, "", func(ctx context.Context, t tenantCtx, _ uuid.UUID) error {
-		var maxTotal *int64
-		if t.info.MaxTotalUsers != nil {
-			maxTotal = ptr(int64(*t.info.MaxTotalUsers))
-		}
-		u, err := tenantdb.CreateUser(ctx, t.pool, id, req.Email, req.Name, int64(t.info.MaxUsersPerCompany), maxTotal)
+		u, err := tenantdb.CreateUser(ctx, t.pool, id, req.Email, req.Name, s.limitsOf(t.info.ID))
 		if err != nil {
 			return err
 		}

@@ -90,13 +90,29 @@ func GetCompany(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (Company,
 	return c, err
 }
 
-// CreateCompany adds a company unless the tenant has max companies already.
-func CreateCompany(ctx context.Context, pool *pgxpool.Pool, code, name string, max int64) (Company, error) {
+// Limits are the plan limits a company or user write is checked against.
+type Limits struct {
+	MaxCompanies       int64
+	MaxUsersPerCompany int64
+	MaxTotalUsers      *int64 // nil: none
+}
+
+// LimitsFunc reads the limits in force. A write calls it once it holds its
+// lock, so a plan change that committed while the write waited is the one it obeys.
+type LimitsFunc func(ctx context.Context) (Limits, error)
+
+// CreateCompany adds a company unless the tenant has its plan's companies already.
+func CreateCompany(ctx context.Context, pool *pgxpool.Pool, code, name string, limits LimitsFunc) (Company, error) {
 	var c Company
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockCompanies); err != nil {
 			return err
 		}
+		l, err := limits(ctx)
+		if err != nil {
+			return err
+		}
+		max := l.MaxCompanies
 		var n int64
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM companies`).Scan(&n); err != nil {
 			return err
@@ -139,17 +155,22 @@ func ListUsers(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID) ([]
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[User])
 }
 
-// CreateUser adds a user to a company unless the company has maxPerCompany
-// users or the tenant maxTotal (when set).
-func CreateUser(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID, email, name string, maxPerCompany int64, maxTotal *int64) (User, error) {
+// CreateUser adds a user to a company unless the company has its plan's
+// users per company or the tenant its total users (when limited).
+func CreateUser(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID, email, name string, limits LimitsFunc) (User, error) {
 	var u User
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockUsers); err != nil {
 			return err
 		}
+		l, err := limits(ctx)
+		if err != nil {
+			return err
+		}
+		maxPerCompany, maxTotal := l.MaxUsersPerCompany, l.MaxTotalUsers
 		var exists bool
 		var inCompany, total int64
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1),
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1),
 			(SELECT count(*) FROM users WHERE company_id = $1), (SELECT count(*) FROM users)`, companyID).Scan(&exists, &inCompany, &total)
 		switch {
 		case err != nil:

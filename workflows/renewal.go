@@ -1,12 +1,15 @@
 package workflows
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/notify"
 )
 
 // RenewalInput is a tenant whose period ended.
@@ -29,5 +32,19 @@ func Renewal(ctx workflow.Context, in RenewalInput) error {
 	if err := call(ctx, opts(10*time.Second, 0), life.StartPeriod, start, &p); err != nil || p.Skipped {
 		return err
 	}
+	tellNotApplied(ctx, in.TenantID, p)
 	return collect(ctx, in.TenantID, p.Invoice, p.Currency, in.Policy, "workflow:renewal")
+}
+
+// tellNotApplied tells the admin why a scheduled plan was not applied, if it was not.
+func tellNotApplied(ctx workflow.Context, tenantID uuid.UUID, p activities.Period) {
+	if p.NotApplied == nil {
+		return
+	}
+	over := make([]string, 0, len(p.NotApplied.Violations))
+	for _, v := range p.NotApplied.Violations {
+		over = append(over, fmt.Sprintf("%d %s where %d are allowed", v.Used, strings.TrimPrefix(v.Limit, "max_"), v.Allowed))
+	}
+	tell(ctx, tenantID, "plan_change_not_applied", p.Start.UTC().Format(time.RFC3339), notify.Data{
+		"plan": p.NotApplied.Plan, "kept": p.Plan, "over": strings.Join(over, ", ")})
 }

@@ -76,6 +76,7 @@ func convertTrial(ctx workflow.Context, in TrialEndInput) error {
 	if err := call(ctx, opts(10*time.Second, 0), life.StartPeriod, start, &p); err != nil || p.Skipped {
 		return err
 	}
+	tellNotApplied(ctx, in.TenantID, p)
 	return collect(ctx, in.TenantID, p.Invoice, p.Currency, in.Policy, "workflow:trial-end")
 }
 

@@ -142,3 +142,7 @@ UPDATE tenants
 SET credit_balance_cents = credit_balance_cents + sqlc.arg(credit_cents), billing_hold = NULL, billing_hold_until = NULL,
     billing_applied = sqlc.arg(billing_applied), updated_at = now()
 WHERE id = sqlc.arg(id);
+
+-- name: TenantLimits :one
+-- The limits in force, read by a tenant write once it holds its lock.
+SELECT max_companies, max_users_per_company, max_total_users FROM tenants WHERE id = $1;
