@@ -9,7 +9,10 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/landlord ./cmd/landlord
 FROM debian:bookworm-slim
 # pg_dump and pg_restore take and verify tenant backups when tenants are offboarded.
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client ca-certificates \
-    && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 landlord
+    && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 landlord \
+    && install -d -o landlord -g landlord -m 0700 /var/lib/landlord/backups
+# A volume mounted here starts owned by landlord, so the non-root worker can write backups.
+VOLUME /var/lib/landlord/backups
 COPY --from=build /out/landlord /usr/local/bin/landlord
 USER landlord
 ENTRYPOINT ["landlord"]

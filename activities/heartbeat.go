@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -15,7 +16,10 @@ const heartbeatEvery = 500 * time.Millisecond
 // notices within its heartbeat timeout when the worker running the activity
 // dies, and retries it on another, instead of waiting out the start-to-close
 // timeout. Outside an activity (a direct call in a test) it does nothing.
-func keepAlive(ctx context.Context) (stop func()) {
+func keepAlive(ctx context.Context) (stop func()) { return keepAliveWith(ctx, nil) }
+
+// keepAliveWith is keepAlive that sends what progress holds with each heartbeat.
+func keepAliveWith(ctx context.Context, progress *atomic.Value) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
@@ -24,7 +28,11 @@ func keepAlive(ctx context.Context) (stop func()) {
 		t := time.NewTicker(heartbeatEvery)
 		defer t.Stop()
 		for {
-			activity.RecordHeartbeat(ctx)
+			if progress != nil {
+				activity.RecordHeartbeat(ctx, progress.Load())
+			} else {
+				activity.RecordHeartbeat(ctx)
+			}
 			select {
 			case <-done:
 				return

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/landlordhq/landlord/backup"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
@@ -18,10 +22,10 @@ import (
 // Lifecycle are the activities that move a tenant through trial end,
 // renewal, suspension, reactivation and offboarding.
 type Lifecycle struct {
-	Pool      *pgxpool.Pool
-	Servers   *tenantdb.Servers
-	BackupDir string
-	Delay     StepDelay
+	Pool    *pgxpool.Pool
+	Servers *tenantdb.Servers
+	Backups backup.Store
+	Delay   StepDelay
 }
 
 // TenantState is what lifecycle workflows decide on.
@@ -448,11 +452,17 @@ func (a *Lifecycle) Cancel(ctx context.Context, in CancelInput) (bool, error) {
 }
 
 // Backup starts archiving a cancelled tenant (from then on nothing brings it
-// back), dumps its database into the backup folder, verifies that the dump
-// restores, and records it. It returns false, doing nothing, when the tenant is
-// neither cancelled nor already archiving: it came back during retention. A
-// rerun finds it archiving and takes the backup again.
+// back), dumps its database, verifies that the dump restores, publishes it to
+// the backup store under <database>/<cancellation time>.dump and records it.
+// It returns false, doing nothing, when the tenant is neither cancelled nor
+// already archiving: it came back during retention. The key is the same for
+// every attempt, so a rerun after the dump was published records that one
+// instead of taking another; the scratch database of a verification a killed
+// worker left is dropped by the next attempt. It heartbeats with its stage.
 func (a *Lifecycle) Backup(ctx context.Context, tenantID uuid.UUID) (bool, error) {
+	var stage atomic.Value
+	stage.Store("starting")
+	defer keepAliveWith(ctx, &stage)()
 	var t db.Tenant
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		var err error
@@ -467,22 +477,45 @@ func (a *Lifecycle) Backup(ctx context.Context, tenantID uuid.UUID) (bool, error
 	if err != nil || t.Status != lifecycle.Archiving || t.DatabaseServerID == nil || t.DatabaseName == nil {
 		return err == nil && t.Status == lifecycle.Archiving, err
 	}
-	q := db.New(a.Pool)
-	srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
-	if err != nil {
-		return false, fmt.Errorf("load database server: %w", err)
+	key := *t.DatabaseName + "/" + derefOr(t.CancelledAt, t.CreatedAt).UTC().Format("20060102T150405Z") + ".dump"
+	obj, err := a.Backups.Get(ctx, key)
+	if errors.Is(err, backup.ErrNotFound) {
+		obj, err = a.dump(ctx, t, key, func(s string) { stage.Store(s) })
 	}
-	f, err := a.Servers.Backup(ctx, tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, *t.DatabaseName, a.BackupDir)
 	if err != nil {
 		return false, err
 	}
 	return true, db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		if _, err := q.TenantBackupInsert(ctx, db.TenantBackupInsertParams{TenantID: t.ID, DatabaseName: *t.DatabaseName,
-			Path: f.Path, SizeBytes: f.SizeBytes, Sha256: f.SHA256, VerifiedAt: time.Now()}); err != nil {
+			Path: obj.Location, SizeBytes: obj.SizeBytes, Sha256: obj.SHA256, VerifiedAt: time.Now()}); err != nil {
 			return fmt.Errorf("record backup: %w", err)
 		}
-		return audit(ctx, q, t.ID, "workflow:offboarding", "BACKUP_TAKEN", map[string]any{"path": f.Path, "size_bytes": f.SizeBytes, "sha256": f.SHA256})
+		return audit(ctx, q, t.ID, "workflow:offboarding", "BACKUP_TAKEN", map[string]any{"path": obj.Location, "size_bytes": obj.SizeBytes, "sha256": obj.SHA256})
 	})
+}
+
+// dump takes and verifies a dump of the tenant's database in a scratch folder
+// and publishes it under key.
+func (a *Lifecycle) dump(ctx context.Context, t db.Tenant, key string, stage func(string)) (backup.Object, error) {
+	srv, err := db.New(a.Pool).DatabaseServerGet(ctx, *t.DatabaseServerID)
+	if err != nil {
+		return backup.Object{}, fmt.Errorf("load database server: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "landlord-backup-")
+	if err != nil {
+		return backup.Object{}, fmt.Errorf("make scratch folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path, err := a.Servers.Dump(ctx, tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, *t.DatabaseName, dir, stage)
+	if err != nil {
+		return backup.Object{}, err
+	}
+	size, sum, err := backup.Digest(path)
+	if err != nil {
+		return backup.Object{}, fmt.Errorf("digest backup: %w", err)
+	}
+	stage("publishing")
+	return a.Backups.Put(ctx, key, path, size, sum)
 }
 
 // Archive drops the database and role of a tenant being archived (its backup
@@ -498,6 +531,13 @@ func (a *Lifecycle) Archive(ctx context.Context, tenantID uuid.UUID) error {
 		return nil
 	}
 	if t.DatabaseServerID != nil && t.DatabaseName != nil {
+		backups, err := q.TenantBackupList(ctx, tenantID)
+		if err != nil {
+			return fmt.Errorf("list backups of %s: %w", tenantID, err)
+		}
+		if !slices.ContainsFunc(backups, func(b db.TenantBackup) bool { return b.DatabaseName == *t.DatabaseName }) {
+			return permanent(ErrInconsistency, "no verified backup of "+*t.DatabaseName+": it is not dropped", nil)
+		}
 		srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
 		if err != nil {
 			return fmt.Errorf("load database server: %w", err)
@@ -507,6 +547,9 @@ func (a *Lifecycle) Archive(ctx context.Context, tenantID uuid.UUID) error {
 			return err
 		}
 		if err := a.Servers.DropRole(ctx, server, *t.DatabaseName); err != nil {
+			return err
+		}
+		if err := a.Servers.DropScratch(ctx, server, *t.DatabaseName); err != nil {
 			return err
 		}
 	}

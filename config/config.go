@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/landlordhq/landlord/backup"
 )
 
 // Config is every setting landlord reads; Load fills it from the environment.
@@ -46,7 +49,8 @@ type Config struct {
 	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
 	TenantPoolConnsPerTen    int
 	TenantPoolIdle           time.Duration
-	BackupDir                string
+	BackupDir                string // absolute; where dumps go without S3
+	BackupS3                 backup.S3Config
 	SweepInterval            time.Duration // how often the sweep schedules run
 	Policy                   Policy
 	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
@@ -112,7 +116,13 @@ func Load() (Config, error) {
 	if c.ShutdownTimeout, err = envDuration("SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		return c, err
 	}
-	c.BackupDir = env("BACKUP_DIR", "backups")
+	c.BackupDir = env("BACKUP_DIR", "/var/lib/landlord/backups")
+	if !filepath.IsAbs(c.BackupDir) {
+		return c, fmt.Errorf("BACKUP_DIR must be an absolute path, not %q", c.BackupDir)
+	}
+	c.BackupS3 = backup.S3Config{Endpoint: os.Getenv("BACKUP_S3_ENDPOINT"), Region: env("BACKUP_S3_REGION", "us-east-1"),
+		Bucket: os.Getenv("BACKUP_S3_BUCKET"), Prefix: os.Getenv("BACKUP_S3_PREFIX"),
+		AccessKey: os.Getenv("BACKUP_S3_ACCESS_KEY"), SecretKey: os.Getenv("BACKUP_S3_SECRET_KEY")}
 	c.RedisURL = os.Getenv("REDIS_URL")
 	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
 	if c.SMSPerDay, err = envInt("SMS_PER_TENANT_PER_DAY", 10); err != nil {

@@ -24,6 +24,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/backup"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
@@ -51,6 +52,7 @@ type stackOptions struct {
 	policy         *workflows.LifecyclePolicy // default: testPolicy
 	limiter        ratelimit.Limiter          // default: in process
 	logs           *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
+	backups        backup.Store               // default: a folder of the test's own
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -122,8 +124,12 @@ func newStack(t testing.TB, o stackOptions) *stack {
 		if o.billing == nil {
 			o.billing = billing.Local{}
 		}
+		if o.backups == nil {
+			o.backups, err = backup.NewFiles(s.backups)
+			require.NoError(t, err)
+		}
 		w := worker.New(tc, s.taskQueue, worker.Deps{Pool: d.OperatorPool, Servers: servers, Box: box, Billing: o.billing,
-			Email: o.email, SMS: o.sms, StepDelay: o.delay, BackupDir: s.backups, SupportEmail: "support@landlord.example.com"})
+			Email: o.email, SMS: o.sms, StepDelay: o.delay, Backups: o.backups, SupportEmail: "support@landlord.example.com"})
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}

@@ -9,4 +9,5 @@ if [ -z "${LANDLORD_OPERATOR_TOKEN:-}" ]; then
   [ -s "$DATA/operator-token" ] || echo "llo_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 43)" >"$DATA/operator-token"
   export LANDLORD_OPERATOR_TOKEN=$(cat "$DATA/operator-token")
 fi
+export BACKUP_DIR=${BACKUP_DIR:-$DATA/backups}
 "$ROOT/bin/landlord" dev

@@ -3,75 +3,72 @@ package tenantdb
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// BackupFile is a verified pg_dump of a tenant database.
-type BackupFile struct {
-	Path      string
-	SizeBytes int64
-	SHA256    string
-}
-
-// Backup dumps a tenant database (pg_dump, custom format) into dir/<name>/,
-// writing to a temporary file and renaming it once complete, then restores it
-// into a scratch database and compares row counts with the source before
-// calling it good. The tenant's role stays without CONNECT throughout.
-func (s *Servers) Backup(ctx context.Context, srv Server, name, dir string) (BackupFile, error) {
+// Dump writes a pg_dump (custom format) of a tenant database to a new file in
+// dir and verifies it: restored into a scratch database, its row counts must
+// equal the source's. It returns the file's path. The tenant's role stays
+// without CONNECT throughout. stage names each part as it begins, for progress.
+func (s *Servers) Dump(ctx context.Context, srv Server, name, dir string, stage func(string)) (string, error) {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
-		return BackupFile{}, err
+		return "", err
 	}
 	// A cancelled tenant's database refuses connections; the administrator needs one to dump it.
 	if _, err := pool.Exec(ctx, "ALTER DATABASE "+ident(name)+" ALLOW_CONNECTIONS true"); err != nil {
-		return BackupFile{}, fmt.Errorf("open %s for the backup: %w", name, err)
+		return "", fmt.Errorf("open %s for the backup: %w", name, err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
-		return BackupFile{}, fmt.Errorf("create backup folder: %w", err)
+	stage("dumping")
+	path := filepath.Join(dir, name+".dump")
+	if err := s.run(ctx, srv, "pg_dump", "--format=custom", "--file="+path, "--dbname="+name); err != nil {
+		return "", err
 	}
-	path := filepath.Join(dir, name, time.Now().UTC().Format("20060102T150405Z")+".dump")
-	tmp := path + ".partial"
-	if err := s.run(ctx, srv, "pg_dump", "--format=custom", "--file="+tmp, "--dbname="+name); err != nil {
-		_ = os.Remove(tmp)
-		return BackupFile{}, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return BackupFile{}, fmt.Errorf("keep backup: %w", err)
-	}
-	f := BackupFile{Path: path}
-	if f.SizeBytes, f.SHA256, err = digest(path); err != nil {
-		return BackupFile{}, err
-	}
+	stage("verifying")
 	if err := s.verify(ctx, srv, name, path); err != nil {
-		return BackupFile{}, fmt.Errorf("verify backup %s: %w", path, err)
+		return "", fmt.Errorf("verify backup of %s: %w", name, err)
 	}
-	return f, nil
+	return path, nil
 }
 
-// verify restores the dump into a scratch database and compares its row counts with the source's.
+// ScratchName is the database a dump of the tenant database name is restored
+// into to be verified: one per tenant, so a verification a killed worker left
+// behind is dropped by the next attempt.
+func ScratchName(name string) string { return "landlord_verify_" + strings.TrimPrefix(name, "tenant_") }
+
+// DropScratch drops the verification database of the tenant database name, if any.
+func (s *Servers) DropScratch(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(ScratchName(name))+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop scratch database of %s: %w", name, err)
+	}
+	return nil
+}
+
+// verify restores the dump into the scratch database and compares its row counts with the source's.
 func (s *Servers) verify(ctx context.Context, srv Server, name, path string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
 		return err
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	scratch := "landlord_verify_" + hex.EncodeToString(b)
+	if err := s.DropScratch(ctx, srv, name); err != nil {
+		return err
+	}
+	scratch := ScratchName(name)
 	if _, err := pool.Exec(ctx, "CREATE DATABASE "+ident(scratch)+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("create scratch database: %w", err)
 	}
-	defer pool.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(scratch)+" WITH (FORCE)")
+	defer s.DropScratch(context.WithoutCancel(ctx), srv, name)
 	if err := s.run(ctx, srv, "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname="+scratch, path); err != nil {
 		return err
 	}
@@ -111,15 +108,4 @@ func (s *Servers) run(ctx context.Context, srv Server, tool string, args ...stri
 		return fmt.Errorf("%s: %w: %s", tool, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return nil
-}
-
-func digest(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return n, hex.EncodeToString(h.Sum(nil)), err
 }

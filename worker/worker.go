@@ -12,6 +12,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/landlordhq/landlord/activities"
+	"github.com/landlordhq/landlord/backup"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/config"
 	"github.com/landlordhq/landlord/notify"
@@ -29,7 +30,7 @@ type Deps struct {
 	Email        notify.Sender // nil: email stays in the outbox
 	SMS          notify.Sender // nil: SMS stays in the outbox
 	StepDelay    activities.StepDelay
-	BackupDir    string
+	Backups      backup.Store
 	SupportEmail string
 	SMSPerDay    int
 }
@@ -49,6 +50,17 @@ func Providers(cfg config.Config) (b billing.Provider, email, sms notify.Sender)
 	return b, email, sms
 }
 
+// Backups is the backup store the configuration asks for: the S3 bucket when
+// BACKUP_S3_BUCKET is set, else the BACKUP_DIR folder; where says which.
+func Backups(ctx context.Context, cfg config.Config) (store backup.Store, where string, err error) {
+	if cfg.BackupS3.Bucket != "" {
+		s3, err := backup.NewS3(ctx, cfg.BackupS3)
+		return s3, "s3://" + cfg.BackupS3.Bucket, err
+	}
+	files, err := backup.NewFiles(cfg.BackupDir)
+	return files, cfg.BackupDir, err
+}
+
 // New returns a worker on taskQueue with every workflow and activity registered.
 func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
@@ -59,7 +71,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Databases{Pool: d.Pool, Servers: d.Servers, Box: d.Box, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
-	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, BackupDir: d.BackupDir, Delay: d.StepDelay})
+	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, Backups: d.Backups, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
 	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, SMSPerDay: d.SMSPerDay}
 	w.RegisterActivity(notifications)
@@ -83,10 +95,14 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 		return err
 	}
 	b, email, sms := Providers(cfg)
+	backups, where, err := Backups(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
-		"email", email != nil, "sms", sms != nil)
+		"email", email != nil, "sms", sms != nil, "backups", where)
 	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
-		StepDelay: delay, BackupDir: cfg.BackupDir, SupportEmail: cfg.SupportEmail, SMSPerDay: cfg.SMSPerDay})
+		StepDelay: delay, Backups: backups, SupportEmail: cfg.SupportEmail, SMSPerDay: cfg.SMSPerDay})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -78,7 +78,7 @@ func Offboarding(ctx workflow.Context, in OffboardingInput) (*OffboardingResult,
 		return nil, err
 	}
 	var archiving bool
-	if err := call(ctx, opts(30*time.Minute, 0), life.Backup, in.TenantID, &archiving); err != nil || !archiving {
+	if err := call(ctx, alive(30*time.Minute, 0), life.Backup, in.TenantID, &archiving); err != nil || !archiving {
 		return kept, err // not cancelled any more: reactivated during retention
 	}
 	if err := call(ctx, opts(time.Minute, 0), life.Archive, in.TenantID, nil); err != nil {

@@ -104,7 +104,11 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(b.tc, b.queue, worker.Deps{Pool: workerPool, Servers: b.servers, Box: box, Billing: billing.Local{}, BackupDir: cfg.BackupDir})
+	backups, _, err := worker.Backups(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	w := worker.New(b.tc, b.queue, worker.Deps{Pool: workerPool, Servers: b.servers, Box: box, Billing: billing.Local{}, Backups: backups})
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
