@@ -22,6 +22,10 @@ type Schedules struct {
 }
 
 // ScheduleID is the ID of a sweep's schedule.
+// catchupAtLeast is the shortest catch-up window: a tick missed while
+// Temporal was down this long or less still runs once it is back.
+const catchupAtLeast = 10 * time.Minute
+
 func (s Schedules) ScheduleID(name string) string { return s.Prefix + "sweep-" + name }
 
 // EnsureSchedules creates the sweep schedules, or brings existing ones up to
@@ -39,7 +43,7 @@ func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 		}
 		opts := client.ScheduleOptions{
 			ID: s.ScheduleID(name), Spec: spec, Action: action,
-			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(s.Every, 10*time.Second),
+			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(s.Every, catchupAtLeast),
 		}
 		_, err := c.ScheduleClient().Create(ctx, opts)
 		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
