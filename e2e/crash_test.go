@@ -46,16 +46,7 @@ func landlordBinary(t *testing.T) string {
 // startWorker runs `landlord worker` as a separate process against the stack.
 func (s *stack) startWorker(t *testing.T, extraEnv ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(landlordBinary(t), "worker")
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+s.db.AppURL,
-		"TENANT_DB_ADMIN_URL="+testenv.AdminURL(),
-		"TENANT_TEMPLATE_DB="+s.db.TenantTemplateDB,
-		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
-		"TEMPORAL_TASK_QUEUE="+s.taskQueue,
-		"LANDLORD_SECRET_KEY="+testSecret,
-		"STRIPE_SECRET_KEY=", "SENDGRID_API_KEY=", "TWILIO_ACCOUNT_SID=",
-	)
-	cmd.Env = append(cmd.Env, extraEnv...)
+	cmd.Env = append(s.processEnv(), extraEnv...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
