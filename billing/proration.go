@@ -114,9 +114,10 @@ func ChangeNow(from, to Terms, start, end, at time.Time, paid int64) Change {
 	return c
 }
 
-// FirstPeriod prices the first period of terms starting at start (a trial that ends).
+// FirstPeriod prices a whole period of terms starting at start: a trial that
+// ends, or a renewal. start is kept as given, so a renewal starts exactly
+// where the period before it ended.
 func FirstPeriod(to Terms, start time.Time) Change {
-	start = start.Truncate(time.Second)
 	end := PeriodEnd(start, to.Cycle)
 	return Change{
 		Lines:       []Line{{Description: to.label(), AmountCents: to.Price(), PeriodStart: start, PeriodEnd: end}},

@@ -122,6 +122,13 @@ func TestChangeNowNeverInventsMoney(t *testing.T) {
 	}
 }
 
+func TestRenewalsChainExactly(t *testing.T) {
+	end := time.Date(2026, 10, 31, 2, 19, 29, 582549000, time.UTC) // a period that did not end on a whole second
+	next := FirstPeriod(starter, end)
+	assert.True(t, next.PeriodStart.Equal(end), "no gap and no overlap: %v after %v", next.PeriodStart, end)
+	assert.True(t, FirstPeriod(starter, next.PeriodEnd).PeriodStart.Equal(next.PeriodEnd))
+}
+
 func TestChangeNowCreditsOnlyWhatWasPaid(t *testing.T) {
 	start, end, at := day(2026, 11, 1, 0), day(2026, 12, 1, 0), day(2026, 11, 16, 0)
 	unpaid := ChangeNow(professional, starter, start, end, at, 0)

@@ -258,9 +258,17 @@ func (s *stack) violations() []string {
 		FROM payments p WHERE p.invoice_id = i.id AND p.status = 'succeeded') > i.total_cents`)
 	count("a paid invoice with nothing paid", `SELECT count(*) FROM invoices i WHERE status = 'paid' AND total_cents > 0
 		AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id AND p.status = 'succeeded')`)
-	count("billing periods that overlap", `SELECT count(*) FROM invoices a JOIN invoices b ON a.tenant_id = b.tenant_id AND a.id < b.id
+	overlaps, err := s.db.Pool.Query(ctx, `SELECT a.tenant_id::text || ': ' || a.number || ' ' || a.status || ' ' || a.period_start::text || '..' || a.period_end::text
+		|| ' and ' || b.number || ' ' || b.status || ' ' || b.period_start::text || '..' || b.period_end::text
+		FROM invoices a JOIN invoices b ON a.tenant_id = b.tenant_id AND a.id < b.id
 		WHERE a.idempotency_key LIKE 'period/%' AND b.idempotency_key LIKE 'period/%' AND a.status <> 'void' AND b.status <> 'void'
 		AND tstzrange(a.period_start, a.period_end) && tstzrange(b.period_start, b.period_end)`)
+	if err == nil {
+		both, _ := pgx.CollectRows(overlaps, pgx.RowTo[string])
+		for _, o := range both {
+			out = append(out, "billing periods that overlap: "+o)
+		}
+	}
 	count("cancelled by neither an operator nor an unpaid suspension", `SELECT count(*) FROM tenant_status_history
 		WHERE to_status = 'cancelled' AND actor NOT LIKE 'operator:%' AND NOT (from_status = 'suspended' AND reason = 'unpaid')`)
 	count("a billing hold left behind", `SELECT count(*) FROM tenants WHERE billing_hold IS NOT NULL`)
