@@ -55,6 +55,11 @@ func TestPlatformMigrationsUpDownUp(t *testing.T) {
 		}
 		assert.Equal(t, []string{"trial", "starter", "professional", "enterprise", "unlimited"}, codes)
 		assert.Equal(t, 16, tables())
+		var publicConnect, appConnect bool
+		require.NoError(t, pool.QueryRow(ctx, `SELECT has_database_privilege('public', current_database(), 'CONNECT'),
+			has_database_privilege('landlord_app', current_database(), 'CONNECT')`).Scan(&publicConnect, &appConnect))
+		assert.False(t, publicConnect, "no role but landlord's own connects to the platform database")
+		assert.True(t, appConnect)
 		require.NoError(t, m.DownAll(ctx), "down, round %d", round)
 		assert.Equal(t, 0, tables())
 	}

@@ -66,6 +66,7 @@ func TestABackupTakenTwiceIsPublishedAndRecordedOnce(t *testing.T) {
 	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String(), s.operator, nil)
 	require.Equal(t, http.StatusAccepted, code)
 	s.waitStatus(id, "cancelled")
+	s.waitAccess(id, false) // the offboarding has closed the database and sleeps through its retention
 
 	files, err := backup.NewFiles(t.TempDir())
 	require.NoError(t, err)

@@ -104,7 +104,7 @@ func TestSignupBecomesReadyTrialTenant(t *testing.T) {
 	var publicConnect bool
 	require.NoError(t, admin.QueryRow(ctx, `SELECT pg_get_userbyid(datdba), has_database_privilege('public', datname, 'CONNECT')
 		FROM pg_database WHERE datname = $1`, dbName).Scan(&owner, &publicConnect))
-	assert.Equal(t, dbName, owner)
+	assert.Equal(t, tenantdb.OwnerName(dbName), owner, "owned by a role that cannot log in, not by the tenant's own")
 	assert.False(t, publicConnect, "PUBLIC must not be able to connect to the tenant database")
 	tdb := s.tenantConn(t, dbName)
 	var companies, admins int

@@ -206,7 +206,8 @@ func DeleteUser(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) error {
 }
 
 // PostTransaction records a transaction unless the month (UTC, of now) has had
-// max already. The month's counter is taken with one conditional update, so
+// max already. The month's counter is taken with one conditional update inside
+// take_transaction (the only way the tenant's role may touch it), so
 // concurrent posts cannot overshoot; a new month starts from zero.
 func PostTransaction(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID, amountCents int64, memo string, now time.Time, max int64) (Transaction, error) {
 	month := time.Date(now.UTC().Year(), now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -219,17 +220,12 @@ func PostTransaction(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUI
 		if !exists {
 			return ErrNotFound
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO usage_counters (month) VALUES ($1) ON CONFLICT (month) DO NOTHING`, month); err != nil {
+		var used *int64
+		if err := tx.QueryRow(ctx, `SELECT take_transaction($1, $2)`, month, max).Scan(&used); err != nil {
 			return err
 		}
-		var used int64
-		err := tx.QueryRow(ctx, `UPDATE usage_counters SET transactions = transactions + 1
-			WHERE month = $1 AND transactions < $2 RETURNING transactions`, month, max).Scan(&used)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if used == nil {
 			return &LimitError{Limit: "max_transactions_per_month", Used: max, Allowed: max}
-		}
-		if err != nil {
-			return err
 		}
 		rows, err := tx.Query(ctx, `INSERT INTO transactions (company_id, amount_cents, memo, posted_at) VALUES ($1, $2, $3, $4)
 			RETURNING id, company_id, amount_cents, memo, posted_at`, companyID, amountCents, memo, now)

@@ -35,31 +35,85 @@ func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password str
 	return nil
 }
 
-// CreateDatabase clones the template into database name owned by role name,
-// unless it exists already and is owned by that role. PUBLIC loses CONNECT right
-// after creation, and the role gets data (not schema) privileges on every table.
+// OwnerName is the role that owns a tenant's database and its schema: it
+// cannot log in, so the tenant's own role can neither reopen its closed
+// database nor change its schema or its metering.
+func OwnerName(name string) string { return name + "_owner" }
+
+// CreateDatabase clones the template into database name owned by the tenant's
+// owner role (made here, NOLOGIN), unless it exists already and is owned by
+// that role (or, made before owner roles, by the tenant's login role, which
+// it then hands over). PUBLIC loses every privilege on it right after
+// creation, and the login role gets data (not schema) privileges.
 func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
 		return err
 	}
-	var owner string
-	err = pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&owner)
+	owner := OwnerName(name)
+	if _, err := pool.Exec(ctx, "CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT"); err != nil && pgCode(err) != "42710" {
+		return fmt.Errorf("create owner role of %s: %w", name, err)
+	}
+	var current string
+	err = pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		_, err = pool.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(name)+" TEMPLATE "+ident(s.template))
+		_, err = pool.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(owner)+" TEMPLATE "+ident(s.template))
 		if err != nil && pgCode(err) != "42P04" { // duplicate_database: a concurrent attempt won
 			return fmt.Errorf("create tenant database %s: %w", name, err)
 		}
 	case err != nil:
 		return fmt.Errorf("look up tenant database %s: %w", name, err)
-	case owner != name:
-		return fmt.Errorf("tenant database %s exists but belongs to %s", name, owner)
+	case current == name:
+		if err := s.handOver(ctx, srv, name); err != nil {
+			return err
+		}
+	case current != owner:
+		return fmt.Errorf("tenant database %s exists but belongs to %s", name, current)
 	}
 	if _, err := pool.Exec(ctx, "REVOKE ALL ON DATABASE "+ident(name)+" FROM PUBLIC"); err != nil {
 		return fmt.Errorf("revoke public access to %s: %w", name, err)
 	}
+	if _, err := pool.Exec(ctx, "GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(name)); err != nil {
+		return fmt.Errorf("let %s connect: %w", name, err)
+	}
 	return s.grantData(ctx, srv, name)
+}
+
+// handOver gives a database owned by the tenant's login role (made before
+// owner roles) to its owner role, with its public schema and any object the
+// login role owned there.
+func (s *Servers) handOver(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	owner := OwnerName(name)
+	if _, err := pool.Exec(ctx, "CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT"); err != nil && pgCode(err) != "42710" {
+		return fmt.Errorf("create owner role of %s: %w", name, err)
+	}
+	// The login role keeps CONNECT only if it had it: a closed database stays closed.
+	var open bool
+	if err := pool.QueryRow(ctx, `SELECT has_database_privilege($1::name, $1::text, 'CONNECT')`, name).Scan(&open); err != nil {
+		return fmt.Errorf("read access to %s: %w", name, err)
+	}
+	if _, err := pool.Exec(ctx, "ALTER DATABASE "+ident(name)+" OWNER TO "+ident(owner)); err != nil {
+		return fmt.Errorf("hand %s over to its owner role: %w", name, err)
+	}
+	if open {
+		if _, err := pool.Exec(ctx, "GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(name)); err != nil {
+			return fmt.Errorf("let %s connect: %w", name, err)
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	if err != nil {
+		return fmt.Errorf("connect to tenant database %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "REASSIGN OWNED BY "+ident(name)+" TO "+ident(owner)); err != nil {
+		return fmt.Errorf("hand over what %s owned: %w", name, err)
+	}
+	return nil
 }
 
 // grantData gives the tenant role the data privileges it needs inside its database.
@@ -73,7 +127,10 @@ func (s *Servers) grantData(ctx context.Context, srv Server, name string) error 
 	_, err = conn.Exec(ctx, "REVOKE ALL ON SCHEMA public FROM PUBLIC;"+
 		"GRANT USAGE ON SCHEMA public TO "+role+";"+
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+role+";"+
-		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "+role)
+		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "+role+";"+
+		// Metering is written only through take_transaction.
+		"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON usage_counters FROM "+role+";"+
+		"GRANT EXECUTE ON FUNCTION take_transaction(date, bigint) TO "+role)
 	if err != nil {
 		return fmt.Errorf("grant data privileges in %s: %w", name, err)
 	}
@@ -92,14 +149,16 @@ func (s *Servers) DropDatabase(ctx context.Context, srv Server, name string) err
 	return nil
 }
 
-// DropRole drops role name; absent is fine.
+// DropRole drops the tenant's login role and its owner role; absent is fine.
 func (s *Servers) DropRole(ctx context.Context, srv Server, name string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
 		return err
 	}
-	if _, err := pool.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
-		return fmt.Errorf("drop tenant role %s: %w", name, err)
+	for _, role := range []string{name, OwnerName(name)} {
+		if _, err := pool.Exec(ctx, "DROP ROLE IF EXISTS "+ident(role)); err != nil {
+			return fmt.Errorf("drop tenant role %s: %w", role, err)
+		}
 	}
 	return nil
 }
@@ -129,6 +188,19 @@ func pgCode(err error) string {
 func (s *Servers) MigrateForward(ctx context.Context, srv Server, name string) error {
 	if err := db.MigrateTenant(ctx, s.ConnConfig(srv, name)); err != nil {
 		return fmt.Errorf("migrate tenant database %s: %w", name, err)
+	}
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	var current string
+	if err := pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&current); err != nil {
+		return fmt.Errorf("look up tenant database %s: %w", name, err)
+	}
+	if current == name { // made before owner roles
+		if err := s.handOver(ctx, srv, name); err != nil {
+			return err
+		}
 	}
 	return s.grantData(ctx, srv, name)
 }

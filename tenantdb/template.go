@@ -38,8 +38,10 @@ func TemplateDigest() (string, error) {
 
 const templateCommentPrefix = "landlord tenant template "
 
-// EnsureTemplate builds the template database on srv from migrations/tenant, or
-// rebuilds it when those migrations changed since it was built. The template is
+// EnsureTemplate prepares srv for tenant databases: PUBLIC (so every tenant
+// role) loses CONNECT on the maintenance databases postgres and template1, and
+// the template database is built from migrations/tenant, or rebuilt when those
+// migrations changed since it was built. The template is
 // left with ALLOW_CONNECTIONS false so no session can linger in it and block
 // CREATE DATABASE ... TEMPLATE. Concurrent callers are serialised by an advisory lock.
 func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) error {
@@ -60,6 +62,10 @@ func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logg
 		return fmt.Errorf("lock template build: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('landlord.tenant_template'))`)
+	// Tenant roles may connect to their own database only: not to the server's maintenance databases.
+	if _, err := conn.Exec(ctx, `REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC`); err != nil {
+		return fmt.Errorf("close the maintenance databases to tenant roles: %w", err)
+	}
 
 	var comment *string
 	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, s.template).Scan(&comment)

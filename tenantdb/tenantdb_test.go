@@ -179,16 +179,22 @@ func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
 	ctx := context.Background()
 	s, id := seededTenant(t)
 	name := tenantdb.Name(id)
-	// As if created before migration 00002.
-	admin, err := pgx.ConnectConfig(ctx, s.ConnConfig(s.Local(), name))
+	// As if created before migration 00002, when the tenant's own role owned its database.
+	tenantConn, err := pgx.ConnectConfig(ctx, s.ConnConfig(s.Local(), name))
 	require.NoError(t, err)
-	_, err = admin.Exec(ctx, `DROP TABLE usage_counters; DELETE FROM schema_migrations WHERE version_id = 2`)
+	_, err = tenantConn.Exec(ctx, `DROP FUNCTION take_transaction(date, bigint); DROP TABLE usage_counters;
+		DELETE FROM schema_migrations WHERE version_id IN (2, 3)`)
 	require.NoError(t, err)
-	admin.Close(ctx)
+	tenantConn.Close(ctx)
+	_, err = admin(t).Exec(ctx, "ALTER DATABASE "+name+" OWNER TO "+name)
+	require.NoError(t, err)
 
 	for range 2 {
 		require.NoError(t, s.MigrateForward(ctx, s.Local(), name))
 	}
+	var owner string
+	require.NoError(t, admin(t).QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&owner))
+	assert.Equal(t, tenantdb.OwnerName(name), owner, "handed over to its owner role")
 	pools := tenantdb.NewPools(s, 2, 2, time.Minute)
 	defer pools.Close()
 	pool, err := pools.Get(ctx, id, s.Local(), func() (string, error) { return "pw", nil })
@@ -217,4 +223,60 @@ func seededTenant(t *testing.T) (*tenantdb.Servers, uuid.UUID) {
 	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
 	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
 	return s, id
+}
+
+// TestTheTenantRoleCannotUndoItsSuspensionNorLiftItsLimits logs in as a
+// tenant's own role and tries what an attacker holding its credentials would.
+func TestTheTenantRoleCannotUndoItsSuspensionNorLiftItsLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, id := seededTenant(t)
+	name := tenantdb.Name(id)
+	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(s.Local(), name, "pw"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+
+	refused := map[string]string{
+		"reopen its database":       "ALTER DATABASE " + name + " ALLOW_CONNECTIONS true",
+		"rename its database":       "ALTER DATABASE " + name + " RENAME TO stolen",
+		"make a schema":             "CREATE SCHEMA mine",
+		"load an extension":         "CREATE EXTENSION IF NOT EXISTS pgcrypto",
+		"become the database owner": "SET ROLE pg_database_owner",
+		"drop a table":              "DROP TABLE transactions",
+		"change a table":            "ALTER TABLE companies ADD COLUMN x int",
+		"reset its metering":        "UPDATE usage_counters SET transactions = 0",
+		"forget its metering":       "DELETE FROM usage_counters",
+		"write its metering":        "INSERT INTO usage_counters (month) VALUES ('2099-01-01')",
+		"make a table":              "CREATE TABLE mine (x int)",
+	}
+	for what, stmt := range refused {
+		_, err := conn.Exec(ctx, stmt)
+		assert.Error(t, err, "the tenant role may not %s", what)
+	}
+	// GRANT without the right is only a warning: what counts is that nothing changed.
+	_, _ = conn.Exec(ctx, "GRANT CONNECT ON DATABASE "+name+" TO PUBLIC")
+	var publicConnect bool
+	require.NoError(t, admin(t).QueryRow(ctx, `SELECT has_database_privilege('public', $1, 'CONNECT')`, name).Scan(&publicConnect))
+	assert.False(t, publicConnect, "the tenant role cannot grant CONNECT")
+
+	// Other databases of the server are closed to it: the platform's and the maintenance ones.
+	for _, other := range []string{testenv.NewDB(t).Name, "postgres", "template1"} {
+		cfg := s.TenantConnConfig(s.Local(), name, "pw")
+		cfg.Database = other
+		_, err = pgx.ConnectConfig(ctx, cfg)
+		assert.Error(t, err, "the tenant role may not connect to %s", other)
+	}
+
+	// What the ERP needs still works, and the metered path still counts.
+	pools := tenantdb.NewPools(s, 2, 2, time.Minute)
+	defer pools.Close()
+	pool, err := pools.Get(ctx, id, s.Local(), func() (string, error) { return "pw", nil })
+	require.NoError(t, err)
+	companies, err := tenantdb.ListCompanies(ctx, pool)
+	require.NoError(t, err)
+	_, err = tenantdb.PostTransaction(ctx, pool, companies[0].ID, 100, "metered", time.Now(), 1)
+	require.NoError(t, err)
+	_, err = tenantdb.PostTransaction(ctx, pool, companies[0].ID, 100, "over", time.Now(), 1)
+	var limit *tenantdb.LimitError
+	assert.ErrorAs(t, err, &limit)
 }

@@ -155,6 +155,10 @@ func NewDB(t testing.TB) *DB {
 	if err := adminExec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+platformTmpl); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
+	// A clone does not inherit its template's privileges: close it as migration 00011 closes the real one.
+	if err := adminExec(ctx, "REVOKE CONNECT, TEMPORARY ON DATABASE "+name+" FROM PUBLIC", "GRANT CONNECT ON DATABASE "+name+" TO landlord_app"); err != nil {
+		t.Fatalf("close test database: %v", err)
+	}
 	pool, err := db.Open(ctx, URLFor(name))
 	if err != nil {
 		t.Fatal(err)
