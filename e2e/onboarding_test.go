@@ -388,11 +388,16 @@ func TestBadTokensAreThrottledPerAddress(t *testing.T) {
 	defer hs.Close()
 	get := func(tok string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v1/me", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		return resp
+	}
+	for range 5 {
+		assert.Equal(t, http.StatusUnauthorized, get("").StatusCode, "no token is no guess: never counted")
 	}
 	for range 3 {
 		assert.Equal(t, http.StatusUnauthorized, get("llo_guess-guess-guess-guess").StatusCode)
@@ -400,7 +405,8 @@ func TestBadTokensAreThrottledPerAddress(t *testing.T) {
 	resp := get("llo_guess-guess-guess-guess")
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
-	assert.Equal(t, http.StatusTooManyRequests, get(s.operator).StatusCode, "the address waits even with a good token")
+	assert.Equal(t, http.StatusTooManyRequests, get("short").StatusCode, "a malformed token counts too")
+	assert.Equal(t, http.StatusOK, get(s.operator).StatusCode, "a good token from the same address (a NAT, a proxy) is never refused")
 }
 
 // post sends a JSON request with extra headers and decodes the JSON answer.

@@ -36,22 +36,19 @@ const principalKey = "principal"
 func principalOf(c echo.Context) principal { return c.Get(principalKey).(principal) }
 
 // authenticate resolves the bearer token to a principal; a missing, malformed,
-// unknown or revoked token is 401.
+// unknown or revoked token is 401. Bad tokens, and only they, are throttled
+// per client address: past the budget a bad token is 429, while a good token
+// from the same address (behind NAT or a proxy, everyone's) always goes
+// through, and a request with no token is not counted at all.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		addr := c.RealIP()
-		if blocked, wait := s.failures.blocked(addr); blocked {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return rateLimited("too many requests with bad tokens from this address")
-		}
-		fail := func(msg string) error {
-			s.failures.allow(addr) // uses up one of the address's failures
-			return unauthorized(msg)
-		}
 		h := c.Request().Header.Get("Authorization")
 		plain, ok := strings.CutPrefix(h, "Bearer ")
+		if h == "" || (ok && plain == "") {
+			return unauthorized("a bearer token is required")
+		}
 		if !ok || !wellFormedToken(plain) {
-			return fail("a bearer token is required")
+			return s.badToken(c)
 		}
 		ctx := c.Request().Context()
 		hash := token.Hash(plain)
@@ -59,7 +56,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		// The index finds the row by hash; the stored hash is compared again in
 		// constant time, so nothing but that lookup depends on the token's bytes.
 		if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && (row.RevokedAt != nil || subtle.ConstantTimeCompare(row.TokenHash, hash) != 1)) {
-			return fail("the token is not valid")
+			return s.badToken(c)
 		}
 		if err != nil {
 			return err
@@ -82,6 +79,18 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// badToken answers a bad token: 401, or 429 with Retry-After once the client
+// address has used its budget of bad tokens.
+func (s *Server) badToken(c echo.Context) error {
+	if s.failures != nil {
+		if ok, wait := s.failures.allow(c.RealIP()); !ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return rateLimited("too many requests with bad tokens from this address")
+		}
+	}
+	return unauthorized("the token is not valid")
 }
 
 func wellFormedToken(t string) bool {

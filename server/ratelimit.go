@@ -67,18 +67,3 @@ func (s *Server) limitSignups(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
-// blocked reports whether addr has no allowance left, without using any.
-func (l *addressLimiter) blocked(addr string) (bool, time.Duration) {
-	if l == nil {
-		return false, 0
-	}
-	now := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[addr]
-	if !ok || b.TokensAt(now) >= 1 {
-		return false, 0
-	}
-	return true, time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second))
-}
