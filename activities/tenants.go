@@ -88,14 +88,15 @@ func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResul
 		if err != nil {
 			return err
 		}
-		_, err = q.APITokenInsert(ctx, db.APITokenInsertParams{
+		tokID, err := q.APITokenInsert(ctx, db.APITokenInsertParams{
 			TokenHash: in.AdminTokenHash, Prefix: in.AdminTokenPrefix, Role: "tenant_admin",
-			TenantID: &in.TenantID, Name: "admin (signup)",
+			TenantID: &in.TenantID, Name: "admin (signup)", CreatedBy: in.Actor,
 		})
 		if err != nil {
 			return fmt.Errorf("store admin token of %s: %w", in.TenantID, err)
 		}
-		return nil
+		return audit(ctx, q, in.TenantID, in.Actor, "TOKEN_CREATED", map[string]any{"token_id": tokID, "role": "tenant_admin",
+			"name": "admin (signup)", "created_by": in.Actor})
 	})
 	return res, err
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
-SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, COALESCE(tn.status, '')::text AS tenant_status,
+SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, t.created_by, COALESCE(tn.status, '')::text AS tenant_status,
        tn.api_rate_limit_per_hour AS tenant_rate_limit
 FROM api_tokens t
 LEFT JOIN tenants tn ON tn.id = t.tenant_id
@@ -26,6 +26,7 @@ type APITokenAuthenticateRow struct {
 	Role            string
 	TenantID        *uuid.UUID
 	RevokedAt       *time.Time
+	CreatedBy       string
 	TenantStatus    string
 	TenantRateLimit *int32
 }
@@ -39,6 +40,7 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 		&i.Role,
 		&i.TenantID,
 		&i.RevokedAt,
+		&i.CreatedBy,
 		&i.TenantStatus,
 		&i.TenantRateLimit,
 	)
@@ -46,8 +48,8 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 }
 
 const aPITokenInsert = `-- name: APITokenInsert :one
-INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name, created_by)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (token_hash) DO UPDATE SET token_hash = EXCLUDED.token_hash
 RETURNING id
 `
@@ -58,6 +60,7 @@ type APITokenInsertParams struct {
 	Role      string
 	TenantID  *uuid.UUID
 	Name      string
+	CreatedBy string
 }
 
 func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) (uuid.UUID, error) {
@@ -67,6 +70,7 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		arg.Role,
 		arg.TenantID,
 		arg.Name,
+		arg.CreatedBy,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)

@@ -31,6 +31,7 @@ type ApiToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	CreatedBy  string
 }
 
 type AuditLog struct {

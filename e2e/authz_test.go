@@ -130,3 +130,34 @@ func TestAuthorizationMatrix(t *testing.T) {
 		assert.True(t, seen[route], "case %s matches no route", route)
 	}
 }
+
+func TestEveryMintedTokenIsAuditedWithItsMinter(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("minted", "starter")
+	// The operator mints a tenant token; the tenant admin mints another.
+	code, byOp := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/tokens", s.operator, map[string]any{"name": "support"})
+	require.Equal(t, http.StatusCreated, code, byOp)
+	code, byAdmin := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/tokens", admin, map[string]any{"name": "ci"})
+	require.Equal(t, http.StatusCreated, code, byAdmin)
+
+	minters := map[string]string{}
+	rows, err := s.db.Pool.Query(t.Context(), `SELECT details->>'name', actor FROM audit_log WHERE tenant_id = $1 AND action = 'TOKEN_CREATED'`, id)
+	require.NoError(t, err)
+	for rows.Next() {
+		var name, actor string
+		require.NoError(t, rows.Scan(&name, &actor))
+		minters[name] = actor
+	}
+	require.NoError(t, rows.Err())
+	assert.Regexp(t, `^signup:|^operator:`, minters["admin (signup)"], "the signup's token too")
+	assert.Regexp(t, `^operator:`, minters["support"])
+	assert.Regexp(t, `^tenant_admin:`, minters["ci"])
+
+	// What the operator's tenant token does is audited as the operator's doing.
+	code, _ = s.call(http.MethodDelete, "/v1/tokens/"+byAdmin["id"].(string), byOp["token"].(string), nil)
+	require.Equal(t, http.StatusNoContent, code)
+	var actor string
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT actor FROM audit_log WHERE tenant_id = $1 AND action = 'TOKEN_REVOKED'`, id).Scan(&actor))
+	assert.Regexp(t, `^tenant_admin:[0-9a-f-]+ via operator:[0-9a-f-]+$`, actor)
+}

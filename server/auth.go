@@ -22,13 +22,18 @@ type principal struct {
 	TokenID  uuid.UUID
 	Role     string
 	TenantID uuid.UUID // tenant admins only
+	MintedBy string    // who minted the token: an actor, "signup:<address>", "cli"
 }
 
 func (p principal) actor() string {
 	if p.Role == token.RoleOperator {
 		return "operator:" + p.TokenID.String()
 	}
-	return "tenant_admin:" + p.TokenID.String()
+	a := "tenant_admin:" + p.TokenID.String()
+	if strings.HasPrefix(p.MintedBy, "operator:") { // an operator acting with a tenant token it minted
+		a += " via " + p.MintedBy
+	}
+	return a
 }
 
 const principalKey = "principal"
@@ -61,7 +66,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := principal{TokenID: row.ID, Role: row.Role}
+		p := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}
 		if row.TenantID != nil {
 			p.TenantID = *row.TenantID
 		}

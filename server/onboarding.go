@@ -135,7 +135,7 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 		requestHash = req.hash()
 		t, err := s.q.TenantGet(ctx, tenantID)
 		if err == nil {
-			return s.replayOnboarding(c, t, requestHash)
+			return s.replayOnboarding(c, t, requestHash, actor)
 		}
 		if !errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return err
@@ -181,8 +181,7 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 		if !bytes.Equal(t.RequestSha256, requestHash) {
 			return idempotencyMismatch()
 		}
-		if _, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin,
-			TenantID: &tenantID, Name: "admin (signup)"}); err != nil {
+		if _, err := s.mintTenantToken(ctx, tenantID, hash, prefix, "admin (signup)", actor); err != nil {
 			return err
 		}
 	}
@@ -212,7 +211,7 @@ func idempotencyMismatch() error {
 
 // replayOnboarding answers a retried signup with the tenant its key made,
 // and a newly issued admin token (the first may never have reached the client).
-func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byte) error {
+func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byte, actor string) error {
 	ctx := c.Request().Context()
 	switch {
 	case !bytes.Equal(t.RequestSha256, requestHash):
@@ -227,8 +226,7 @@ func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byt
 	out := onboardResponse{Tenant: view}
 	if t.Status.HoldsNames() {
 		plain, hash, prefix := token.New(token.RoleTenantAdmin)
-		if _, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin,
-			TenantID: &t.ID, Name: "admin (signup, re-issued)"}); err != nil {
+		if _, err := s.mintTenantToken(ctx, t.ID, hash, prefix, "admin (signup, re-issued)", actor); err != nil {
 			return err
 		}
 		out.AdminToken = plain

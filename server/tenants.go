@@ -209,7 +209,7 @@ func (s *Server) createTenantToken(c echo.Context) error {
 		return conflict("tenant is " + string(t.Status))
 	}
 	plain, hash, prefix := token.New(token.RoleTenantAdmin)
-	tokID, err := s.q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin, TenantID: &id, Name: req.Name})
+	tokID, err := s.mintTenantToken(ctx, id, hash, prefix, req.Name, principalOf(c).actor())
 	if err != nil {
 		return err
 	}
@@ -271,4 +271,21 @@ func (s *Server) listAudit(c echo.Context) error {
 		out = append(out, auditView{ID: a.ID, Actor: a.Actor, Action: a.Action, Details: a.Details, CreatedAt: a.CreatedAt})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"audit": out})
+}
+
+// mintTenantToken stores a tenant-admin token with who minted it and audits
+// TOKEN_CREATED in the same transaction; storing the same hash again is a no-op
+// that returns the token's id.
+func (s *Server) mintTenantToken(ctx context.Context, tenantID uuid.UUID, hash []byte, prefix, name, mintedBy string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := db.InOperatorScope(ctx, s.pool, func(q *db.Queries) error {
+		var err error
+		if id, err = q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleTenantAdmin,
+			TenantID: &tenantID, Name: name, CreatedBy: mintedBy}); err != nil {
+			return err
+		}
+		details, _ := json.Marshal(map[string]string{"token_id": id.String(), "role": token.RoleTenantAdmin, "name": name, "created_by": mintedBy})
+		return q.AuditInsert(ctx, db.AuditInsertParams{TenantID: &tenantID, Actor: mintedBy, Action: "TOKEN_CREATED", Details: details})
+	})
+	return id, err
 }

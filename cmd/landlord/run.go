@@ -229,6 +229,7 @@ func installOperatorToken(ctx context.Context, pool *pgxpool.Pool, plain string)
 	}
 	_, err := db.New(pool).APITokenInsert(ctx, db.APITokenInsertParams{
 		TokenHash: token.Hash(plain), Prefix: token.Prefix(plain), Role: token.RoleOperator, Name: "LANDLORD_OPERATOR_TOKEN",
+		CreatedBy: "env:LANDLORD_OPERATOR_TOKEN",
 	})
 	if err != nil {
 		return fmt.Errorf("install operator token: %w", err)
@@ -256,7 +257,15 @@ func runToken(ctx context.Context, cfg config.Config, args []string) error {
 	}
 	defer pool.Close()
 	plain, hash, prefix := token.New(token.RoleOperator)
-	if _, err := db.New(pool).APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: *name}); err != nil {
+	err = db.InOperatorScope(ctx, pool, func(q *db.Queries) error {
+		id, err := q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: *name, CreatedBy: "cli"})
+		if err != nil {
+			return err
+		}
+		return q.AuditInsert(ctx, db.AuditInsertParams{Actor: "cli", Action: "TOKEN_CREATED",
+			Details: []byte(`{"token_id":"` + id.String() + `","role":"operator"}`)})
+	})
+	if err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}
 	fmt.Println(plain)

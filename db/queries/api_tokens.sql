@@ -1,11 +1,11 @@
 -- name: APITokenInsert :one
-INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name, created_by)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (token_hash) DO UPDATE SET token_hash = EXCLUDED.token_hash
 RETURNING id;
 
 -- name: APITokenAuthenticate :one
-SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, COALESCE(tn.status, '')::text AS tenant_status,
+SELECT t.id, t.token_hash, t.role, t.tenant_id, t.revoked_at, t.created_by, COALESCE(tn.status, '')::text AS tenant_status,
        tn.api_rate_limit_per_hour AS tenant_rate_limit
 FROM api_tokens t
 LEFT JOIN tenants tn ON tn.id = t.tenant_id
