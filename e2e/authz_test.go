@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -160,4 +162,26 @@ func TestEveryMintedTokenIsAuditedWithItsMinter(t *testing.T) {
 	var actor string
 	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT actor FROM audit_log WHERE tenant_id = $1 AND action = 'TOKEN_REVOKED'`, id).Scan(&actor))
 	assert.Regexp(t, `^tenant_admin:[0-9a-f-]+ via operator:[0-9a-f-]+$`, actor)
+}
+
+func TestReadinessNamesTheDependencyDownAndNothingMore(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true})
+	down, err := pgxpool.New(t.Context(), "postgres://landlord_app:secret@127.0.0.1:1/landlord_platform?connect_timeout=1")
+	require.NoError(t, err)
+	defer down.Close()
+	o := s.apiOptions
+	o.Pool = down
+	hs := httptest.NewServer(server.New(o))
+	defer hs.Close()
+	resp, err := http.Get(hs.URL + "/readyz")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.JSONEq(t, `{"database":"unavailable","temporal":"ok"}`, string(raw))
+	for _, secret := range []string{"landlord_app", "landlord_platform", "127.0.0.1", "secret"} {
+		assert.NotContains(t, string(raw), secret)
+	}
 }

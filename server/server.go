@@ -141,13 +141,16 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
+	// The public learns which dependency is down; the reason goes to the log only.
 	checks := map[string]string{"database": "ok", "temporal": "ok"}
 	status := http.StatusOK
 	if err := s.pool.Ping(ctx); err != nil {
-		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+		s.log.Warn("not ready: database", "error", err)
+		checks["database"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+		s.log.Warn("not ready: temporal", "error", err)
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	return c.JSON(status, checks)
 }

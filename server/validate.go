@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -84,10 +86,14 @@ func validPhone(s string) string {
 func tenantCodeFor(subdomain string) string {
 	code := strings.ReplaceAll(subdomain, "-", "_")
 	if code[0] >= '0' && code[0] <= '9' {
-		code = "t" + code
+		// "t__" cannot come from a subdomain (no "--" in a DNS label), so "9zz"
+		// and "t9zz" (or "t-9zz") keep distinct codes.
+		code = "t__" + code
 	}
 	if len(code) > 50 {
-		code = code[:50]
+		// Cut, and keep what was cut apart by a digest of the whole subdomain.
+		sum := sha256.Sum256([]byte(subdomain))
+		code = code[:41] + "__" + hex.EncodeToString(sum[:])[:7]
 	}
 	return code
 }

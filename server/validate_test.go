@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"github.com/stretchr/testify/assert"
 	"strings"
 	"testing"
 )
@@ -95,4 +96,19 @@ func FuzzSignupBody(f *testing.F) {
 			t.Fatalf("accepted billing cycle %q", req.BillingCycle)
 		}
 	})
+}
+
+func TestDerivedTenantCodesDoNotCollide(t *testing.T) {
+	long := strings.Repeat("a", 45)
+	subs := []string{"9zz", "t9zz", "t-9zz", "t9-zz", long + "-one", long + "-two", "1" + long + "-x", "1" + long + "-y"}
+	seen := map[string]string{}
+	for _, sub := range subs {
+		code := tenantCodeFor(sub)
+		assert.Empty(t, validTenantCode(code), "%s gives the valid code %q", sub, code)
+		if other, dup := seen[code]; dup {
+			t.Errorf("%s and %s both give %q", sub, other, code)
+		}
+		seen[code] = sub
+	}
+	assert.Equal(t, "acme_corp", tenantCodeFor("acme-corp"), "a plain subdomain keeps a readable code")
 }
