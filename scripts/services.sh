@@ -46,7 +46,9 @@ find_postgres() {
       mkdir -p "$DATA/pg" && [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$DATA/pg"
       "${runas[@]}" "$PG_BIN/initdb" -D "$DATA/pg" -U postgres --auth=trust >/dev/null
     fi
-    "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA -c listen_addresses=127.0.0.1" start >/dev/null
+    # Its socket lives in a folder only the cluster's owner may enter.
+    mkdir -p -m 0700 "$DATA/pg-socket" && [ "$(id -u)" = 0 ] && chown postgres "$DATA/pg-socket"
+    "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA/pg-socket -c listen_addresses=127.0.0.1" start >/dev/null
     PRIVATE_PG=1
     wait_port 127.0.0.1 "$port" PostgreSQL 30
     runtime_and_owner "$port"

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -119,7 +120,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := installOperatorToken(ctx, pool, cfg.OperatorToken); err != nil {
 		return err
 	}
-	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n\n", cfg.ListenAddr, cfg.OperatorToken)
+	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n\n", cfg.ListenAddr, bannerToken(cfg.OperatorToken))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return worker.Run(gctx, cfg, tc, workerPool, log) })
 	g.Go(func() error { return serve(gctx, cfg, log, pool, tc) })
@@ -290,4 +291,13 @@ func migrateTenants(ctx context.Context, q *db.Queries, servers *tenantdb.Server
 	}
 	log.Info("tenant databases migrated", "databases", len(rows), "failed", failed)
 	return nil
+}
+
+// bannerToken is the operator token as the banner shows it: whole on a
+// terminal, only its prefix where the output may end up in a log.
+func bannerToken(tok string) string {
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return tok
+	}
+	return token.Prefix(tok) + "… (shown whole only on a terminal; it is LANDLORD_OPERATOR_TOKEN)"
 }
