@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -184,4 +186,55 @@ func TestReadinessNamesTheDependencyDownAndNothingMore(t *testing.T) {
 	for _, secret := range []string{"landlord_app", "landlord_platform", "127.0.0.1", "secret"} {
 		assert.NotContains(t, string(raw), secret)
 	}
+}
+
+func TestHostileBodiesAndSignaturesAreRefusedDeliberately(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("deliberate", "starter")
+
+	// Keys are unique and spelt as documented: no second reading of one body.
+	raw := func(path, tok, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out := map[string]any{}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	code, out := raw("/v1/tenants/"+id.String()+"/plan", admin, `{"plan_code":"starter","plan_code":"enterprise"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+	assert.Contains(t, out["error"].(map[string]any)["message"], "appears twice")
+	code, out = raw("/v1/tenants/"+id.String()+"/plan", admin, `{"PLAN_CODE":"enterprise"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+	assert.Contains(t, out["error"].(map[string]any)["message"], `must be spelt "plan_code"`)
+
+	// A huge plan code is refused at the door: it never reaches a workflow or a log line.
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", admin, map[string]any{"plan_code": strings.Repeat("x", 60000)})
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+	assert.Equal(t, map[string]any{"plan_code": "is not an available plan"}, out["error"].(map[string]any)["details"])
+
+	// Names that would read otherwise than they are.
+	for _, name := range []string{"Acme\u202egnp.exe", "Ac\u200bme"} {
+		body := signupBody("sneaky")
+		body["company_name"] = name
+		code, out = s.call(http.MethodPost, "/v1/signup", "", body)
+		assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+	}
+
+	// Negative amounts are postings too (credit notes, refunds): accepted, within ±10^12 cents.
+	code, out = s.call(http.MethodGet, "/v1/companies", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	company := out["companies"].([]any)[0].(map[string]any)["id"]
+	code, out = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": company, "amount_cents": -500, "memo": "credit note"})
+	assert.Equal(t, http.StatusCreated, code, out)
+	code, _ = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": company, "amount_cents": -2e12, "memo": "absurd"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+
+	// A Stripe signature dated ahead of now is as bad as one too old.
+	assert.Equal(t, http.StatusBadRequest, s.postWebhook("evt_future", "invoice.paid", "in_x", webhookSecret, time.Now().Add(time.Hour)))
+	assert.Equal(t, http.StatusBadRequest, s.postWebhook("evt_past", "invoice.paid", "in_x", webhookSecret, time.Now().Add(-time.Hour)))
 }

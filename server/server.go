@@ -3,13 +3,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -181,7 +185,18 @@ func observe(log *slog.Logger) echo.MiddlewareFunc {
 
 // decode reads a JSON body into v, refusing unknown fields and trailing data.
 func decode(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	raw, err := io.ReadAll(c.Request().Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return invalidInput("request body is too large", nil)
+	}
+	if err != nil {
+		return err
+	}
+	if problem := strictKeys(raw, v); problem != "" {
+		return invalidInput(problem, nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -197,4 +212,63 @@ func decode(c echo.Context, v any) error {
 		return invalidInput("request body must hold one JSON object", nil)
 	}
 	return nil
+}
+
+// strictKeys says what is wrong with the keys of a JSON object body, or "":
+// encoding/json takes a key in any letter case and the last of duplicate keys,
+// so {"plan_code":…,"PLAN_CODE":…} would be read one way here and perhaps
+// another by a proxy in front. Keys must be unique and spelt as the fields are.
+func strictKeys(raw []byte, v any) string {
+	fields := map[string]bool{}
+	collect(reflect.TypeOf(v), fields)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "" // not an object: the decoder says what is wrong
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := t.(string)
+		switch {
+		case seen[key]:
+			return fmt.Sprintf("the key %q appears twice", key)
+		case !fields[key]:
+			for f := range fields {
+				if strings.EqualFold(f, key) {
+					return fmt.Sprintf("the key %q must be spelt %q", key, f)
+				}
+			}
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+// collect adds the JSON names of a struct's fields (embedded ones included) to names.
+func collect(t reflect.Type, names map[string]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "":
+			collect(f.Type, names)
+		case name != "" && name != "-":
+			names[name] = true
+		case name == "" && f.IsExported():
+			names[f.Name] = true
+		}
+	}
 }

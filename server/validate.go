@@ -70,6 +70,10 @@ func validName(s string, max int) string {
 		return "is too long"
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "must not contain control characters"
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0:
+		// Bidirectional overrides and zero-width characters make a name read
+		// otherwise than it is (in an email subject, say).
+		return "must not contain invisible formatting characters"
 	}
 	return ""
 }
