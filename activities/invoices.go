@@ -10,6 +10,7 @@ import (
 
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 )
 
 // InvoiceInput is an invoice to create.
@@ -251,6 +252,9 @@ type PaymentMethodInput struct {
 // stores it; setting the same method again changes nothing.
 func (a *Billing) SetPaymentMethod(ctx context.Context, in PaymentMethodInput) error {
 	q := db.New(a.Pool)
+	if err := checkActor(ctx, q, in.Actor, in.TenantID, lifecycle.Operator, lifecycle.TenantAdmin); err != nil {
+		return err
+	}
 	t, err := q.TenantGet(ctx, in.TenantID)
 	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))

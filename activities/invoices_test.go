@@ -17,6 +17,7 @@ import (
 func TestInvoicesUseCreditNumberPerYearAndChargeOnce(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	ctx := context.Background()
 	tenants := &activities.Tenants{Pool: d.Pool}
 	b := &activities.Billing{Pool: d.Pool, Provider: billing.Local{}}
@@ -57,7 +58,7 @@ func TestInvoicesUseCreditNumberPerYearAndChargeOnce(t *testing.T) {
 	res, err := b.Charge(ctx, activities.ChargeInput{InvoiceID: second.ID, Attempt: "a1", Actor: "test"})
 	require.NoError(t, err)
 	assert.Equal(t, activities.ChargeResult{FailureCode: "no_payment_method", FailureMessage: "No payment method on file."}, res)
-	require.NoError(t, b.SetPaymentMethod(ctx, activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: "pm_card_visa", Actor: "test"}))
+	require.NoError(t, b.SetPaymentMethod(ctx, activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: "pm_card_visa", Actor: op}))
 	for range 2 {
 		res, err = b.Charge(ctx, activities.ChargeInput{InvoiceID: second.ID, Attempt: "a2", Actor: "test"})
 		require.NoError(t, err)
@@ -101,6 +102,7 @@ func (p heldProvider) PayInvoice(ctx context.Context, id, method, key string) (b
 func TestAWebhookDuringAChargeRecordsOnePayment(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	ctx := context.Background()
 	provider := heldProvider{paying: make(chan struct{}), release: make(chan struct{})}
 	b := &activities.Billing{Pool: d.Pool, Provider: provider}
@@ -109,7 +111,7 @@ func TestAWebhookDuringAChargeRecordsOnePayment(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.CreateCustomer(ctx, activities.CustomerInput{TenantID: in.TenantID, Email: "a@example.com", Name: "A"})
 	require.NoError(t, err)
-	require.NoError(t, b.SetPaymentMethod(ctx, activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: "pm_card_visa", Actor: "test"}))
+	require.NoError(t, b.SetPaymentMethod(ctx, activities.PaymentMethodInput{TenantID: in.TenantID, PaymentMethod: "pm_card_visa", Actor: op}))
 	inv, err := b.CreateInvoice(ctx, activities.InvoiceInput{TenantID: in.TenantID, Key: "k", Currency: "USD",
 		Lines: []billing.Line{{Description: "Starter", AmountCents: 4900}}, Now: time.Now()})
 	require.NoError(t, err)

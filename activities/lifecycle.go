@@ -119,6 +119,9 @@ type SuspendInput struct {
 func (a *Lifecycle) Suspend(ctx context.Context, in SuspendInput) (bool, error) {
 	var done bool
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		if err := checkActor(ctx, q, in.Actor, in.TenantID, lifecycle.SuspensionWho(in.Reason)); err != nil {
+			return err
+		}
 		t, lt, err := lockTenant(ctx, q, in.TenantID)
 		if err != nil || !lifecycle.SuspensionDue(lt, in.Reason, in.Now) {
 			return err
@@ -164,6 +167,9 @@ func (a *Lifecycle) Reactivate(ctx context.Context, in ReactivateInput) (Reactiv
 		}
 		ret, ok, who, reason := lifecycle.Return{}, false, lifecycle.System, "paid"
 		if in.Force {
+			if err := checkActor(ctx, q, in.Actor, in.TenantID, lifecycle.Operator); err != nil {
+				return err
+			}
 			ret, ok = lifecycle.ReturnOnOperator(lt)
 			who, reason = lifecycle.Operator, "operator"
 		} else {
@@ -437,6 +443,9 @@ func (a *Lifecycle) Cancel(ctx context.Context, in CancelInput) (bool, error) {
 		who, due := lifecycle.CancellationDue(lt, lifecycle.CancelExpect{Reason: in.Reason, SuspendedAt: in.SuspendedAt})
 		if !due {
 			return nil
+		}
+		if err := checkActor(ctx, q, in.Actor, in.TenantID, who); err != nil {
+			return err
 		}
 		resume := lifecycle.ResumeTo(t.Status)
 		if t.Status == lifecycle.Suspended {

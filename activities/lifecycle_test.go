@@ -13,6 +13,7 @@ import (
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/token"
 )
 
 // onboarded registers a tenant on plan and finishes its onboarding (without a database).
@@ -26,6 +27,15 @@ func onboarded(t *testing.T, d *testenv.DB, sub, plan string) uuid.UUID {
 	_, err = a.Activate(t.Context(), activities.ActivateInput{TenantID: in.TenantID, Now: time.Now(), Actor: "test"})
 	require.NoError(t, err)
 	return in.TenantID
+}
+
+// operatorActor is the actor of a new operator token: what the API passes for an operator.
+func operatorActor(t *testing.T, d *testenv.DB) string {
+	t.Helper()
+	_, hash, prefix := token.New(token.RoleOperator)
+	id, err := db.New(d.Pool).APITokenInsert(t.Context(), db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: "test", CreatedBy: "test"})
+	require.NoError(t, err)
+	return "operator:" + id.String()
 }
 
 func tenantRow(t *testing.T, d *testenv.DB, id uuid.UUID) db.Tenant {
@@ -58,15 +68,16 @@ func TestTheDatabaseHoldsTheLifecycleTable(t *testing.T) {
 func TestReactivatedTrialIsATrialAgain(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	life := &activities.Lifecycle{Pool: d.Pool}
 	ctx := t.Context()
 	id := onboarded(t, d, "triallist", "trial")
 	ends := tenantRow(t, d, id).TrialEndsAt
 
-	ok, err := life.Suspend(ctx, activities.SuspendInput{TenantID: id, Reason: "fraud review", Actor: "test", Now: time.Now()})
+	ok, err := life.Suspend(ctx, activities.SuspendInput{TenantID: id, Reason: "fraud review", Actor: op, Now: time.Now()})
 	require.NoError(t, err)
 	require.True(t, ok)
-	r, err := life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: "test", Force: true, Now: time.Now()})
+	r, err := life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: op, Force: true, Now: time.Now()})
 	require.NoError(t, err)
 	assert.Equal(t, activities.Reactivation{Reactivated: true, From: lifecycle.Suspended, To: lifecycle.Trial}, r)
 	tn := tenantRow(t, d, id)
@@ -75,19 +86,19 @@ func TestReactivatedTrialIsATrialAgain(t *testing.T) {
 	assert.Equal(t, ends, tn.TrialEndsAt, "with its trial end")
 
 	// Back after its trial end passed: its trial end is due at once.
-	ok, err = life.Suspend(ctx, activities.SuspendInput{TenantID: id, Reason: "fraud review", Actor: "test", Now: time.Now()})
+	ok, err = life.Suspend(ctx, activities.SuspendInput{TenantID: id, Reason: "fraud review", Actor: op, Now: time.Now()})
 	require.NoError(t, err)
 	require.True(t, ok)
-	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: "test", Force: true, Now: ends.Add(time.Second)})
+	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: op, Force: true, Now: ends.Add(time.Second)})
 	require.NoError(t, err)
 	assert.True(t, r.TrialOver)
 	assert.Equal(t, lifecycle.Trial, r.To)
 
 	// A cancelled trial comes back a trial as well.
-	ok, err = life.Cancel(ctx, activities.CancelInput{TenantID: id, Reason: lifecycle.OffboardRequested, Actor: "test"})
+	ok, err = life.Cancel(ctx, activities.CancelInput{TenantID: id, Reason: lifecycle.OffboardRequested, Actor: op})
 	require.NoError(t, err)
 	require.True(t, ok)
-	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: "test", Force: true, Now: time.Now()})
+	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: op, Force: true, Now: time.Now()})
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.Trial, r.To)
 }
@@ -95,12 +106,13 @@ func TestReactivatedTrialIsATrialAgain(t *testing.T) {
 func TestTheCalendarCancelsOnlyTheUnpaidSuspensionItFound(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	life := &activities.Lifecycle{Pool: d.Pool}
 	ctx := t.Context()
 
 	// An operator's suspension is never cancelled by the calendar.
 	held := onboarded(t, d, "legalhold", "starter")
-	ok, err := life.Suspend(ctx, activities.SuspendInput{TenantID: held, Reason: "legal hold", Actor: "test", Now: time.Now()})
+	ok, err := life.Suspend(ctx, activities.SuspendInput{TenantID: held, Reason: "legal hold", Actor: op, Now: time.Now()})
 	require.NoError(t, err)
 	require.True(t, ok)
 	since := tenantRow(t, d, held).SuspendedAt
@@ -141,10 +153,11 @@ func TestTheCalendarCancelsOnlyTheUnpaidSuspensionItFound(t *testing.T) {
 func TestNothingComesBackOnceArchivingBegan(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	life := &activities.Lifecycle{Pool: d.Pool}
 	ctx := t.Context()
 	id := onboarded(t, d, "goingaway", "starter")
-	ok, err := life.Cancel(ctx, activities.CancelInput{TenantID: id, Reason: lifecycle.OffboardRequested, Actor: "test"})
+	ok, err := life.Cancel(ctx, activities.CancelInput{TenantID: id, Reason: lifecycle.OffboardRequested, Actor: op})
 	require.NoError(t, err)
 	require.True(t, ok)
 
@@ -154,16 +167,16 @@ func TestNothingComesBackOnceArchivingBegan(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, archiving)
 	assert.Equal(t, lifecycle.Archiving, tenantRow(t, d, id).Status)
-	r, err := life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: "test", Force: true, Now: time.Now()})
+	r, err := life.Reactivate(ctx, activities.ReactivateInput{TenantID: id, Actor: op, Force: true, Now: time.Now()})
 	require.NoError(t, err)
 	assert.False(t, r.Reactivated)
 	assert.Equal(t, lifecycle.Archiving, tenantRow(t, d, id).Status)
 
 	// A tenant reactivated before archiving began is never archived.
 	back := onboarded(t, d, "cameback", "starter")
-	_, err = life.Cancel(ctx, activities.CancelInput{TenantID: back, Reason: lifecycle.OffboardRequested, Actor: "test"})
+	_, err = life.Cancel(ctx, activities.CancelInput{TenantID: back, Reason: lifecycle.OffboardRequested, Actor: op})
 	require.NoError(t, err)
-	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: back, Actor: "test", Force: true, Now: time.Now()})
+	r, err = life.Reactivate(ctx, activities.ReactivateInput{TenantID: back, Actor: op, Force: true, Now: time.Now()})
 	require.NoError(t, err)
 	require.True(t, r.Reactivated)
 	archiving, err = life.Backup(ctx, back)
@@ -182,6 +195,7 @@ func TestNothingComesBackOnceArchivingBegan(t *testing.T) {
 func TestAPlanChangeAndARenewalNeverStraddle(t *testing.T) {
 	t.Parallel()
 	d := testenv.NewDB(t)
+	op := operatorActor(t, d)
 	life := &activities.Lifecycle{Pool: d.Pool}
 	plans := &activities.Plans{Pool: d.Pool}
 	ctx := t.Context()
@@ -191,7 +205,7 @@ func TestAPlanChangeAndARenewalNeverStraddle(t *testing.T) {
 		require.NoError(t, err)
 	}
 	quote := func(id uuid.UUID) activities.Quote {
-		qt, err := plans.Quote(ctx, activities.QuoteInput{TenantID: id, PlanCode: "professional", Effective: activities.EffectiveImmediate, Now: end.Add(-10 * 24 * time.Hour)})
+		qt, err := plans.Quote(ctx, activities.QuoteInput{TenantID: id, PlanCode: "professional", Effective: activities.EffectiveImmediate, Now: end.Add(-10 * 24 * time.Hour), Actor: op})
 		require.NoError(t, err)
 		return qt
 	}

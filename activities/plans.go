@@ -45,6 +45,7 @@ type QuoteInput struct {
 	BillingCycle string // "" keeps the tenant's cycle
 	Effective    string
 	Now          time.Time // the workflow's clock
+	Actor        string    // who asks: an operator, or the tenant's admin
 }
 
 // Quote is a validated plan change and what it costs.
@@ -68,6 +69,9 @@ func invalid(msg string) error { return permanent(ErrInvalidInput, msg, nil) }
 // It writes nothing, so running it twice gives the same answer.
 func (a *Plans) Quote(ctx context.Context, in QuoteInput) (Quote, error) {
 	q := db.New(a.Pool)
+	if err := checkActor(ctx, q, in.Actor, in.TenantID, lifecycle.Operator, lifecycle.TenantAdmin); err != nil {
+		return Quote{}, err
+	}
 	t, err := q.TenantGet(ctx, in.TenantID)
 	if err != nil {
 		return Quote{}, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))

@@ -47,6 +47,24 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 	return i, err
 }
 
+const aPITokenGetForActor = `-- name: APITokenGetForActor :one
+SELECT role, tenant_id, revoked_at FROM api_tokens WHERE id = $1
+`
+
+type APITokenGetForActorRow struct {
+	Role      string
+	TenantID  *uuid.UUID
+	RevokedAt *time.Time
+}
+
+// The token an actor names, to check that a workflow's actor is real.
+func (q *Queries) APITokenGetForActor(ctx context.Context, id uuid.UUID) (APITokenGetForActorRow, error) {
+	row := q.db.QueryRow(ctx, aPITokenGetForActor, id)
+	var i APITokenGetForActorRow
+	err := row.Scan(&i.Role, &i.TenantID, &i.RevokedAt)
+	return i, err
+}
+
 const aPITokenInsert = `-- name: APITokenInsert :one
 INSERT INTO api_tokens (token_hash, prefix, role, tenant_id, name, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)

@@ -3,6 +3,10 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/google/uuid"
+	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/workflows"
+	"go.temporal.io/sdk/client"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -237,4 +241,34 @@ func TestHostileBodiesAndSignaturesAreRefusedDeliberately(t *testing.T) {
 	// A Stripe signature dated ahead of now is as bad as one too old.
 	assert.Equal(t, http.StatusBadRequest, s.postWebhook("evt_future", "invoice.paid", "in_x", webhookSecret, time.Now().Add(time.Hour)))
 	assert.Equal(t, http.StatusBadRequest, s.postWebhook("evt_past", "invoice.paid", "in_x", webhookSecret, time.Now().Add(-time.Hour)))
+}
+
+func TestForgedWorkflowsChangeNoTenant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	held, _ := s.createTenant("forged-held", "starter")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+held.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
+	require.Equal(t, http.StatusOK, code, out)
+	live, _ := s.createTenant("forged-live", "starter")
+
+	// Someone who reaches Temporal, without landlord's key, starts workflows with made-up actors.
+	outsider := testenv.TemporalClientWith(t, client.Options{})
+	start := func(id string, wf, in any) error {
+		run, err := outsider.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue}, wf, in)
+		require.NoError(t, err)
+		return run.Get(t.Context(), nil)
+	}
+	for _, actor := range []string{"operator:" + uuid.NewString(), "workflow:sweep-dunning", "tenant_admin:" + uuid.NewString()} {
+		err := start("forged-reactivate/"+actor, workflows.Reactivate, workflows.ReactivateInput{TenantID: held, Actor: actor, Force: true, Policy: testPolicy})
+		assert.ErrorContains(t, err, "forbidden", actor)
+		err = start("forged-suspend/"+actor, workflows.Suspend, workflows.SuspendInput{TenantID: live, Reason: "whim", Actor: actor})
+		assert.ErrorContains(t, err, "forbidden", actor)
+		err = start("forged-plan/"+actor, workflows.ChangePlan, workflows.ChangePlanInput{TenantID: live, PlanCode: "unlimited", Actor: actor})
+		assert.ErrorContains(t, err, "forbidden", actor)
+	}
+	assert.Equal(t, "suspended", string(s.tenantRow(held).Status))
+	assert.Equal(t, "active", string(s.tenantRow(live).Status))
+	assert.Equal(t, "starter", s.tenantRow(live).PlanCode)
+	assert.Empty(t, s.actions(held, "TENANT_REACTIVATED"), "no false audit row")
+	s.waitAccess(held, false)
 }

@@ -62,7 +62,7 @@ type planChange struct {
 
 func (c *planChange) run(ctx workflow.Context) (res *ChangePlanResult, err error) {
 	quoteIn := activities.QuoteInput{TenantID: c.in.TenantID, PlanCode: c.in.PlanCode, BillingCycle: c.in.BillingCycle,
-		Effective: c.in.Effective, Now: workflow.Now(ctx)}
+		Effective: c.in.Effective, Now: workflow.Now(ctx), Actor: c.in.Actor}
 	if err = call(ctx, opts(10*time.Second, 10*time.Minute), plans.Quote, quoteIn, &c.quote); err != nil {
 		return nil, err
 	}

@@ -23,3 +23,7 @@ UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS 
 UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
 WHERE id = sqlc.arg(id) AND (sqlc.narg(tenant_id)::uuid IS NULL OR tenant_id = sqlc.narg(tenant_id))
 RETURNING id, role, tenant_id, revoked_at;
+
+-- name: APITokenGetForActor :one
+-- The token an actor names, to check that a workflow's actor is real.
+SELECT role, tenant_id, revoked_at FROM api_tokens WHERE id = $1;
