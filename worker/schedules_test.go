@@ -90,14 +90,23 @@ func TestMissedTickRunsOnceAfterTemporalRestarts(t *testing.T) {
 		return desc.Info, nil
 	}
 
-	// Stop right after a tick has run; stay down across the next one.
+	// Stop once a tick's sweep has run and the scheduler knows it finished (a
+	// run it still thinks open would make the missed tick an overlap, skipped),
+	// with the next tick far enough ahead to stop before it; stay down across it.
 	var info client.ScheduleInfo
-	require.Eventually(t, func() bool {
-		var err error
-		info, err = describe(c)
-		return err == nil && info.NumActions > 0
-	}, 90*time.Second, 100*time.Millisecond)
-	lastTick := info.RecentActions[len(info.RecentActions)-1].ScheduleTime
+	var lastTick time.Time
+	for {
+		require.Eventually(t, func() bool {
+			var err error
+			info, err = describe(c)
+			return err == nil && info.NumActions > 0 && len(info.RunningWorkflows) == 0
+		}, 3*time.Minute, 100*time.Millisecond)
+		lastTick = info.RecentActions[len(info.RecentActions)-1].ScheduleTime
+		if time.Until(lastTick.Add(s.Every)) > 15*time.Second {
+			break
+		}
+		time.Sleep(time.Until(lastTick.Add(s.Every))) // too close to the next tick: take that one instead
+	}
 	w.Stop()
 	require.NoError(t, srv.Stop())
 	missed := lastTick.Add(s.Every)
