@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -24,11 +25,7 @@ const ErrForbidden = "forbidden"
 // input, so what they may do is bounded by the lifecycle's decisions instead.
 func checkActor(ctx context.Context, q *db.Queries, actor string, tenantID uuid.UUID, need ...lifecycle.Who) error {
 	who := whoOf(actor)
-	allowed := false
-	for _, n := range need {
-		allowed = allowed || n == who
-	}
-	if !allowed {
+	if !slices.Contains(need, who) {
 		return permanent(ErrForbidden, fmt.Sprintf("%s may not do this", who), nil)
 	}
 	if who == lifecycle.System {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -412,23 +411,9 @@ func TestBadTokensAreThrottledPerAddress(t *testing.T) {
 // post sends a JSON request with extra headers and decodes the JSON answer.
 func (s *stack) post(path, tok string, body any, header map[string]string) (int, map[string]any) {
 	s.t.Helper()
-	b, err := json.Marshal(body)
+	code, out, err := send(s.url, http.MethodPost, path, tok, body, header)
 	require.NoError(s.t, err)
-	req, err := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(b))
-	require.NoError(s.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	out := map[string]any{}
-	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
-	return resp.StatusCode, out
+	return code, out
 }
 
 func TestARetriedSignupWithItsIdempotencyKeyGetsTheSameTenant(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,28 +157,49 @@ func newStack(t testing.TB, o stackOptions) *stack {
 // call sends a JSON request and decodes the JSON answer.
 func (s *stack) call(method, path, tok string, body any) (int, map[string]any) {
 	s.t.Helper()
+	code, out, err := send(s.url, method, path, tok, body, nil)
+	require.NoError(s.t, err)
+	return code, out
+}
+
+// send sends a JSON request with extra headers to the API at base and decodes
+// the JSON answer; safe from any goroutine.
+func send(base, method, path, tok string, body any, header map[string]string) (int, map[string]any, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		require.NoError(s.t, err)
+		if err != nil {
+			return 0, nil, err
+		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.url+path, r)
-	require.NoError(s.t, err)
+	req, err := http.NewRequest(method, base+path, r)
+	if err != nil {
+		return 0, nil, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
+	if err != nil {
+		return 0, nil, err
+	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(s.t, err)
+	if err != nil {
+		return 0, nil, err
+	}
 	out := map[string]any{}
 	if len(raw) > 0 && raw[0] == '{' {
-		require.NoError(s.t, json.Unmarshal(raw, &out), string(raw))
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return 0, nil, fmt.Errorf("%w: %s", err, raw)
+		}
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 func signupBody(subdomain string) map[string]any {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/secrets"
@@ -51,8 +52,8 @@ func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) e
 		return err
 	}
 	owner := OwnerName(name)
-	if _, err := pool.Exec(ctx, "CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT"); err != nil && pgCode(err) != "42710" {
-		return fmt.Errorf("create owner role of %s: %w", name, err)
+	if err := ensureOwner(ctx, pool, name); err != nil {
+		return err
 	}
 	var current string
 	err = pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&current)
@@ -80,6 +81,15 @@ func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) e
 	return s.grantData(ctx, srv, name)
 }
 
+// ensureOwner makes the tenant's owner role unless an earlier attempt did.
+func ensureOwner(ctx context.Context, pool *pgxpool.Pool, name string) error {
+	_, err := pool.Exec(ctx, "CREATE ROLE "+ident(OwnerName(name))+" NOLOGIN NOINHERIT")
+	if err != nil && pgCode(err) != "42710" { // duplicate_object: made already
+		return fmt.Errorf("create owner role of %s: %w", name, err)
+	}
+	return nil
+}
+
 // handOver gives a database owned by the tenant's login role (made before
 // owner roles) to its owner role, with its public schema and any object the
 // login role owned there.
@@ -89,8 +99,8 @@ func (s *Servers) handOver(ctx context.Context, srv Server, name string) error {
 		return err
 	}
 	owner := OwnerName(name)
-	if _, err := pool.Exec(ctx, "CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT"); err != nil && pgCode(err) != "42710" {
-		return fmt.Errorf("create owner role of %s: %w", name, err)
+	if err := ensureOwner(ctx, pool, name); err != nil {
+		return err
 	}
 	// The login role keeps CONNECT only if it had it: a closed database stays closed.
 	var open bool
