@@ -18,12 +18,19 @@ import (
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/workflows"
 )
 
-// sweep runs a sweep now through the API and returns how many workflows it started.
+// sweep runs a sweep now through the API and returns how many workflows it
+// started; a sweep the API stopped waiting for (202) is waited for here.
 func (s *stack) sweep(name string) int {
 	s.t.Helper()
 	code, out := s.call(http.MethodPost, "/v1/sweeps/"+name, s.operator, nil)
+	if code == http.StatusAccepted {
+		var res workflows.SweepResult
+		require.NoError(s.t, s.temporal.GetWorkflow(s.t.Context(), out["workflow_id"].(string), "").Get(s.t.Context(), &res))
+		return res.Started
+	}
 	require.Equal(s.t, http.StatusOK, code, out)
 	return int(out["started"].(float64))
 }
