@@ -251,10 +251,21 @@ func TestForgedWorkflowsChangeNoTenant(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, out)
 	live, _ := s.createTenant("forged-live", "starter")
 
-	// Someone who reaches Temporal, without landlord's key, starts workflows with made-up actors.
+	// Someone who reaches Temporal without landlord's key: the worker refuses
+	// the unsealed input, so the workflow fails before taking a step.
 	outsider := testenv.TemporalClientWith(t, client.Options{})
+	forged, err := outsider.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: "forged-outsider/" + held.String(), TaskQueue: s.taskQueue},
+		workflows.Reactivate, workflows.ReactivateInput{TenantID: held, Actor: "workflow:sweep-dunning", Force: true, Policy: testPolicy})
+	require.NoError(t, err)
+	assert.ErrorContains(t, forged.Get(t.Context(), nil), "not sealed with landlord's key")
+	for _, e := range s.history(forged.GetID()).Events {
+		assert.Nil(t, e.GetActivityTaskScheduledEventAttributes(), "an unsealed workflow scheduled a step")
+	}
+
+	// Even a client holding the key (a codec server, say) cannot act for an
+	// operator or a tenant admin without a live token of theirs.
 	start := func(id string, wf, in any) error {
-		run, err := outsider.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue}, wf, in)
+		run, err := s.temporal.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue}, wf, in)
 		require.NoError(t, err)
 		return run.Get(t.Context(), nil)
 	}

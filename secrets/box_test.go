@@ -2,7 +2,10 @@ package secrets
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+
+	"go.temporal.io/sdk/converter"
 )
 
 func TestBoxRoundTripAndTamper(t *testing.T) {
@@ -45,5 +48,9 @@ func TestDataConverterHidesPayloadsAndReadsThemBack(t *testing.T) {
 	other, _ := NewBox([32]byte{8})
 	if err := DataConverter(other).FromPayload(p, &back); err == nil {
 		t.Fatal("another key read the payload")
+	}
+	plain, _ := converter.GetDefaultDataConverter().ToPayload(map[string]string{"actor": "operator:forged"})
+	if err := dc.FromPayload(plain, &back); !errors.Is(err, ErrUnsealed) {
+		t.Fatalf("an unsealed payload was read: %v", err)
 	}
 }

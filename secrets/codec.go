@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"errors"
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -18,9 +19,11 @@ const (
 // DataConverter encrypts every workflow and activity payload (inputs, results,
 // queries, signals, schedule arguments) with the Box before it reaches the
 // Temporal server, so emails and phone numbers are not readable in histories.
-// Payloads written before encryption are read as they are.
+// It reads sealed payloads only: a payload written without landlord's key
+// (a workflow someone else started, with whatever input) is refused, so its
+// workflow never runs a step.
 func DataConverter(box *Box) converter.DataConverter {
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), &payloadCodec{box: box})
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), Codec(box))
 }
 
 type payloadCodec struct{ box *Box }
@@ -41,13 +44,15 @@ func (c *payloadCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload
 	return out, nil
 }
 
-// Decode opens sealed payloads and passes others through.
+// ErrUnsealed is a payload that was not sealed with landlord's key.
+var ErrUnsealed = errors.New("payload is not sealed with landlord's key: refused")
+
+// Decode opens sealed payloads and refuses any other.
 func (c *payloadCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if string(p.GetMetadata()[metadataEncoding]) != encodingEncrypted {
-			out[i] = p
-			continue
+			return nil, ErrUnsealed
 		}
 		raw, err := c.box.Open(p.GetData())
 		if err != nil {
@@ -61,3 +66,7 @@ func (c *payloadCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload
 	}
 	return out, nil
 }
+
+// Codec is the payload codec alone, for tools that seal or open payloads
+// outside a client (recorded histories, a codec server).
+func Codec(box *Box) converter.PayloadCodec { return &payloadCodec{box: box} }
