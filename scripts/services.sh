@@ -1,14 +1,15 @@
 # Sourced by run.sh and bench.sh: finds or starts PostgreSQL and a Temporal dev
-# server, exporting DATABASE_URL and TEMPORAL_ADDRESS. State lives in .data/.
+# server, exporting DATABASE_URL and TEMPORAL_ADDRESS. State lives in .data/
+# (LANDLORD_DATA elsewhere).
 # Whatever this script starts is stopped when the calling script exits.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DATA="$ROOT/.data"
+DATA="${LANDLORD_DATA:-$ROOT/.data}"
 mkdir -p "$DATA"
 started_pids=()
 stop_started() {
   for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -n "${PRIVATE_PG:-}" ]; then "$PG_BIN/pg_ctl" -D "$DATA/pg" -m fast stop >/dev/null 2>&1 || true; fi
+  if [ -n "${PRIVATE_PG:-}" ]; then "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -m fast stop >/dev/null 2>&1 || true; fi
 }
 trap stop_started EXIT
 
@@ -22,9 +23,16 @@ wait_port() { # host port what seconds
 
 # landlord runs as landlord_app (created by `landlord migrate`); migrations and
 # tenant provisioning use the owner.
-runtime_and_owner() {
-  export MIGRATE_DATABASE_URL="postgres://postgres@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
-  export DATABASE_URL="postgres://landlord_app@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
+runtime_and_owner() { # port [owner password] [runtime password]
+  export MIGRATE_DATABASE_URL="postgres://postgres${2:+:$2}@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
+  export DATABASE_URL="postgres://landlord_app${3:+:$3}@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
+}
+
+# secret_file FILE: a random password kept in FILE, readable by its user only.
+secret_file() {
+  [ -s "$1" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 >"$1")
+  chmod 600 "$1"
+  cat "$1"
 }
 
 find_postgres() {
@@ -39,19 +47,37 @@ find_postgres() {
       echo "No PostgreSQL found: set DATABASE_URL, run one on 127.0.0.1:5432, or install PostgreSQL's server binaries" >&2
       exit 1
     fi
-    local port=55432 runas=()
+    local port=${PRIVATE_PG_PORT:-55432}
+    runas=() # the cluster runs as postgres when we are root
     [ "$(id -u)" = 0 ] && runas=(runuser -u postgres --)
+    # Passwords, not trust: any local user can reach 127.0.0.1.
+    local owner_pw app_pw
+    owner_pw=$(secret_file "$DATA/pg-owner-password")
+    app_pw=$(secret_file "$DATA/pg-app-password")
     if [ ! -d "$DATA/pg" ]; then
       echo "PostgreSQL: creating a private cluster in .data/pg"
       mkdir -p "$DATA/pg" && [ "$(id -u)" = 0 ] && chown postgres "$DATA" "$DATA/pg"
-      "${runas[@]}" "$PG_BIN/initdb" -D "$DATA/pg" -U postgres --auth=trust >/dev/null
+      local pwfile="$DATA/pg-initdb-pw"
+      (umask 077 && printf '%s\n' "$owner_pw" >"$pwfile") && [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+      "${runas[@]}" "$PG_BIN/initdb" -D "$DATA/pg" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" >/dev/null
+      rm -f "$pwfile"
     fi
     # Its socket lives in a folder only the cluster's owner may enter.
     mkdir -p -m 0700 "$DATA/pg-socket" && [ "$(id -u)" = 0 ] && chown postgres "$DATA/pg-socket"
     "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA/pg-socket -c listen_addresses=127.0.0.1" start >/dev/null
     PRIVATE_PG=1
     wait_port 127.0.0.1 "$port" PostgreSQL 30
-    runtime_and_owner "$port"
+    # Both roles get their passwords (a cluster made when this script still
+    # trusted everyone gets them too), then only passwords are accepted.
+    PGPASSWORD=$owner_pw "$PG_BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+      -v owner="$owner_pw" -v app="$app_pw" >/dev/null <<'SQL'
+SELECT format('ALTER ROLE postgres PASSWORD %L', :'owner') \gexec
+SELECT format('CREATE ROLE landlord_app LOGIN PASSWORD %L', :'app') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'landlord_app') \gexec
+SELECT format('ALTER ROLE landlord_app PASSWORD %L', :'app') \gexec
+SQL
+    printf 'local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n' | "${runas[@]}" tee "$DATA/pg/pg_hba.conf" >/dev/null
+    "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" reload >/dev/null
+    runtime_and_owner "$port" "$owner_pw" "$app_pw"
     echo "PostgreSQL: private cluster on 127.0.0.1:$port"
   fi
 }
