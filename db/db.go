@@ -73,12 +73,14 @@ func OpenOperator(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	})
 }
 
-// InTenantScope runs fn in one transaction that sees only tenantID's rows of
-// the tenant-scoped tables (row-level security); the setting ends with the
-// transaction, so a pooled connection carries nothing to its next user.
+// InTenantScope runs fn in one transaction as the tenant path's role,
+// landlord_tenant, which sees only tenantID's rows (row-level security) and
+// no setting widens; role and setting end with the transaction, so a pooled
+// connection carries nothing to its next user.
 func InTenantScope(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID, fn func(q *Queries) error) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", tenantID.String()); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT set_config('role', 'landlord_tenant', true), set_config('app.tenant_id', $1, true)",
+			tenantID.String()); err != nil {
 			return fmt.Errorf("scope to tenant: %w", err)
 		}
 		return fn(New(tx))

@@ -180,8 +180,61 @@ func TestRowLevelSecurityScopesTenantRows(t *testing.T) {
 		a, n, al := count(app)
 		assert.Equal(t, []int{0, 0, 0}, []int{a, n, al}, "the reused connection carries no scope out of the transaction")
 	}
+	// The tenant path cannot widen itself with the operator's setting, nor write another tenant's rows.
+	require.NoError(t, db.InTenantScope(ctx, app, tenants[0], func(q *db.Queries) error {
+		_, err := q.AuditListByTenant(ctx, db.AuditListByTenantParams{TenantID: &tenants[0], RowLimit: 1})
+		return err
+	}))
+	err = pgx.BeginFunc(ctx, app, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action) SELECT $1, 'x', 'FORGED'
+			FROM (SELECT set_config('role', 'landlord_tenant', true), set_config('app.tenant_id', $2, true)) s`, tenants[1], tenants[0].String())
+		return err
+	})
+	assert.ErrorContains(t, err, "row-level security", "a tenant writes no other tenant's audit row")
+	require.NoError(t, pgx.BeginFunc(ctx, app, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "SELECT set_config('role', 'landlord_tenant', true), set_config('app.tenant_id', $1, true)", tenants[0].String())
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, "SELECT set_config('app.scope', 'operator', true)")
+		require.NoError(t, err)
+		var audit, notes, alerts, others int
+		require.NoError(t, tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM notifications),
+			(SELECT count(*) FROM alerts), (SELECT count(*) FROM tenants WHERE id <> $1)`, tenants[0]).Scan(&audit, &notes, &alerts, &others))
+		assert.Equal(t, []int{1, 1, 1, 0}, []int{audit, notes, alerts, others}, "app.scope = operator widens nothing on the tenant path")
+		return nil
+	}))
 	a, n, al := count(d.OperatorPool)
 	assert.Equal(t, []int{2, 2, 2}, []int{a, n, al}, "the operator path sees every tenant")
 	_, err = app.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'x', 'X')`, tenants[0])
 	assert.ErrorContains(t, err, "row-level security", "no scope, no writing either")
+}
+
+// TestEveryTenantTableHasRowLevelSecurity finds the tables holding a tenant's
+// rows (a tenant_id or invoice_id column, and tenants itself): each must force
+// row-level security with a policy for the tenant path and one for the
+// operator path. A table added without them fails here.
+func TestEveryTenantTableHasRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDB(t)
+	rows, err := d.Pool.Query(t.Context(), `
+		SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+		       EXISTS (SELECT FROM pg_policies p WHERE p.tablename = c.relname AND 'landlord_tenant' = ANY (p.roles)),
+		       EXISTS (SELECT FROM pg_policies p WHERE p.tablename = c.relname AND 'landlord_app' = ANY (p.roles))
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind = 'r'
+		  AND (c.relname = 'tenants' OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid
+		       AND a.attname IN ('tenant_id', 'invoice_id') AND NOT a.attisdropped))
+		ORDER BY 1`)
+	require.NoError(t, err)
+	var seen []string
+	for rows.Next() {
+		var name string
+		var enabled, forced, tenantPolicy, operatorPolicy bool
+		require.NoError(t, rows.Scan(&name, &enabled, &forced, &tenantPolicy, &operatorPolicy))
+		seen = append(seen, name)
+		assert.True(t, enabled && forced, "%s: row-level security is not enabled and forced", name)
+		assert.True(t, tenantPolicy, "%s: no policy for the tenant path (landlord_tenant)", name)
+		assert.True(t, operatorPolicy, "%s: no policy for the operator path (landlord_app)", name)
+	}
+	require.NoError(t, rows.Err())
+	assert.Subset(t, seen, []string{"tenants", "api_tokens", "payments", "invoice_lines", "tenant_status_history", "invoices"})
 }
