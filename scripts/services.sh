@@ -67,14 +67,11 @@ find_postgres() {
     "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA/pg-socket -c listen_addresses=127.0.0.1" start >/dev/null
     PRIVATE_PG=1
     wait_port 127.0.0.1 "$port" PostgreSQL 30
-    # Both roles get their passwords (a cluster made when this script still
-    # trusted everyone gets them too), then only passwords are accepted.
+    # The owner gets its password (a cluster made when this script still
+    # trusted everyone gets it too), then only passwords are accepted;
+    # `landlord migrate` gives landlord_app the one in DATABASE_URL.
     PGPASSWORD=$owner_pw "$PG_BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-      -v owner="$owner_pw" -v app="$app_pw" >/dev/null <<'SQL'
-SELECT format('ALTER ROLE postgres PASSWORD %L', :'owner') \gexec
-SELECT format('CREATE ROLE landlord_app LOGIN PASSWORD %L', :'app') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'landlord_app') \gexec
-SELECT format('ALTER ROLE landlord_app PASSWORD %L', :'app') \gexec
-SQL
+      -v owner="$owner_pw" >/dev/null <<<"SELECT format('ALTER ROLE postgres PASSWORD %L', :'owner') \gexec"
     printf 'local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n' | "${runas[@]}" tee "$DATA/pg/pg_hba.conf" >/dev/null
     "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" reload >/dev/null
     runtime_and_owner "$port" "$owner_pw" "$app_pw"
