@@ -147,10 +147,10 @@ func (a *Usage) fire(ctx context.Context, t db.Tenant, f firing) ([]string, bool
 	for k, v := range f.data {
 		data[k] = v
 	}
-	email, phone := t.AdminEmail, deref(t.Phone)
+	o := outgoing{template: f.template, key: f.key, data: data, email: t.AdminEmail, phone: deref(t.Phone)}
 	if f.toSupport {
-		email, phone = a.SupportEmail, ""
+		o.email, o.phone, o.toOperator = a.SupportEmail, "", true
 	}
-	keys, err := a.Notify.queue(ctx, t.ID, f.template, f.key, data, email, phone)
+	keys, err := a.Notify.queue(ctx, t, []outgoing{o})
 	return keys, n == 1, err
 }

@@ -46,6 +46,9 @@ type Config struct {
 	RedisURL                 string // shared API rate limits when set
 	SupportEmail             string // operator-facing alerts
 	SMSPerDay                int    // SMS a tenant may be sent a day; 0: no limit
+	EmailsPerRecipientPerDay int    // emails to one address in 24 hours, all tenants; 0: no limit
+	SMSPerRecipientPerDay    int    // SMS to one number in 24 hours, all tenants; 0: no limit
+	MessagesPerHour          int    // messages of all tenants in an hour; 0: no limit
 	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
 	TenantPoolConnsPerTen    int
 	TenantPoolIdle           time.Duration
@@ -126,6 +129,15 @@ func Load() (Config, error) {
 	c.RedisURL = os.Getenv("REDIS_URL")
 	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
 	if c.SMSPerDay, err = envInt("SMS_PER_TENANT_PER_DAY", 10); err != nil {
+		return c, err
+	}
+	if c.EmailsPerRecipientPerDay, err = envInt("EMAILS_PER_RECIPIENT_PER_DAY", 10); err != nil {
+		return c, err
+	}
+	if c.SMSPerRecipientPerDay, err = envInt("SMS_PER_RECIPIENT_PER_DAY", 3); err != nil {
+		return c, err
+	}
+	if c.MessagesPerHour, err = envInt("MESSAGES_PER_HOUR", 2000); err != nil {
 		return c, err
 	}
 	if c.TenantPoolMaxConns, err = envInt("TENANT_POOL_MAX_CONNS", 40); err != nil {

@@ -43,6 +43,16 @@ type AuditLog struct {
 	CreatedAt time.Time
 }
 
+type ContactVerification struct {
+	TenantID   uuid.UUID
+	Channel    string
+	Recipient  string
+	CodeSha256 []byte
+	Attempts   int32
+	CreatedAt  time.Time
+	VerifiedAt *time.Time
+}
+
 type DatabaseServer struct {
 	ID         uuid.UUID
 	Name       string
@@ -199,6 +209,8 @@ type Tenant struct {
 	BillingApplied          *string
 	RequestSha256           []byte
 	TrialEndStartedFor      *time.Time
+	EmailVerifiedAt         *time.Time
+	PhoneVerifiedAt         *time.Time
 }
 
 type TenantBackup struct {

@@ -37,6 +37,37 @@ func (q *Queries) NotificationCountSMSSince(ctx context.Context, arg Notificatio
 	return column_1, err
 }
 
+const notificationCountSince = `-- name: NotificationCountSince :one
+SELECT count(*)::int FROM notifications WHERE created_at >= $1 AND status <> 'cancelled'
+`
+
+// Every message of every tenant since a time (withheld ones not counted).
+func (q *Queries) NotificationCountSince(ctx context.Context, createdAt time.Time) (int32, error) {
+	row := q.db.QueryRow(ctx, notificationCountSince, createdAt)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const notificationCountToSince = `-- name: NotificationCountToSince :one
+SELECT count(*)::int FROM notifications
+WHERE recipient = $1 AND channel = $2 AND created_at >= $3 AND status <> 'cancelled'
+`
+
+type NotificationCountToSinceParams struct {
+	Recipient string
+	Channel   string
+	CreatedAt time.Time
+}
+
+// Messages on a channel to one recipient, of any tenant, since a time (withheld ones not counted).
+func (q *Queries) NotificationCountToSince(ctx context.Context, arg NotificationCountToSinceParams) (int32, error) {
+	row := q.db.QueryRow(ctx, notificationCountToSince, arg.Recipient, arg.Channel, arg.CreatedAt)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const notificationEnqueue = `-- name: NotificationEnqueue :exec
 INSERT INTO notifications (tenant_id, channel, template, recipient, subject, body, dedupe_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -171,6 +202,16 @@ func (q *Queries) NotificationListByTenant(ctx context.Context, arg Notification
 	return items, nil
 }
 
+const notificationLockRecipient = `-- name: NotificationLockRecipient :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))
+`
+
+// Serializes the limits of one recipient: two messages counted at once are counted one after the other.
+func (q *Queries) NotificationLockRecipient(ctx context.Context, recipient string) error {
+	_, err := q.db.Exec(ctx, notificationLockRecipient, recipient)
+	return err
+}
+
 const notificationMarkSent = `-- name: NotificationMarkSent :exec
 UPDATE notifications
 SET status = 'sent', provider = $2, provider_id = $3, attempts = attempts + 1, sent_at = now(), last_error = NULL
@@ -200,4 +241,111 @@ type NotificationRecordFailureParams struct {
 func (q *Queries) NotificationRecordFailure(ctx context.Context, arg NotificationRecordFailureParams) error {
 	_, err := q.db.Exec(ctx, notificationRecordFailure, arg.ID, arg.LastError)
 	return err
+}
+
+const tenantMarkContactVerified = `-- name: TenantMarkContactVerified :execrows
+UPDATE tenants SET
+    email_verified_at = CASE WHEN $1::text = 'email' AND admin_email = $2 THEN now() ELSE email_verified_at END,
+    phone_verified_at = CASE WHEN $1::text = 'sms' AND phone = $2 THEN now() ELSE phone_verified_at END,
+    updated_at = now()
+WHERE id = $3
+`
+
+type TenantMarkContactVerifiedParams struct {
+	Channel   string
+	Recipient string
+	ID        uuid.UUID
+}
+
+// The address or number is verified only while it is still the tenant's.
+func (q *Queries) TenantMarkContactVerified(ctx context.Context, arg TenantMarkContactVerifiedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, tenantMarkContactVerified, arg.Channel, arg.Recipient, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const verificationCountFailure = `-- name: VerificationCountFailure :exec
+UPDATE contact_verifications SET attempts = attempts + 1 WHERE tenant_id = $1 AND verified_at IS NULL
+`
+
+func (q *Queries) VerificationCountFailure(ctx context.Context, tenantID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, verificationCountFailure, tenantID)
+	return err
+}
+
+const verificationCreate = `-- name: VerificationCreate :execrows
+INSERT INTO contact_verifications (tenant_id, channel, recipient, code_sha256)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (tenant_id, channel) DO NOTHING
+`
+
+type VerificationCreateParams struct {
+	TenantID   uuid.UUID
+	Channel    string
+	Recipient  string
+	CodeSha256 []byte
+}
+
+// A tenant's one pending code per channel; a rerun keeps the first.
+func (q *Queries) VerificationCreate(ctx context.Context, arg VerificationCreateParams) (int64, error) {
+	result, err := q.db.Exec(ctx, verificationCreate,
+		arg.TenantID,
+		arg.Channel,
+		arg.Recipient,
+		arg.CodeSha256,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const verificationMarkVerified = `-- name: VerificationMarkVerified :exec
+UPDATE contact_verifications SET verified_at = now() WHERE tenant_id = $1 AND channel = $2
+`
+
+type VerificationMarkVerifiedParams struct {
+	TenantID uuid.UUID
+	Channel  string
+}
+
+func (q *Queries) VerificationMarkVerified(ctx context.Context, arg VerificationMarkVerifiedParams) error {
+	_, err := q.db.Exec(ctx, verificationMarkVerified, arg.TenantID, arg.Channel)
+	return err
+}
+
+const verificationPendingForUpdate = `-- name: VerificationPendingForUpdate :many
+SELECT tenant_id, channel, recipient, code_sha256, attempts, created_at, verified_at FROM contact_verifications
+WHERE tenant_id = $1 AND verified_at IS NULL AND attempts < 5
+FOR UPDATE
+`
+
+func (q *Queries) VerificationPendingForUpdate(ctx context.Context, tenantID uuid.UUID) ([]ContactVerification, error) {
+	rows, err := q.db.Query(ctx, verificationPendingForUpdate, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ContactVerification
+	for rows.Next() {
+		var i ContactVerification
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Channel,
+			&i.Recipient,
+			&i.CodeSha256,
+			&i.Attempts,
+			&i.CreatedAt,
+			&i.VerifiedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

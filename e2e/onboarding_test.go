@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -126,26 +127,63 @@ func TestSignupBecomesReadyTrialTenant(t *testing.T) {
 	}
 	assert.Equal(t, []string{"TENANT_ONBOARDED", "TOKEN_CREATED", "TENANT_REGISTERED"}, actions, "newest first; the admin token's minting is audited with the registration")
 
-	// Welcome email and SMS went out through the providers, once, and the outbox says so.
+	// A signup's address and number are not verified: each got its code,
+	// once, and nothing the signup wrote; the outbox says so.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/notifications", s.operator, nil)
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/notifications", adminToken, nil)
 		require.Equal(c, http.StatusOK, code)
 		list := out["notifications"].([]any)
 		require.Len(c, list, 2)
 		for _, n := range list {
 			n := n.(map[string]any)
 			require.Equal(c, "sent", n["status"], n)
+			require.Contains(c, []any{"verify_email", "verify_phone"}, n["template"])
+			require.NotRegexp(c, `\d{8}|[A-Z2-7]{26}`, n["body"], "the tenant admin is not shown the codes")
 		}
 	}, 30*time.Second, 50*time.Millisecond)
+	code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/notifications", s.operator, nil)
+	require.Equal(t, http.StatusOK, code)
+	for _, n := range out["notifications"].([]any) {
+		assert.Regexp(t, `\d{8}|[A-Z2-7]{26}`, n.(map[string]any)["body"], "an operator reads the outbox as sent")
+	}
 	inbox.mu.Lock()
-	defer inbox.mu.Unlock()
 	assert.Empty(t, inbox.bad)
 	require.Len(t, inbox.emails, 1)
 	require.Len(t, inbox.sms, 1)
-	to := inbox.emails[0]["personalizations"].([]any)[0].(map[string]any)["to"].([]any)[0].(map[string]any)["email"]
+	mail := inbox.emails[0]
+	to := mail["personalizations"].([]any)[0].(map[string]any)["to"].([]any)[0].(map[string]any)["email"]
+	text := mail["content"].([]any)[0].(map[string]any)["value"].(string)
+	sms := inbox.sms[0]
+	inbox.mu.Unlock()
 	assert.Equal(t, "ana@acme-trial.example.com", to)
-	assert.Equal(t, "+14155550123", inbox.sms[0]["To"])
-	assert.Contains(t, inbox.sms[0]["Body"], "Acme acme-trial")
+	assert.Equal(t, "+14155550123", sms["To"])
+	for _, got := range []string{text, sms["Body"], mail["subject"].(string)} {
+		assert.NotContains(t, got, "Acme", "an unverified recipient gets nothing the signup wrote")
+	}
+	emailCode := regexp.MustCompile(`[A-Z2-7]{26}`).FindString(text)
+	smsCode := regexp.MustCompile(`\d{8}`).FindString(sms["Body"])
+	require.NotEmpty(t, emailCode, text)
+	require.NotEmpty(t, smsCode, sms["Body"])
+
+	// The admin enters the codes back: a wrong one is refused, the right ones verify.
+	verify := func(code string) (int, map[string]any) {
+		return s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/verify", adminToken, map[string]any{"code": code})
+	}
+	code, out = verify("00000000")
+	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+	code, out = verify(strings.ToLower(emailCode))
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, "email", out["verified"])
+	code, out = verify(smsCode)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, "phone", out["verified"])
+	code, _ = verify(smsCode)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "a code verifies once")
+	stored, err := db.New(s.db.Pool).TenantGet(ctx, id)
+	require.NoError(t, err)
+	assert.NotNil(t, stored.EmailVerifiedAt)
+	assert.NotNil(t, stored.PhoneVerifiedAt)
+	assert.Equal(t, []string{"EMAIL_VERIFIED", "PHONE_VERIFIED"}, s.actions(id, "EMAIL_VERIFIED", "PHONE_VERIFIED"))
 }
 
 func TestOperatorCreatesPaidTenantActiveWithAStripeCustomer(t *testing.T) {

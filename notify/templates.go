@@ -24,7 +24,9 @@ func parse(subject, email, sms string) messageTemplate {
 	return t
 }
 
-// templates are every message landlord sends, by name.
+// templates are every message landlord sends, by name. An SMS never carries
+// text someone typed (a company name, a reason): a number is not verified by
+// being given, and an SMS cannot be told from its sender.
 var templates = map[string]messageTemplate{
 	"welcome": parse(`Welcome to your ERP, {{.company}}`,
 		`Hello {{.admin_name}},
@@ -34,7 +36,20 @@ var templates = map[string]messageTemplate{
 {{end}}
 Sign in with this email address to get started.
 `,
-		`{{.company}} is ready at {{.subdomain}}. Check your email to sign in.`),
+		`Your ERP is ready. Check your email to sign in.`),
+	// Sent to an address or number not verified yet: nothing a signup wrote.
+	"verify_email": parse(`Confirm your email address`,
+		`Hello,
+
+An ERP account was opened with this email address. To confirm it is yours, enter this code in the portal
+(or POST it to /v1/tenants/{{.tenant_id}}/verify):
+
+    {{.code}}
+
+Until it is confirmed we send nothing else here. If you did not sign up, ignore this email.
+`, ""),
+	"verify_phone": parse(`Confirm your phone number`, `Your ERP verification code is {{.code}}.`,
+		`Your ERP verification code is {{.code}}. If you did not sign up, ignore this message.`),
 	"plan_changed": parse(`Your plan is now {{.to}}`,
 		`Hello {{.admin_name}},
 
@@ -48,14 +63,14 @@ Sign in with this email address to get started.
 The free trial of {{.company}} ends on {{.ends_at}}. Add a payment method to keep going without a break;
 without one the account is suspended when the trial ends.
 `,
-		`{{.company}}: your trial ends on {{.ends_at}}. Add a payment method to keep your ERP running.`),
+		`Your ERP trial ends on {{.ends_at}}. Add a payment method to keep it running.`),
 	"trial_expired": parse(`Your trial has ended`,
 		`Hello {{.admin_name}},
 
 The trial of {{.company}} has ended and the account is suspended: {{.reason}}.
 Your data is kept. Add a payment method and choose a plan to come back at once.
 `,
-		`{{.company}}: your trial has ended and the account is suspended. Add a payment method to come back.`),
+		`Your ERP trial has ended and the account is suspended. Add a payment method to come back.`),
 	"payment_failed": parse(`Payment failed for invoice {{.invoice}}`,
 		`Hello {{.admin_name}},
 
@@ -68,7 +83,7 @@ Next attempt: {{.next_attempt}}. Update your payment method to pay now.
 {{.company}} is suspended: {{.reason}}. Your data is kept.
 Pay the open invoices (or update your payment method) to come back at once.
 `,
-		`{{.company}} is suspended: {{.reason}}. Pay the open invoices to come back.`),
+		`Your ERP account is suspended. Pay the open invoices to come back.`),
 	"reactivated": parse(`Welcome back`,
 		`Hello {{.admin_name}},
 
@@ -110,8 +125,8 @@ Your {{.kept}} plan carries on for another period, so nothing is lost. Remove wh
 `, ""),
 }
 
-// Render fills template name for one recipient: the email, and the SMS when
-// the template has one and phone is not empty.
+// Render fills template name for one recipient: the email when email is not
+// empty, and the SMS when the template has one and phone is not empty.
 func Render(name string, data Data, email, phone string) ([]Message, error) {
 	t, ok := templates[name]
 	if !ok {
@@ -132,7 +147,10 @@ func Render(name string, data Data, email, phone string) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs := []Message{{Channel: Email, To: email, Subject: subject, Body: body}}
+	var msgs []Message
+	if email != "" {
+		msgs = append(msgs, Message{Channel: Email, To: email, Subject: subject, Body: body})
+	}
 	if t.sms != nil && phone != "" {
 		text, err := exec(t.sms)
 		if err != nil {

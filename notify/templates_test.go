@@ -33,3 +33,31 @@ func TestMoney(t *testing.T) {
 	assert.Equal(t, "USD 0.05", Money(5, "USD"))
 	assert.Equal(t, "-USD 1.99", Money(-199, "USD"))
 }
+
+// TestNoSMSCarriesTextSomeoneTyped renders every template's SMS with the
+// blanks a signup or an operator writes (company, names, subdomain, reason)
+// set to a marker: none may reach a phone.
+func TestNoSMSCarriesTextSomeoneTyped(t *testing.T) {
+	const marker = "Your bank account is locked, call"
+	typed := map[string]bool{"company": true, "admin_name": true, "subdomain": true, "reason": true, "plan": true, "over": true}
+	for name, tpl := range templates {
+		if tpl.sms == nil {
+			continue
+		}
+		data := Data{}
+		for _, k := range []string{"company", "admin_name", "subdomain", "reason", "plan", "over", "trial_days", "ends_at",
+			"days_left", "code", "tenant_id", "date", "until"} {
+			data[k] = "x"
+			if typed[k] {
+				data[k] = marker
+			}
+		}
+		msgs, err := Render(name, data, "a@example.com", "+14155550123")
+		require.NoError(t, err, name)
+		for _, m := range msgs {
+			if m.Channel == SMS {
+				assert.NotContains(t, m.Body, marker, "%s: the SMS carries typed text", name)
+			}
+		}
+	}
+}

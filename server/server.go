@@ -111,6 +111,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/tenants/:id/audit", s.listAudit)
 	api.POST("/tenants/:id/plan", s.changePlan)
 	api.PUT("/tenants/:id/payment-method", s.setPaymentMethod)
+	api.POST("/tenants/:id/verify", s.verifyContact)
 	api.GET("/tenants/:id/invoices", s.listInvoices)
 	api.GET("/invoices/:id", s.getInvoice)
 	api.POST("/tenants/:id/suspend", s.suspendTenant, operatorOnly)

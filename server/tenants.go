@@ -235,7 +235,7 @@ func (s *Server) listNotifications(c echo.Context) error {
 	}
 	out := make([]notificationView, 0, len(rows))
 	for _, n := range rows {
-		out = append(out, newNotificationView(n))
+		out = append(out, newNotificationView(n, principalOf(c).Role == token.RoleOperator))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"notifications": out})
 }

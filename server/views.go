@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,7 +121,13 @@ type notificationView struct {
 	SentAt     *time.Time `json:"sent_at"`
 }
 
-func newNotificationView(n db.Notification) notificationView {
+// newNotificationView shows a message as sent, but for a verification code
+// to anyone but an operator: the code proves the recipient read it, so a
+// tenant admin must get it from the mailbox or the phone, not from here.
+func newNotificationView(n db.Notification, showCodes bool) notificationView {
+	if strings.HasPrefix(n.Template, "verify_") && !showCodes {
+		n.Body = "(not shown: it carries a verification code)"
+	}
 	return notificationView{ID: n.ID, Channel: n.Channel, Template: n.Template, Recipient: n.Recipient,
 		Subject: n.Subject, Body: n.Body, DedupeKey: n.DedupeKey, Status: n.Status, Provider: n.Provider,
 		ProviderID: n.ProviderID, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt, SentAt: n.SentAt}

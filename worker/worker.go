@@ -32,7 +32,7 @@ type Deps struct {
 	StepDelay    activities.StepDelay
 	Backups      backup.Store
 	SupportEmail string
-	SMSPerDay    int
+	Limits       activities.Limits // what the outbox may send
 }
 
 // Providers builds the billing provider and the senders the configuration asks for.
@@ -73,7 +73,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, Backups: d.Backups, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
-	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, SMSPerDay: d.SMSPerDay}
+	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, Limits: d.Limits}
 	w.RegisterActivity(notifications)
 	w.RegisterActivity(&activities.Usage{Pool: d.Pool, Servers: d.Servers, Notify: notifications, SupportEmail: d.SupportEmail})
 	return w
@@ -102,7 +102,9 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
 		"email", email != nil, "sms", sms != nil, "backups", where)
 	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
-		StepDelay: delay, Backups: backups, SupportEmail: cfg.SupportEmail, SMSPerDay: cfg.SMSPerDay})
+		StepDelay: delay, Backups: backups, SupportEmail: cfg.SupportEmail,
+		Limits: activities.Limits{SMSPerDay: cfg.SMSPerDay, EmailsPerRecipientPerDay: cfg.EmailsPerRecipientPerDay,
+			SMSPerRecipientPerDay: cfg.SMSPerRecipientPerDay, PerHour: cfg.MessagesPerHour}})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

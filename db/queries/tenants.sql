@@ -4,13 +4,15 @@ INSERT INTO tenants (
     id, tenant_code, tenant_name, subdomain, status, plan_code, billing_cycle,
     max_companies, max_users_per_company, max_total_users, max_transactions_per_month,
     max_storage_gb, api_rate_limit_per_hour, features, modules_enabled,
-    admin_email, admin_name, phone, billing_email, request_sha256
+    admin_email, admin_name, phone, billing_email, request_sha256, email_verified_at, phone_verified_at
 )
 SELECT sqlc.arg(id), sqlc.arg(tenant_code), sqlc.arg(tenant_name), sqlc.arg(subdomain), 'provisioning',
        p.plan_code, sqlc.arg(billing_cycle),
        p.max_companies, p.max_users_per_company, p.max_total_users, p.max_transactions_per_month,
        p.max_storage_gb, p.api_rate_limit_per_hour, p.features, p.modules,
-       sqlc.arg(admin_email), sqlc.arg(admin_name), sqlc.narg(phone), sqlc.arg(admin_email), sqlc.narg(request_sha256)
+       sqlc.arg(admin_email), sqlc.arg(admin_name), sqlc.narg(phone), sqlc.arg(admin_email), sqlc.narg(request_sha256),
+       CASE WHEN sqlc.arg(contacts_vouched)::bool THEN now() END,
+       CASE WHEN sqlc.arg(contacts_vouched)::bool AND sqlc.narg(phone)::text IS NOT NULL THEN now() END
 FROM subscription_plans p
 WHERE p.plan_code = sqlc.arg(plan_code)
 ON CONFLICT (id) DO NOTHING;
