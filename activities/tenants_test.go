@@ -71,7 +71,18 @@ func TestPlaceChoosesTheEmptiestServerAndKeepsItsChoice(t *testing.T) {
 	a := &activities.Tenants{Pool: d.Pool}
 	ctx := context.Background()
 	q := db.New(d.Pool)
-	_, err := q.DatabaseServerCreate(ctx, db.DatabaseServerCreateParams{Name: "second", Host: "10.0.0.2", Port: 5432, Kind: "shared", MaxTenants: 10})
+	second, err := q.DatabaseServerCreate(ctx, db.DatabaseServerCreateParams{Name: "second", Host: "10.0.0.2", Port: 5432,
+		Kind: "shared", MaxTenants: 10, Tls: "verify-full"})
+	require.NoError(t, err)
+
+	// A server registered but not checked yet takes no tenant.
+	early := registerInput("early")
+	_, err = a.Register(ctx, early)
+	require.NoError(t, err)
+	p, err := a.Place(ctx, early.TenantID)
+	require.NoError(t, err)
+	assert.NotEqual(t, "10.0.0.2", p.Server.Host, "a pending server takes no tenant")
+	_, err = q.DatabaseServerRecordCheck(ctx, db.DatabaseServerRecordCheckParams{ID: second.ID})
 	require.NoError(t, err)
 
 	counts := map[string]int{}

@@ -19,6 +19,7 @@ type Config struct {
 	MigrateDatabaseURL string // platform database, as its owner: migrations only
 	TenantDBAdminURL   string // superuser connection used to create tenant databases and roles
 	TenantTemplateDB   string // name of the template every tenant database is cloned from
+	TenantDBCAFile     string // PEM roots for registered database servers' TLS; empty: the system's
 	LocalServerName    string // name under which migrate registers the local database server
 	TemporalAddress    string
 	TemporalNamespace  string
@@ -100,6 +101,7 @@ func Load() (Config, error) {
 		StepDelay:           os.Getenv("LANDLORD_STEP_DELAY"),
 	}
 	c.TenantDBAdminURL = env("TENANT_DB_ADMIN_URL", c.MigrateDatabaseURL)
+	c.TenantDBCAFile = os.Getenv("TENANT_DB_CA_FILE")
 
 	secret := os.Getenv("LANDLORD_SECRET_KEY")
 	if secret == "" {

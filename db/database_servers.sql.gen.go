@@ -13,19 +13,23 @@ import (
 )
 
 const databaseServerCreate = `-- name: DatabaseServerCreate :one
-INSERT INTO database_servers (name, host, port, kind, max_tenants)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, name, host, port, kind, status, max_tenants, created_at
+INSERT INTO database_servers (name, host, port, kind, max_tenants, status, admin_user, admin_password_enc, tls)
+VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
 `
 
 type DatabaseServerCreateParams struct {
-	Name       string
-	Host       string
-	Port       int32
-	Kind       string
-	MaxTenants int32
+	Name             string
+	Host             string
+	Port             int32
+	Kind             string
+	MaxTenants       int32
+	AdminUser        *string
+	AdminPasswordEnc []byte
+	Tls              string
 }
 
+// An operator's server starts pending: it takes no tenant until a check passes.
 func (q *Queries) DatabaseServerCreate(ctx context.Context, arg DatabaseServerCreateParams) (DatabaseServer, error) {
 	row := q.db.QueryRow(ctx, databaseServerCreate,
 		arg.Name,
@@ -33,6 +37,9 @@ func (q *Queries) DatabaseServerCreate(ctx context.Context, arg DatabaseServerCr
 		arg.Port,
 		arg.Kind,
 		arg.MaxTenants,
+		arg.AdminUser,
+		arg.AdminPasswordEnc,
+		arg.Tls,
 	)
 	var i DatabaseServer
 	err := row.Scan(
@@ -44,12 +51,17 @@ func (q *Queries) DatabaseServerCreate(ctx context.Context, arg DatabaseServerCr
 		&i.Status,
 		&i.MaxTenants,
 		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
 	)
 	return i, err
 }
 
 const databaseServerGet = `-- name: DatabaseServerGet :one
-SELECT id, name, host, port, kind, status, max_tenants, created_at FROM database_servers WHERE id = $1
+SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error FROM database_servers WHERE id = $1
 `
 
 func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (DatabaseServer, error) {
@@ -64,12 +76,17 @@ func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (Database
 		&i.Status,
 		&i.MaxTenants,
 		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
 	)
 	return i, err
 }
 
 const databaseServerList = `-- name: DatabaseServerList :many
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at,
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error,
        (SELECT count(*) FROM tenants t
          WHERE t.database_server_id = s.id AND t.status NOT IN ('failed', 'archived'))::int AS tenant_count
 FROM database_servers s
@@ -77,15 +94,20 @@ ORDER BY s.name
 `
 
 type DatabaseServerListRow struct {
-	ID          uuid.UUID
-	Name        string
-	Host        string
-	Port        int32
-	Kind        string
-	Status      string
-	MaxTenants  int32
-	CreatedAt   time.Time
-	TenantCount int32
+	ID               uuid.UUID
+	Name             string
+	Host             string
+	Port             int32
+	Kind             string
+	Status           string
+	MaxTenants       int32
+	CreatedAt        time.Time
+	AdminUser        *string
+	AdminPasswordEnc []byte
+	Tls              string
+	CheckedAt        *time.Time
+	CheckError       *string
+	TenantCount      int32
 }
 
 func (q *Queries) DatabaseServerList(ctx context.Context) ([]DatabaseServerListRow, error) {
@@ -106,6 +128,11 @@ func (q *Queries) DatabaseServerList(ctx context.Context) ([]DatabaseServerListR
 			&i.Status,
 			&i.MaxTenants,
 			&i.CreatedAt,
+			&i.AdminUser,
+			&i.AdminPasswordEnc,
+			&i.Tls,
+			&i.CheckedAt,
+			&i.CheckError,
 			&i.TenantCount,
 		); err != nil {
 			return nil, err
@@ -128,8 +155,31 @@ func (q *Queries) DatabaseServerLock(ctx context.Context) error {
 	return err
 }
 
+const databaseServerLogin = `-- name: DatabaseServerLogin :one
+SELECT admin_user, admin_password_enc, tls FROM database_servers WHERE host = $1 AND port = $2
+`
+
+type DatabaseServerLoginParams struct {
+	Host string
+	Port int32
+}
+
+type DatabaseServerLoginRow struct {
+	AdminUser        *string
+	AdminPasswordEnc []byte
+	Tls              string
+}
+
+// How landlord logs in to the server at host:port.
+func (q *Queries) DatabaseServerLogin(ctx context.Context, arg DatabaseServerLoginParams) (DatabaseServerLoginRow, error) {
+	row := q.db.QueryRow(ctx, databaseServerLogin, arg.Host, arg.Port)
+	var i DatabaseServerLoginRow
+	err := row.Scan(&i.AdminUser, &i.AdminPasswordEnc, &i.Tls)
+	return i, err
+}
+
 const databaseServerPick = `-- name: DatabaseServerPick :one
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error
 FROM database_servers s
 CROSS JOIN LATERAL (
     SELECT count(*)::int AS n FROM tenants t
@@ -157,6 +207,46 @@ func (q *Queries) DatabaseServerPick(ctx context.Context, kind string) (Database
 		&i.Status,
 		&i.MaxTenants,
 		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
+	)
+	return i, err
+}
+
+const databaseServerRecordCheck = `-- name: DatabaseServerRecordCheck :one
+UPDATE database_servers
+SET checked_at = now(), check_error = $2,
+    status = CASE WHEN $2::text IS NULL AND status = 'pending' THEN 'active' ELSE status END
+WHERE id = $1
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
+`
+
+type DatabaseServerRecordCheckParams struct {
+	ID         uuid.UUID
+	CheckError *string
+}
+
+// A passed check makes a pending server active; a failed one keeps it pending with the reason.
+func (q *Queries) DatabaseServerRecordCheck(ctx context.Context, arg DatabaseServerRecordCheckParams) (DatabaseServer, error) {
+	row := q.db.QueryRow(ctx, databaseServerRecordCheck, arg.ID, arg.CheckError)
+	var i DatabaseServer
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Host,
+		&i.Port,
+		&i.Kind,
+		&i.Status,
+		&i.MaxTenants,
+		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
 	)
 	return i, err
 }
@@ -165,7 +255,7 @@ const databaseServerUpsert = `-- name: DatabaseServerUpsert :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port
-RETURNING id, name, host, port, kind, status, max_tenants, created_at
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
 `
 
 type DatabaseServerUpsertParams struct {
@@ -194,6 +284,11 @@ func (q *Queries) DatabaseServerUpsert(ctx context.Context, arg DatabaseServerUp
 		&i.Status,
 		&i.MaxTenants,
 		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
 	)
 	return i, err
 }

@@ -54,14 +54,19 @@ type ContactVerification struct {
 }
 
 type DatabaseServer struct {
-	ID         uuid.UUID
-	Name       string
-	Host       string
-	Port       int32
-	Kind       string
-	Status     string
-	MaxTenants int32
-	CreatedAt  time.Time
+	ID               uuid.UUID
+	Name             string
+	Host             string
+	Port             int32
+	Kind             string
+	Status           string
+	MaxTenants       int32
+	CreatedAt        time.Time
+	AdminUser        *string
+	AdminPasswordEnc []byte
+	Tls              string
+	CheckedAt        *time.Time
+	CheckError       *string
 }
 
 type Invoice struct {

@@ -306,7 +306,7 @@ func (s *stack) violations() []string {
 		}
 		ts, _ := pgx.CollectRows(live, pgx.RowToStructByPos[row])
 		for _, tn := range ts {
-			conn, err := pgx.ConnectConfig(ctx, s.servers.ConnConfig(s.servers.Local(), tn.Name))
+			conn, err := s.servers.Connect(ctx, s.servers.Local(), tn.Name)
 			if err != nil {
 				out = append(out, "reach "+tn.Name+": "+err.Error())
 				continue

@@ -170,7 +170,7 @@ func TestOperatorSuspensionEndsSessionsAndReactivationOpensAgain(t *testing.T) {
 	sessions, err := s.servers.Sessions(t.Context(), s.servers.Local(), tenantdb.Name(id))
 	require.NoError(t, err)
 	assert.Zero(t, sessions)
-	_, err = pgx.ConnectConfig(t.Context(), s.servers.ConnConfig(s.servers.Local(), tenantdb.Name(id)))
+	_, err = s.servers.Connect(t.Context(), s.servers.Local(), tenantdb.Name(id))
 	assert.Error(t, err, "no new connection, not even the administrator's")
 	code, out = s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/audit", admin, nil)
 	assert.Equal(t, "tenant_suspended", errorCode(out))

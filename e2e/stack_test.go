@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,6 +55,7 @@ type stackOptions struct {
 	limiter        ratelimit.Limiter          // default: in process
 	logs           *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
 	backups        backup.Store               // default: a folder of the test's own
+	tenantDBRoots  *x509.CertPool             // what registered database servers' certificates chain to
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -113,6 +115,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
+	servers.UseRegistry(tenantdb.Registry(d.OperatorPool, box, o.tenantDBRoots)) // as the worker and the API do
 	s := &stack{box: box, t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-"), policy: testPolicy, backups: t.TempDir()}
 	if o.policy != nil {
 		s.policy = *o.policy
@@ -144,7 +147,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	}
 	s.apiOptions = server.Options{Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
-		TenantPools: s.pools, Box: box, RateLimiter: o.limiter}
+		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots}
 	s.url = s.startAPI(o.limiter)
 
 	plain, hash, prefix := token.New(token.RoleOperator)
@@ -237,7 +240,7 @@ func errorCode(out map[string]any) string {
 
 // tenantConn is an admin connection to a tenant database, closed with the test.
 func (s *stack) tenantConn(t *testing.T, name string) *pgx.Conn {
-	conn, err := pgx.ConnectConfig(t.Context(), s.servers.ConnConfig(s.servers.Local(), name))
+	conn, err := s.servers.Connect(t.Context(), s.servers.Local(), name)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn

@@ -5,6 +5,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,7 @@ type Options struct {
 	TenantPools         *tenantdb.Pools           // pools on tenant databases, for the tenant API
 	Box                 *secrets.Box              // opens tenant database passwords
 	RateLimiter         ratelimit.Limiter         // per-tenant API limit; default in process
+	TenantDBRoots       *x509.CertPool            // what database servers' certificates chain to; nil: the system's
 }
 
 // Server holds the API's dependencies.
@@ -65,13 +67,14 @@ type Server struct {
 	pools         *tenantdb.Pools
 	box           *secrets.Box
 	limiter       ratelimit.Limiter
+	tenantDBRoots *x509.CertPool
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
 		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy,
-		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter}
+		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
 	if o.AuthFailuresPerHour == 0 {
 		o.AuthFailuresPerHour = 360
 	}
@@ -135,6 +138,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/transactions", s.postTransaction)
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
+	api.POST("/database-servers/:id/check", s.recheckDatabaseServer, operatorOnly)
 	return e
 }
 

@@ -142,15 +142,25 @@ type auditView struct {
 }
 
 type databaseServerView struct {
-	ID          uuid.UUID `json:"id"`
-	Name        string    `json:"name"`
-	Host        string    `json:"host"`
-	Port        int32     `json:"port"`
-	Kind        string    `json:"kind"`
-	Status      string    `json:"status"`
-	MaxTenants  int32     `json:"max_tenants"`
-	TenantCount int32     `json:"tenant_count"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          uuid.UUID  `json:"id"`
+	Name        string     `json:"name"`
+	Host        string     `json:"host"`
+	Port        int32      `json:"port"`
+	Kind        string     `json:"kind"`
+	Status      string     `json:"status"`
+	MaxTenants  int32      `json:"max_tenants"`
+	TenantCount int32      `json:"tenant_count"`
+	AdminUser   *string    `json:"admin_user"` // null: TENANT_DB_ADMIN_URL's
+	TLS         string     `json:"tls"`
+	CheckedAt   *time.Time `json:"checked_at"`
+	CheckError  *string    `json:"check_error"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func newDatabaseServerView(s db.DatabaseServer, tenants int32) databaseServerView {
+	return databaseServerView{ID: s.ID, Name: s.Name, Host: s.Host, Port: s.Port, Kind: s.Kind, Status: s.Status,
+		MaxTenants: s.MaxTenants, TenantCount: tenants, AdminUser: s.AdminUser, TLS: s.Tls, CheckedAt: s.CheckedAt,
+		CheckError: s.CheckError, CreatedAt: s.CreatedAt}
 }
 
 type invoiceLineView struct {

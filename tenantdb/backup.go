@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Dump writes a pg_dump (custom format) of a tenant database to a new file in
@@ -88,7 +86,7 @@ func (s *Servers) verify(ctx context.Context, srv Server, name, path string) err
 
 func (s *Servers) rowCounts(ctx context.Context, srv Server, database string) ([3]int64, error) {
 	var n [3]int64
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, database))
+	conn, err := s.Connect(ctx, srv, database)
 	if err != nil {
 		return n, fmt.Errorf("connect to %s: %w", database, err)
 	}

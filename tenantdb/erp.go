@@ -311,7 +311,7 @@ func Unreachable(err error) bool {
 
 // MeasureAsAdmin measures a tenant database over a short administrator connection (sweeps).
 func (s *Servers) MeasureAsAdmin(ctx context.Context, srv Server, name string, now time.Time) (TenantUsage, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return TenantUsage{}, fmt.Errorf("connect to %s: %w", name, err)
 	}

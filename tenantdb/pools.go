@@ -58,7 +58,9 @@ func (p *Pools) Get(ctx context.Context, tenantID uuid.UUID, srv Server, passwor
 	if err != nil {
 		return nil, err
 	}
-	cfg.ConnConfig = p.servers.TenantConnConfig(srv, Name(tenantID), pw)
+	if cfg.ConnConfig, err = p.servers.TenantConnConfig(ctx, srv, Name(tenantID), pw); err != nil {
+		return nil, err
+	}
 	cfg.MaxConns, cfg.MinConns = p.perTenant, 0
 	cfg.MaxConnIdleTime = p.idle
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -132,3 +134,6 @@ func (p *Pools) Close() {
 		tp.pool.Close()
 	}
 }
+
+// Servers are the database servers the pools connect to.
+func (p *Pools) Servers() *Servers { return p.servers }

@@ -115,7 +115,7 @@ func (s *Servers) handOver(ctx context.Context, srv Server, name string) error {
 			return fmt.Errorf("let %s connect: %w", name, err)
 		}
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return fmt.Errorf("connect to tenant database %s: %w", name, err)
 	}
@@ -128,7 +128,7 @@ func (s *Servers) handOver(ctx context.Context, srv Server, name string) error {
 
 // grantData gives the tenant role the data privileges it needs inside its database.
 func (s *Servers) grantData(ctx context.Context, srv Server, name string) error {
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return fmt.Errorf("connect to tenant database %s: %w", name, err)
 	}
@@ -196,7 +196,11 @@ func pgCode(err error) string {
 // older template lacks, then grants the tenant's role the data privileges on
 // whatever they added. A database that is up to date changes nothing.
 func (s *Servers) MigrateForward(ctx context.Context, srv Server, name string) error {
-	if err := db.MigrateTenant(ctx, s.ConnConfig(srv, name)); err != nil {
+	cfg, err := s.ConnConfig(ctx, srv, name)
+	if err != nil {
+		return err
+	}
+	if err := db.MigrateTenant(ctx, cfg); err != nil {
 		return fmt.Errorf("migrate tenant database %s: %w", name, err)
 	}
 	pool, err := s.Pool(ctx, srv)

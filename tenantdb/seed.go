@@ -11,7 +11,11 @@ import (
 // connected as the tenant's own role. Unique keys on the company code and the
 // user email make a second run change nothing.
 func (s *Servers) Seed(ctx context.Context, srv Server, name, password, companyName, adminEmail, adminName string) error {
-	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(srv, name, password))
+	cfg, err := s.TenantConnConfig(ctx, srv, name, password)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect to tenant database %s as its role: %w", name, err)
 	}

@@ -87,7 +87,11 @@ func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logg
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(build)+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("create template build: %w", err)
 	}
-	if err := db.MigrateTenant(ctx, s.ConnConfig(srv, build)); err != nil {
+	cfg, err := s.ConnConfig(ctx, srv, build)
+	if err != nil {
+		return err
+	}
+	if err := db.MigrateTenant(ctx, cfg); err != nil {
 		return fmt.Errorf("migrate template build: %w", err)
 	}
 	stmts := []string{}

@@ -87,7 +87,7 @@ func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
 			require.NoError(t, s.Seed(ctx, srv, n, "pw-"+n, "Acme", "ana@example.com", "Ana"))
 		}
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(srv, a, "pw-"+a))
+	conn, err := pgx.ConnectConfig(ctx, tenantConfig(t, s, srv, a, "pw-"+a))
 	require.NoError(t, err)
 	var companies, users int
 	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM users)`).Scan(&companies, &users))
@@ -96,7 +96,7 @@ func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
 	assert.Equal(t, 1, users)
 
 	// The role of tenant A cannot reach tenant B's database.
-	cfg := s.TenantConnConfig(srv, b, "pw-"+a)
+	cfg := tenantConfig(t, s, srv, b, "pw-"+a)
 	cfg.User = a
 	_, err = pgx.ConnectConfig(ctx, cfg)
 	require.Error(t, err)
@@ -180,7 +180,7 @@ func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
 	s, id := seededTenant(t)
 	name := tenantdb.Name(id)
 	// As if created before migration 00002, when the tenant's own role owned its database.
-	tenantConn, err := pgx.ConnectConfig(ctx, s.ConnConfig(s.Local(), name))
+	tenantConn, err := s.Connect(ctx, s.Local(), name)
 	require.NoError(t, err)
 	_, err = tenantConn.Exec(ctx, `DROP FUNCTION take_transaction(date, bigint); DROP TABLE usage_counters;
 		DELETE FROM schema_migrations WHERE version_id IN (2, 3)`)
@@ -232,7 +232,7 @@ func TestTheTenantRoleCannotUndoItsSuspensionNorLiftItsLimits(t *testing.T) {
 	ctx := context.Background()
 	s, id := seededTenant(t)
 	name := tenantdb.Name(id)
-	conn, err := pgx.ConnectConfig(ctx, s.TenantConnConfig(s.Local(), name, "pw"))
+	conn, err := pgx.ConnectConfig(ctx, tenantConfig(t, s, s.Local(), name, "pw"))
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 
@@ -261,7 +261,7 @@ func TestTheTenantRoleCannotUndoItsSuspensionNorLiftItsLimits(t *testing.T) {
 
 	// Other databases of the server are closed to it: the platform's and the maintenance ones.
 	for _, other := range []string{testenv.NewDB(t).Name, "postgres", "template1"} {
-		cfg := s.TenantConnConfig(s.Local(), name, "pw")
+		cfg := tenantConfig(t, s, s.Local(), name, "pw")
 		cfg.Database = other
 		_, err = pgx.ConnectConfig(ctx, cfg)
 		assert.Error(t, err, "the tenant role may not connect to %s", other)
@@ -279,4 +279,12 @@ func TestTheTenantRoleCannotUndoItsSuspensionNorLiftItsLimits(t *testing.T) {
 	_, err = tenantdb.PostTransaction(ctx, pool, companies[0].ID, 100, "over", time.Now(), 1)
 	var limit *tenantdb.LimitError
 	assert.ErrorAs(t, err, &limit)
+}
+
+// tenantConfig is the connection of a tenant's role to its database.
+func tenantConfig(t *testing.T, s *tenantdb.Servers, srv tenantdb.Server, name, password string) *pgx.ConnConfig {
+	t.Helper()
+	cfg, err := s.TenantConnConfig(t.Context(), srv, name, password)
+	require.NoError(t, err)
+	return cfg
 }

@@ -21,7 +21,7 @@ const usageQuery = `
 
 // Usage counts companies and users in a tenant database.
 func (s *Servers) Usage(ctx context.Context, srv Server, name string) (Usage, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return Usage{}, fmt.Errorf("connect to tenant database %s: %w", name, err)
 	}
@@ -39,7 +39,7 @@ func (s *Servers) Usage(ctx context.Context, srv Server, name string) (Usage, er
 // them, so no company or user is added between the count and what fn commits
 // (a plan change): a writer that waited reads the limits fn left in force.
 func (s *Servers) WithUsageLocked(ctx context.Context, srv Server, name string, fn func(Usage) error) error {
-	conn, err := pgx.ConnectConfig(ctx, s.ConnConfig(srv, name))
+	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return fmt.Errorf("connect to tenant database %s: %w", name, err)
 	}

@@ -90,6 +90,11 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	if err != nil {
 		return err
 	}
+	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
+	if err != nil {
+		return err
+	}
+	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
 	delay, err := activities.ParseStepDelay(cfg.StepDelay)
 	if err != nil {
 		return err

@@ -103,7 +103,7 @@ func benchSuspension(ctx context.Context, b *benchStack) error {
 	}
 	name := tenantdb.Name(id)
 	for range 3 {
-		conn, err := pgx.ConnectConfig(ctx, b.servers.ConnConfig(b.servers.Local(), name))
+		conn, err := b.servers.Connect(ctx, b.servers.Local(), name)
 		if err != nil {
 			return err
 		}

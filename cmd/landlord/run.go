@@ -46,6 +46,15 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer servers.Close()
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
+	if err != nil {
+		return err
+	}
+	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
 	local := servers.Local()
 	if _, err := db.New(pool).DatabaseServerUpsert(ctx, db.DatabaseServerUpsertParams{
 		Name: cfg.LocalServerName, Host: local.Host, Port: int32(local.Port), Kind: "shared", MaxTenants: 500,
@@ -140,6 +149,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	if err != nil {
 		return err
 	}
+	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
+	if err != nil {
+		return err
+	}
+	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
 		r, err := ratelimit.NewRedis(cfg.RedisURL, "landlord:ratelimit:")
@@ -150,7 +164,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		limiter = r
 	}
 	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
-		TenantPools: pools, Box: box, RateLimiter: limiter,
+		TenantPools: pools, Box: box, RateLimiter: limiter, TenantDBRoots: roots,
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
 		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)

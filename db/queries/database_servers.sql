@@ -5,9 +5,22 @@ ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port
 RETURNING *;
 
 -- name: DatabaseServerCreate :one
-INSERT INTO database_servers (name, host, port, kind, max_tenants)
-VALUES ($1, $2, $3, $4, $5)
+-- An operator's server starts pending: it takes no tenant until a check passes.
+INSERT INTO database_servers (name, host, port, kind, max_tenants, status, admin_user, admin_password_enc, tls)
+VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
 RETURNING *;
+
+-- name: DatabaseServerRecordCheck :one
+-- A passed check makes a pending server active; a failed one keeps it pending with the reason.
+UPDATE database_servers
+SET checked_at = now(), check_error = sqlc.narg(check_error),
+    status = CASE WHEN sqlc.narg(check_error)::text IS NULL AND status = 'pending' THEN 'active' ELSE status END
+WHERE id = $1
+RETURNING *;
+
+-- name: DatabaseServerLogin :one
+-- How landlord logs in to the server at host:port.
+SELECT admin_user, admin_password_enc, tls FROM database_servers WHERE host = $1 AND port = $2;
 
 -- name: DatabaseServerGet :one
 SELECT * FROM database_servers WHERE id = $1;
