@@ -23,12 +23,15 @@ type Config struct {
 	LocalServerName    string // name under which migrate registers the local database server
 	TemporalAddress    string
 	TemporalNamespace  string
-	TaskQueue          string
-	ListenAddr         string
-	MetricsAddr        string // landlord worker serves /metrics here when set
-	OperatorToken      string // optional: a fixed operator token, for development
-	SecretKey          [32]byte
-	SecretKeyIsDev     bool
+	// Mutual TLS to Temporal's frontend: its CA, landlord's client certificate
+	// and key, and the name the frontend's certificate carries. All empty: plain gRPC.
+	TemporalTLSCAFile, TemporalTLSCertFile, TemporalTLSKeyFile, TemporalTLSServerName string
+	TaskQueue                                                                         string
+	ListenAddr                                                                        string
+	MetricsAddr                                                                       string // landlord worker serves /metrics here when set
+	OperatorToken                                                                     string // optional: a fixed operator token, for development
+	SecretKey                                                                         [32]byte
+	SecretKeyIsDev                                                                    bool
 
 	StripeSecretKey     string
 	StripeBackendURL    string // optional: another Stripe API base, e.g. stripe-mock in tests
@@ -78,27 +81,31 @@ const devSecret = "landlord-development-key-do-not-use-in-production"
 // Load reads the environment, applying working defaults for a local machine.
 func Load() (Config, error) {
 	c := Config{
-		DatabaseURL:         env("DATABASE_URL", "postgres://landlord_app@127.0.0.1:5432/landlord?sslmode=disable"),
-		MigrateDatabaseURL:  env("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/landlord?sslmode=disable"),
-		TenantTemplateDB:    env("TENANT_TEMPLATE_DB", "landlord_tenant_template"),
-		LocalServerName:     env("LOCAL_DB_SERVER_NAME", "local"),
-		TemporalAddress:     env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace:   env("TEMPORAL_NAMESPACE", "default"),
-		TaskQueue:           env("TEMPORAL_TASK_QUEUE", "landlord"),
-		ListenAddr:          env("LISTEN_ADDR", "127.0.0.1:8080"),
-		MetricsAddr:         os.Getenv("METRICS_ADDR"),
-		OperatorToken:       os.Getenv("LANDLORD_OPERATOR_TOKEN"),
-		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
-		StripeBackendURL:    os.Getenv("STRIPE_API_BASE"),
-		StripeWebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
-		SendGridAPIKey:      os.Getenv("SENDGRID_API_KEY"),
-		SendGridBaseURL:     env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
-		EmailFrom:           env("EMAIL_FROM", "landlord@localhost"),
-		TwilioAccountSID:    os.Getenv("TWILIO_ACCOUNT_SID"),
-		TwilioAuthToken:     os.Getenv("TWILIO_AUTH_TOKEN"),
-		TwilioBaseURL:       env("TWILIO_API_BASE", "https://api.twilio.com"),
-		TwilioFromNumber:    os.Getenv("TWILIO_FROM_NUMBER"),
-		StepDelay:           os.Getenv("LANDLORD_STEP_DELAY"),
+		DatabaseURL:           env("DATABASE_URL", "postgres://landlord_app@127.0.0.1:5432/landlord?sslmode=disable"),
+		MigrateDatabaseURL:    env("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/landlord?sslmode=disable"),
+		TenantTemplateDB:      env("TENANT_TEMPLATE_DB", "landlord_tenant_template"),
+		LocalServerName:       env("LOCAL_DB_SERVER_NAME", "local"),
+		TemporalAddress:       env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:     env("TEMPORAL_NAMESPACE", "default"),
+		TemporalTLSCAFile:     os.Getenv("TEMPORAL_TLS_CA_FILE"),
+		TemporalTLSCertFile:   os.Getenv("TEMPORAL_TLS_CERT_FILE"),
+		TemporalTLSKeyFile:    os.Getenv("TEMPORAL_TLS_KEY_FILE"),
+		TemporalTLSServerName: os.Getenv("TEMPORAL_TLS_SERVER_NAME"),
+		TaskQueue:             env("TEMPORAL_TASK_QUEUE", "landlord"),
+		ListenAddr:            env("LISTEN_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:           os.Getenv("METRICS_ADDR"),
+		OperatorToken:         os.Getenv("LANDLORD_OPERATOR_TOKEN"),
+		StripeSecretKey:       os.Getenv("STRIPE_SECRET_KEY"),
+		StripeBackendURL:      os.Getenv("STRIPE_API_BASE"),
+		StripeWebhookSecret:   os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		SendGridAPIKey:        os.Getenv("SENDGRID_API_KEY"),
+		SendGridBaseURL:       env("SENDGRID_API_BASE", "https://api.sendgrid.com"),
+		EmailFrom:             env("EMAIL_FROM", "landlord@localhost"),
+		TwilioAccountSID:      os.Getenv("TWILIO_ACCOUNT_SID"),
+		TwilioAuthToken:       os.Getenv("TWILIO_AUTH_TOKEN"),
+		TwilioBaseURL:         env("TWILIO_API_BASE", "https://api.twilio.com"),
+		TwilioFromNumber:      os.Getenv("TWILIO_FROM_NUMBER"),
+		StepDelay:             os.Getenv("LANDLORD_STEP_DELAY"),
 	}
 	c.TenantDBAdminURL = env("TENANT_DB_ADMIN_URL", c.MigrateDatabaseURL)
 	c.TenantDBCAFile = os.Getenv("TENANT_DB_CA_FILE")

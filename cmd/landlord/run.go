@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/config"
@@ -214,8 +213,11 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, operatorP
 		pool.Close()
 		return nil, nil, err
 	}
-	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log),
-		DataConverter: secrets.DataConverter(box)}
+	opts, err := temporalOptions(cfg, log, box)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		tc, err := client.DialContext(ctx, opts)

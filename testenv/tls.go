@@ -49,7 +49,8 @@ func StartTLSPostgres(t *testing.T) TLSPostgres {
 			t.Fatalf("%s: %v\n%s", name, err, out)
 		}
 	}
-	roots, certPEM, keyPEM := serverCertificate(t)
+	ca := NewCA(t)
+	certPEM, keyPEM := ca.Issue(t, true)
 	password := RandomName("pw")
 	files := map[string][]byte{"server.crt": certPEM, "server.key": keyPEM, "pw": []byte(password + "\n")}
 	for name, b := range files {
@@ -80,34 +81,63 @@ func StartTLSPostgres(t *testing.T) TLSPostgres {
 		run("pg_ctl", "-D", data, "-m", "immediate", "stop")
 		os.RemoveAll(dir)
 	})
-	return TLSPostgres{Port: port, Password: password, Roots: roots}
+	return TLSPostgres{Port: port, Password: password, Roots: ca.Roots}
 }
 
-// serverCertificate makes a CA and a certificate it signs for 127.0.0.1 and localhost.
-func serverCertificate(t *testing.T) (roots *x509.CertPool, certPEM, keyPEM []byte) {
+// CA is a certificate authority made for a test.
+type CA struct {
+	cert  *x509.Certificate
+	key   *ecdsa.PrivateKey
+	PEM   []byte         // its certificate
+	Roots *x509.CertPool // holding it
+}
+
+// NewCA makes a CA valid for a day.
+func NewCA(t testing.TB) *CA {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "landlord test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "landlord test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	return &CA{cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), Roots: roots}
+}
+
+// Issue signs a certificate, PEM encoded with its key: a server's for
+// 127.0.0.1 and localhost, or a client's.
+func (ca *CA) Issue(t testing.TB, server bool) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	leaf := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "landlord"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if server {
+		leaf.Subject.CommonName = "127.0.0.1"
+		leaf.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		leaf.IPAddresses, leaf.DNSNames = []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +145,5 @@ func serverCertificate(t *testing.T) (roots *x509.CertPool, certPEM, keyPEM []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots = x509.NewCertPool()
-	roots.AddCert(caCert)
-	return roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
