@@ -47,12 +47,20 @@ func principalOf(c echo.Context) principal { return c.Get(principalKey).(princip
 // through, and a request with no token is not counted at all.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		plain, ok := strings.CutPrefix(h, "Bearer ")
-		if h == "" || (ok && plain == "") {
-			return unauthorized("a bearer token is required")
+		if notARoute(c.Path()) { // 404 or 405, token or not
+			return routeNotFound(c)
 		}
-		if !ok || !wellFormedToken(plain) {
+		h := strings.TrimSpace(c.Request().Header.Get("Authorization"))
+		scheme, plain, _ := strings.Cut(h, " ")
+		plain = strings.TrimSpace(plain)
+		switch {
+		case h == "":
+			return unauthorized("a bearer token is required")
+		case !strings.EqualFold(scheme, "Bearer"): // schemes are case-insensitive (RFC 9110 §11.1)
+			return unauthorized("the Authorization scheme must be Bearer")
+		case plain == "":
+			return unauthorized("the bearer token is empty")
+		case !wellFormedToken(plain):
 			return s.badToken(c)
 		}
 		ctx := c.Request().Context()
@@ -211,4 +219,26 @@ func (s *Server) scoped(c echo.Context, fn func(q *db.Queries) error) error {
 		return db.InTenantScope(c.Request().Context(), s.pool, p.TenantID, fn)
 	}
 	return db.InOperatorScope(c.Request().Context(), s.pool, fn)
+}
+
+// notARoute says whether path is one of the catch-alls the router falls back
+// to when no route matches (the authenticated group's, under /v1).
+func notARoute(path string) bool { return path == "/v1" || strings.HasSuffix(path, "/*") }
+
+// routeNotFound answers a request no route took: 405 with the methods the
+// path does take (Allow), or 404.
+func routeNotFound(c echo.Context) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := c.Echo().NewContext(nil, nil)
+		c.Echo().Router().Find(m, c.Request().URL.Path, probe)
+		if !notARoute(probe.Path()) && probe.Path() != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+		return echo.ErrMethodNotAllowed
+	}
+	return echo.ErrNotFound
 }
