@@ -35,8 +35,11 @@ unit: tools
 bench: tools build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor
 	./scripts/bench.sh
 
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
 build:
-	$(GO) build -o $(BIN)/landlord ./cmd/landlord
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/landlord ./cmd/landlord
 
 generate: tools
 	$(BIN)/sqlc generate

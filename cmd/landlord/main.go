@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/landlordhq/landlord/config"
@@ -24,7 +25,19 @@ commands:
   migrate                           platform migrations, local database server, tenant template
   token create --role operator      mint an operator token (printed once)
   bench onboarding [-n N] [-c C]    signup-to-ready latency and throughput against the real stack
+  bench lifecycle [-n N]            the trial sweep over N tenants, and how fast a suspension takes effect
+  bench transactions [-tenants T] [-c C] [-n N]
+                                    metered POST /v1/transactions beside GET /healthz on the same server
+  version                           the version and the commit it was built from
+  help                              this text
+
+Configuration is read from the environment: see the README.
 `
+
+// version and commit are set at build time (make build: -ldflags "-X main.version=… -X main.commit=…").
+var version, commit = "dev", "unknown"
+
+func versionLine() string { return fmt.Sprintf("landlord %s, commit %s", version, commit) }
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
@@ -32,6 +45,14 @@ func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+		return
+	case "version", "-version", "--version":
+		fmt.Println(versionLine())
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -51,6 +72,9 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error {
+	if !slices.Contains([]string{"dev", "api", "worker", "migrate", "token", "bench"}, cmd) {
+		return usageError("unknown command " + cmd)
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		return err
