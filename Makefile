@@ -16,7 +16,7 @@ stamp = $(BIN)/.$(subst /,_,$(1))
 .PHONY: run test lint unit bench build generate tools clean
 .DEFAULT_GOAL := test
 
-run: tools build ## PostgreSQL + Temporal dev server + landlord dev
+run: $(call stamp,$(TEMPORAL_CLI)) build ## PostgreSQL + Temporal dev server + landlord dev (builds only what it runs)
 	./scripts/run.sh
 
 test: tools lint unit ## everything: formatting, vet, workflowcheck, sqlc freshness, compose file, all tests
@@ -32,7 +32,7 @@ lint: tools
 unit: tools
 	@echo "--- go test"; $(GO) test -race -count=1 -timeout 20m ./...
 
-bench: tools build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor
+bench: $(call stamp,$(TEMPORAL_CLI)) build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor
 	./scripts/bench.sh
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
