@@ -4,7 +4,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -o /out/landlord ./cmd/landlord
+# docker build --build-arg VERSION=$(git describe --tags --always) --build-arg COMMIT=$(git rev-parse HEAD)
+ARG VERSION=dev COMMIT=unknown
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/landlord ./cmd/landlord
 
 FROM debian:bookworm-slim
 # pg_dump and pg_restore take and verify tenant backups when tenants are offboarded.
