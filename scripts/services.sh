@@ -64,7 +64,10 @@ find_postgres() {
     fi
     # Its socket lives in a folder only the cluster's owner may enter.
     mkdir -p -m 0700 "$DATA/pg-socket" && [ "$(id -u)" = 0 ] && chown postgres "$DATA/pg-socket"
-    "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA/pg-socket -c listen_addresses=127.0.0.1" start >/dev/null
+    # A cluster left running by a run that was killed is taken over, not started twice.
+    if ! "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" status >/dev/null 2>&1; then
+      "${runas[@]}" "$PG_BIN/pg_ctl" -D "$DATA/pg" -l "$DATA/pg.log" -o "-p $port -k $DATA/pg-socket -c listen_addresses=127.0.0.1" start >/dev/null
+    fi
     PRIVATE_PG=1
     wait_port 127.0.0.1 "$port" PostgreSQL 30
     # The owner gets its password (a cluster made when this script still

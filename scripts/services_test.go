@@ -16,12 +16,25 @@ import (
 // started (stopped again when the script exits) and returns what it printed.
 func privateCluster(t *testing.T, data string) string {
 	t.Helper()
+	out, err := probeCluster(data, freePort(t), "")
+	if err != nil {
+		t.Fatalf("find_postgres: %v\n%s", err, out)
+	}
+	return out
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// probeCluster is privateCluster on port, running then after the probe.
+func probeCluster(data string, port int, then string) (string, error) {
 	probe := `set -euo pipefail
 source ./services.sh
 port_open() { [ "$2" = 5432 ] && return 1; (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -33,14 +46,11 @@ echo "owner: $(try "$(url postgres:$(cat "$DATA/pg-owner-password"))")"
 echo "no password: $(try "$(url postgres)")"
 echo "wrong password: $(try "$(url postgres:guess)")"
 echo "modes: $(stat -c %a "$DATA/pg-owner-password" "$DATA/pg-app-password" "$DATA/pg-socket" | tr '\n' ' ')"
-`
+` + then
 	cmd := exec.Command("bash", "-c", probe)
 	cmd.Env = append(os.Environ(), "LANDLORD_DATA="+data, fmt.Sprintf("PRIVATE_PG_PORT=%d", port), "PGCONNECT_TIMEOUT=5", "PGPASSWORD=")
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("find_postgres: %v\n%s", err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 func pgBin(t *testing.T) string {
@@ -57,7 +67,15 @@ func dataDir(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(d) })
+	t.Cleanup(func() {
+		// A cluster a failed run left behind is stopped before its folder goes.
+		stop := []string{filepath.Join(pgBin(t), "pg_ctl"), "-D", filepath.Join(d, "pg"), "-m", "immediate", "stop"}
+		if os.Geteuid() == 0 {
+			stop = append([]string{"runuser", "-u", "postgres", "--"}, stop...)
+		}
+		_ = exec.Command(stop[0], stop[1:]...).Run()
+		os.RemoveAll(d)
+	})
 	if os.Geteuid() == 0 {
 		os.Chmod(d, 0o755)
 		exec.Command("chown", "postgres", d).Run()
@@ -94,5 +112,20 @@ func TestAClusterThatTrustedEveryoneIsSwitchedToPasswords(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in:\n%s", want, out)
 		}
+	}
+}
+
+// A run killed outright (no trap, the cluster left running) does not stop
+// the next one from starting: the cluster is taken over, then stopped.
+func TestAClusterLeftRunningByAKilledRunIsTakenOver(t *testing.T) {
+	pgBin(t)
+	data := dataDir(t)
+	port := freePort(t)
+	if out, err := probeCluster(data, port, "kill -9 $$"); err == nil {
+		t.Fatalf("the first run was to be killed:\n%s", out)
+	}
+	again, err := probeCluster(data, port, "")
+	if err != nil || !strings.Contains(again, "owner: postgres") {
+		t.Fatalf("the next run could not use the cluster: %v\n%s", err, again)
 	}
 }
