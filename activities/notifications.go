@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,16 @@ type Notifications struct {
 	Email notify.Sender // nil: email stays in the outbox
 	SMS   notify.Sender // nil: SMS stays in the outbox
 	Limits
+	TenantURL string // where a tenant's ERP answers, {subdomain} filled in (default http://{subdomain}.localhost)
+}
+
+// urlOf is where the tenant with subdomain signs in.
+func (a *Notifications) urlOf(subdomain string) string {
+	tpl := a.TenantURL
+	if tpl == "" {
+		tpl = "http://{subdomain}.localhost"
+	}
+	return strings.ReplaceAll(tpl, "{subdomain}", subdomain)
 }
 
 // Limits bound what the outbox sends; a message over one stays in the
@@ -55,7 +66,8 @@ func (a *Notifications) QueueWelcome(ctx context.Context, in WelcomeInput) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 	}
-	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": ""}
+	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": "",
+		"url": a.urlOf(in.Subdomain)}
 	if in.TrialDays > 0 {
 		data["trial_days"] = fmt.Sprint(in.TrialDays)
 	}
@@ -92,7 +104,7 @@ func (a *Notifications) Queue(ctx context.Context, in NoticeInput) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 	}
-	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain}
+	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain, "url": a.urlOf(t.Subdomain)}
 	for k, v := range in.Data {
 		data[k] = v
 	}

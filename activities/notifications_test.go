@@ -24,12 +24,15 @@ func TestSMSBeyondTheDailyLimitIsWithheldNotSent(t *testing.T) {
 	in.Actor = "operator:cli" // an operator vouches for the contacts it typed
 	_, err := (&activities.Tenants{Pool: d.Pool}).Register(ctx, in)
 	require.NoError(t, err)
-	n := &activities.Notifications{Pool: d.Pool, Limits: activities.Limits{SMSPerDay: 1}}
+	n := &activities.Notifications{Pool: d.Pool, Limits: activities.Limits{SMSPerDay: 1}, TenantURL: "https://{subdomain}.erp.example.com"}
 
 	keys, err := n.QueueWelcome(ctx, activities.WelcomeInput{TenantID: in.TenantID, CompanyName: "A", Subdomain: "texted",
 		AdminEmail: "a@example.com", AdminName: "A", Phone: in.Phone})
 	require.NoError(t, err)
 	assert.Len(t, keys, 2, "email and the day's one SMS")
+	welcome, err := db.New(d.Pool).NotificationGetByDedupeKey(ctx, keys[0])
+	require.NoError(t, err)
+	assert.Contains(t, welcome.Body, "A is ready at https://texted.erp.example.com", "the welcome says where to sign in")
 	keys, err = n.Queue(ctx, activities.NoticeInput{TenantID: in.TenantID, Template: "trial_reminder", Key: "2026-12-13",
 		Data: notify.Data{"ends_at": "13 Dec 2026", "days_left": "3 days"}})
 	require.NoError(t, err)

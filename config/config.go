@@ -49,6 +49,7 @@ type Config struct {
 	ShutdownTimeout          time.Duration
 	RedisURL                 string // shared API rate limits when set
 	SupportEmail             string // operator-facing alerts
+	TenantURL                string // where a tenant's ERP answers, {subdomain} filled in; in messages to its admin
 	SMSPerDay                int    // SMS a tenant may be sent a day; 0: no limit
 	EmailsPerRecipientPerDay int    // emails to one address in 24 hours, all tenants; 0: no limit
 	SMSPerRecipientPerDay    int    // SMS to one number in 24 hours, all tenants; 0: no limit
@@ -137,6 +138,10 @@ func Load() (Config, error) {
 		AccessKey: os.Getenv("BACKUP_S3_ACCESS_KEY"), SecretKey: os.Getenv("BACKUP_S3_SECRET_KEY")}
 	c.RedisURL = os.Getenv("REDIS_URL")
 	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
+	c.TenantURL = env("TENANT_URL_TEMPLATE", "http://{subdomain}.localhost")
+	if !strings.Contains(c.TenantURL, "{subdomain}") {
+		return c, fmt.Errorf("TENANT_URL_TEMPLATE must contain {subdomain}, not %q", c.TenantURL)
+	}
 	if c.SMSPerDay, err = envInt("SMS_PER_TENANT_PER_DAY", 10); err != nil {
 		return c, err
 	}

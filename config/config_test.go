@@ -20,3 +20,13 @@ func TestBackupDirMustBeAbsolute(t *testing.T) {
 	assert.Equal(t, "/srv/landlord/backups", c.BackupDir)
 	assert.Equal(t, "dumps", c.BackupS3.Bucket)
 }
+
+func TestTenantURLTemplateNamesTheSubdomain(t *testing.T) {
+	t.Setenv("TENANT_URL_TEMPLATE", "https://erp.example.com")
+	_, err := Load()
+	assert.ErrorContains(t, err, "TENANT_URL_TEMPLATE must contain {subdomain}")
+	t.Setenv("TENANT_URL_TEMPLATE", "https://{subdomain}.erp.example.com")
+	c, err := Load()
+	assert.NoError(t, err)
+	assert.Equal(t, "https://{subdomain}.erp.example.com", c.TenantURL)
+}

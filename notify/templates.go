@@ -31,7 +31,7 @@ var templates = map[string]messageTemplate{
 	"welcome": parse(`Welcome to your ERP, {{.company}}`,
 		`Hello {{.admin_name}},
 
-{{.company}} is ready at {{.subdomain}}.
+{{.company}} is ready at {{.url}}
 {{if .trial_days}}Your {{.trial_days}}-day free trial has started: every feature of your plan is yours to try.
 {{end}}
 Sign in with this email address to get started.
@@ -60,14 +60,14 @@ Until it is confirmed we send nothing else here. If you did not sign up, ignore 
 	"trial_reminder": parse(`Your trial ends in {{.days_left}}`,
 		`Hello {{.admin_name}},
 
-The free trial of {{.company}} ends on {{.ends_at}}. Add a payment method to keep going without a break;
+The free trial of {{.company}} ({{.url}}) ends on {{.ends_at}}. Add a payment method to keep going without a break;
 without one the account is suspended when the trial ends.
 `,
 		`Your ERP trial ends on {{.ends_at}}. Add a payment method to keep it running.`),
 	"trial_expired": parse(`Your trial has ended`,
 		`Hello {{.admin_name}},
 
-The trial of {{.company}} has ended and the account is suspended: {{.reason}}.
+The trial of {{.company}} ({{.url}}) has ended and the account is suspended: {{.reason}}.
 Your data is kept. Add a payment method and choose a plan to come back at once.
 `,
 		`Your ERP trial has ended and the account is suspended. Add a payment method to come back.`),
@@ -87,7 +87,7 @@ Pay the open invoices (or update your payment method) to come back at once.
 	"reactivated": parse(`Welcome back`,
 		`Hello {{.admin_name}},
 
-{{.company}} is active again.
+{{.company}} is active again at {{.url}}
 `, ""),
 	"offboarding_warning": parse(`Your account will be closed on {{.date}}`,
 		`Hello {{.admin_name}},

@@ -21,10 +21,12 @@ func TestRenderFillsEveryBlankOrFails(t *testing.T) {
 	_, err = Render("nope", Data{}, "a@example.com", "")
 	assert.Error(t, err)
 
-	msgs, err = Render("welcome", Data{"company": "Acme", "admin_name": "Ana", "subdomain": "acme", "trial_days": ""}, "ana@example.com", "+14155550123")
+	msgs, err = Render("welcome", Data{"company": "Acme", "admin_name": "Ana", "subdomain": "acme", "trial_days": "",
+		"url": "https://acme.erp.example.com"}, "ana@example.com", "+14155550123")
 	require.NoError(t, err)
 	require.Len(t, msgs, 2)
 	assert.NotContains(t, msgs[0].Body, "trial")
+	assert.Contains(t, msgs[0].Body, "Acme is ready at https://acme.erp.example.com", "where to sign in")
 	assert.Equal(t, SMS, msgs[1].Channel)
 }
 
@@ -39,13 +41,13 @@ func TestMoney(t *testing.T) {
 // set to a marker: none may reach a phone.
 func TestNoSMSCarriesTextSomeoneTyped(t *testing.T) {
 	const marker = "Your bank account is locked, call"
-	typed := map[string]bool{"company": true, "admin_name": true, "subdomain": true, "reason": true, "plan": true, "over": true}
+	typed := map[string]bool{"company": true, "admin_name": true, "subdomain": true, "url": true, "reason": true, "plan": true, "over": true}
 	for name, tpl := range templates {
 		if tpl.sms == nil {
 			continue
 		}
 		data := Data{}
-		for _, k := range []string{"company", "admin_name", "subdomain", "reason", "plan", "over", "trial_days", "ends_at",
+		for _, k := range []string{"company", "admin_name", "subdomain", "url", "reason", "plan", "over", "trial_days", "ends_at",
 			"days_left", "code", "tenant_id", "date", "until"} {
 			data[k] = "x"
 			if typed[k] {

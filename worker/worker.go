@@ -32,6 +32,7 @@ type Deps struct {
 	StepDelay    activities.StepDelay
 	Backups      backup.Store
 	SupportEmail string
+	TenantURL    string            // where a tenant's ERP answers, {subdomain} filled in
 	Limits       activities.Limits // what the outbox may send
 }
 
@@ -73,7 +74,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, Backups: d.Backups, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
-	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, Limits: d.Limits}
+	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, Limits: d.Limits, TenantURL: d.TenantURL}
 	w.RegisterActivity(notifications)
 	w.RegisterActivity(&activities.Usage{Pool: d.Pool, Servers: d.Servers, Notify: notifications, SupportEmail: d.SupportEmail})
 	return w
@@ -107,7 +108,7 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 	log.Info("worker starting", "task_queue", cfg.TaskQueue, "billing", b.Name(),
 		"email", email != nil, "sms", sms != nil, "backups", where)
 	w := New(c, cfg.TaskQueue, Deps{Pool: pool, Servers: servers, Box: box, Billing: b, Email: email, SMS: sms,
-		StepDelay: delay, Backups: backups, SupportEmail: cfg.SupportEmail,
+		StepDelay: delay, Backups: backups, SupportEmail: cfg.SupportEmail, TenantURL: cfg.TenantURL,
 		Limits: activities.Limits{SMSPerDay: cfg.SMSPerDay, EmailsPerRecipientPerDay: cfg.EmailsPerRecipientPerDay,
 			SMSPerRecipientPerDay: cfg.SMSPerRecipientPerDay, PerHour: cfg.MessagesPerHour}})
 	if err := w.Start(); err != nil {
