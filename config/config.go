@@ -3,6 +3,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,14 +48,16 @@ type Config struct {
 	SignupsPerHourPerAddress int
 	TrustProxyHeaders        bool
 	ShutdownTimeout          time.Duration
-	RedisURL                 string // shared API rate limits when set
-	SupportEmail             string // operator-facing alerts
-	TenantURL                string // where a tenant's ERP answers, {subdomain} filled in; in messages to its admin
-	SMSPerDay                int    // SMS a tenant may be sent a day; 0: no limit
-	EmailsPerRecipientPerDay int    // emails to one address in 24 hours, all tenants; 0: no limit
-	SMSPerRecipientPerDay    int    // SMS to one number in 24 hours, all tenants; 0: no limit
-	MessagesPerHour          int    // messages of all tenants in an hour; 0: no limit
-	TenantPoolMaxConns       int    // bound on connections to all tenant databases from one API process
+	RedisURL                 string   // shared API rate limits when set
+	SupportEmail             string   // operator-facing alerts
+	TenantURL                string   // where a tenant's ERP answers, {subdomain} filled in; in messages to its admin
+	CodecKey                 string   // admits POST /codec/k/{key}/decode, a Web UI's codec endpoint; empty: none
+	CodecOrigins             []string // Web UI origins the codec endpoints admit
+	SMSPerDay                int      // SMS a tenant may be sent a day; 0: no limit
+	EmailsPerRecipientPerDay int      // emails to one address in 24 hours, all tenants; 0: no limit
+	SMSPerRecipientPerDay    int      // SMS to one number in 24 hours, all tenants; 0: no limit
+	MessagesPerHour          int      // messages of all tenants in an hour; 0: no limit
+	TenantPoolMaxConns       int      // bound on connections to all tenant databases from one API process
 	TenantPoolConnsPerTen    int
 	TenantPoolIdle           time.Duration
 	BackupDir                string // absolute; where dumps go without S3
@@ -139,6 +142,10 @@ func Load() (Config, error) {
 	c.RedisURL = os.Getenv("REDIS_URL")
 	c.SupportEmail = env("SUPPORT_EMAIL", "support@localhost")
 	c.TenantURL = env("TENANT_URL_TEMPLATE", "http://{subdomain}.localhost")
+	if c.CodecKey = os.Getenv("CODEC_KEY"); c.CodecKey != "" && len(c.CodecKey) < 32 {
+		return c, errors.New("CODEC_KEY must be at least 32 characters: it is all a Web UI's codec endpoint needs to decode")
+	}
+	c.CodecOrigins = strings.Split(env("CODEC_CORS_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ",")
 	if !strings.Contains(c.TenantURL, "{subdomain}") {
 		return c, fmt.Errorf("TENANT_URL_TEMPLATE must contain {subdomain}, not %q", c.TenantURL)
 	}

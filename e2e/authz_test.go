@@ -26,6 +26,10 @@ import (
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/plans": true,
 	"POST /v1/signup": true, "POST /v1/webhooks/stripe": true,
+	// CORS preflights; the Web UI's codec path, whose key is its credential
+	// (TestTheCodecEndpointDecodesRecordedHistoriesForOperatorsOnly).
+	"OPTIONS /codec/decode": true, "OPTIONS /codec/encode": true, "OPTIONS /codec/k/:key/decode": true,
+	"POST /codec/k/:key/decode": true,
 }
 
 // TestAuthorizationMatrix calls every route of the router with no token, a
@@ -60,6 +64,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	cases := map[string]tcase{
 		"GET /v1/me":                          {"/v1/me", "", http.StatusOK},
+		"POST /codec/decode":                  {"/codec/decode", `{"payloads":[]}`, http.StatusForbidden},
+		"POST /codec/encode":                  {"/codec/encode", `{"payloads":[]}`, http.StatusForbidden},
 		"DELETE /v1/tokens/:id":               {"/v1/tokens/" + tokenB, "", http.StatusNotFound},
 		"POST /v1/tenants":                    {"/v1/tenants", `{}`, http.StatusForbidden},
 		"GET /v1/tenants":                     {"/v1/tenants", "", http.StatusForbidden},

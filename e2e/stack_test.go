@@ -56,6 +56,7 @@ type stackOptions struct {
 	logs           *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
 	backups        backup.Store               // default: a folder of the test's own
 	tenantDBRoots  *x509.CertPool             // what registered database servers' certificates chain to
+	codecKey       string                     // CODEC_KEY
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -147,7 +148,8 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	}
 	s.apiOptions = server.Options{Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
-		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots}
+		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots,
+		CodecKey: o.codecKey, CodecOrigins: []string{"http://127.0.0.1:8233"}}
 	s.url = s.startAPI(o.limiter)
 
 	plain, hash, prefix := token.New(token.RoleOperator)

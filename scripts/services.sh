@@ -85,6 +85,11 @@ find_postgres() {
 find_temporal() { # TEMPORAL_STATE=memory keeps nothing (benchmarks)
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
   local host=${TEMPORAL_ADDRESS%:*} port=${TEMPORAL_ADDRESS##*:} ui=${TEMPORAL_UI_PORT:-8233}
+  # The Web UI decodes landlord's sealed payloads through landlord's codec
+  # endpoint, with a key of this checkout's (decoding only, audited).
+  export CODEC_KEY=${CODEC_KEY:-$(secret_file "$DATA/codec-key")}
+  export CODEC_CORS_ORIGINS=${CODEC_CORS_ORIGINS:-http://$host:$ui,http://localhost:$ui}
+  local codec="http://${LISTEN_ADDR:-127.0.0.1:8080}/codec/k/$CODEC_KEY"
   if port_open "$host" "$port"; then
     echo "Temporal: $TEMPORAL_ADDRESS (already running)"
     return
@@ -94,6 +99,7 @@ find_temporal() { # TEMPORAL_STATE=memory keeps nothing (benchmarks)
   # Eager activity execution hands an activity to the worker that scheduled it
   # without a round trip through matching: half the onboarding latency.
   "$ROOT/bin/temporal" server start-dev --ip "$host" --port "$port" --ui-port "$ui" "${state[@]}" --log-level warn \
+    --ui-codec-endpoint "$codec" \
     --dynamic-config-value system.enableActivityEagerExecution=true >"$DATA/temporal-$port.log" 2>&1 &
   started_pids+=($!)
   wait_port "$host" "$port" "Temporal dev server" 60

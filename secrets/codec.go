@@ -70,3 +70,25 @@ func (c *payloadCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload
 // Codec is the payload codec alone, for tools that seal or open payloads
 // outside a client (recorded histories, a codec server).
 func Codec(box *Box) converter.PayloadCodec { return &payloadCodec{box: box} }
+
+// ReadingCodec is Codec for reading histories (a codec endpoint for
+// Temporal's Web UI and CLI): it also passes through payloads that are not
+// sealed, which a worker refuses, so a history with one still shows the rest.
+func ReadingCodec(box *Box) converter.PayloadCodec { return &readingCodec{payloadCodec{box: box}} }
+
+type readingCodec struct{ payloadCodec }
+
+func (c *readingCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		out[i] = p
+		if string(p.GetMetadata()[metadataEncoding]) == encodingEncrypted {
+			opened, err := c.payloadCodec.Decode([]*commonpb.Payload{p})
+			if err != nil {
+				return nil, err
+			}
+			out[i] = opened[0]
+		}
+	}
+	return out, nil
+}

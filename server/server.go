@@ -49,6 +49,8 @@ type Options struct {
 	Box                 *secrets.Box              // opens tenant database passwords
 	RateLimiter         ratelimit.Limiter         // per-tenant API limit; default in process
 	TenantDBRoots       *x509.CertPool            // what database servers' certificates chain to; nil: the system's
+	CodecKey            string                    // admits POST /codec/k/{key}/decode (a Web UI's codec endpoint); empty: no such path
+	CodecOrigins        []string                  // Web UI origins the codec endpoints admit (CORS)
 }
 
 // Server holds the API's dependencies.
@@ -92,7 +94,9 @@ func New(o Options) *echo.Echo {
 	if o.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(middleware.Recover(), observe(o.Log), middleware.BodyLimit("64K"))
+	e.Use(middleware.Recover(), observe(o.Log), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/codec/") }})) // bounded on its own
+	s.codecRoutes(e, o.CodecKey, o.CodecOrigins)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -164,6 +164,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	}
 	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
 		TenantPools: pools, Box: box, RateLimiter: limiter, TenantDBRoots: roots,
+		CodecKey: cfg.CodecKey, CodecOrigins: cfg.CodecOrigins,
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
 		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
