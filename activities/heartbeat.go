@@ -23,8 +23,9 @@ func keepAliveWith(ctx context.Context, progress *atomic.Value) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		t := time.NewTicker(heartbeatEvery)
 		defer t.Stop()
 		for {
@@ -42,5 +43,7 @@ func keepAliveWith(ctx context.Context, progress *atomic.Value) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done) }
+	// Stopping waits for a heartbeat being sent: none may go out once the
+	// activity has returned (the SDK would log it as failed, canceled).
+	return func() { close(done); <-finished }
 }
