@@ -66,8 +66,7 @@ func (a *Notifications) QueueWelcome(ctx context.Context, in WelcomeInput) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 	}
-	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": "",
-		"url": a.urlOf(in.Subdomain)}
+	data := notify.Data{"company": in.CompanyName, "admin_name": in.AdminName, "subdomain": in.Subdomain, "trial_days": ""}
 	if in.TrialDays > 0 {
 		data["trial_days"] = fmt.Sprint(in.TrialDays)
 	}
@@ -104,7 +103,7 @@ func (a *Notifications) Queue(ctx context.Context, in NoticeInput) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("load tenant %s: %w", in.TenantID, db.NotFound(err))
 	}
-	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain, "url": a.urlOf(t.Subdomain)}
+	data := notify.Data{"company": t.TenantName, "admin_name": t.AdminName, "subdomain": t.Subdomain}
 	for k, v := range in.Data {
 		data[k] = v
 	}
@@ -160,6 +159,9 @@ func (a *Notifications) queue(ctx context.Context, t db.Tenant, out []outgoing) 
 				} else {
 					phone = o.to
 				}
+			}
+			if _, ok := o.data["url"]; !ok && o.code == "" {
+				o.data["url"] = a.urlOf(t.Subdomain) // where the tenant signs in, in every message that names it
 			}
 			msgs, err := notify.Render(o.template, o.data, email, phone)
 			if err != nil {
