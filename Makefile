@@ -21,13 +21,15 @@ run: $(call stamp,$(TEMPORAL_CLI)) build ## PostgreSQL + Temporal dev server + l
 
 test: tools lint unit ## everything: formatting, vet, workflowcheck, sqlc freshness, compose file, all tests
 
-lint: tools
+lint: tools build node_modules/.package-lock.json
 	@echo "--- gofmt"; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@echo "--- go vet"; $(GO) vet ./...
 	@echo "--- workflowcheck"; $(BIN)/workflowcheck ./workflows/...
 	@echo "--- sqlc freshness"; $(BIN)/sqlc diff || { echo "generated code in db/ is stale: run make generate"; exit 1; }
 	@echo "--- docker-compose.yml"; ./scripts/check-compose.sh
+	@echo "--- OpenAPI document"; $(BIN)/landlord openapi > $(BIN)/openapi.json && \
+	  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint $(BIN)/openapi.json
 
 unit: tools
 	@echo "--- go test"; $(GO) test -race -count=1 -timeout 20m ./...
@@ -37,6 +39,10 @@ bench: $(call stamp,$(TEMPORAL_CLI)) build ## signup-to-ready latency and throug
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+# npm packages, pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/landlord ./cmd/landlord

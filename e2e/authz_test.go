@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -30,6 +29,7 @@ var publicRoutes = map[string]bool{
 	// (TestTheCodecEndpointDecodesRecordedHistoriesForOperatorsOnly).
 	"OPTIONS /codec/decode": true, "OPTIONS /codec/encode": true, "OPTIONS /codec/k/:key/decode": true,
 	"POST /codec/k/:key/decode": true,
+	"GET /openapi.json":         true, "GET /docs": true,
 }
 
 // TestAuthorizationMatrix calls every route of the router with no token, a
@@ -186,8 +186,7 @@ func TestReadinessNamesTheDependencyDownAndNothingMore(t *testing.T) {
 	defer down.Close()
 	o := s.apiOptions
 	o.Pool = down
-	hs := httptest.NewServer(server.New(o))
-	defer hs.Close()
+	hs := serveAPI(t, o)
 	resp, err := http.Get(hs.URL + "/readyz")
 	require.NoError(t, err)
 	defer resp.Body.Close()

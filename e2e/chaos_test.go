@@ -87,6 +87,7 @@ func TestInvariantsHoldUnderRandomInterleavings(t *testing.T) {
 		procs = append(procs, &process{args: []string{"worker"}, env: env})
 		addr := freeAddr(t)
 		apis = append(apis, "http://"+addr)
+		apiHosts.Store(addr, true)
 		procs = append(procs, &process{args: []string{"api"}, env: append(append([]string{}, env...), "LISTEN_ADDR="+addr)})
 	}
 	binary := landlordBinary(t)

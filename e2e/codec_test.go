@@ -38,7 +38,7 @@ func TestTheCodecEndpointDecodesRecordedHistoriesForOperatorsOnly(t *testing.T) 
 	require.NotContains(t, string(input[0].GetData()), "admin", "the recorded input is sealed")
 
 	remote := func(endpoint, auth string) converter.PayloadCodec {
-		return converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{Endpoint: s.url + endpoint,
+		return converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{Endpoint: s.url + endpoint, Client: *http.DefaultClient,
 			ModifyRequest: func(r *http.Request) error {
 				r.Header.Set("X-Namespace", "default")
 				if auth != "" {

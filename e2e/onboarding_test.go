@@ -21,7 +21,6 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
-	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
 )
@@ -421,8 +420,7 @@ func TestBadTokensAreThrottledPerAddress(t *testing.T) {
 	s := newStack(t, stackOptions{noWorker: true})
 	o := s.apiOptions
 	o.AuthFailuresPerHour = 3
-	hs := httptest.NewServer(server.New(o))
-	defer hs.Close()
+	hs := serveAPI(t, o)
 	get := func(tok string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v1/me", nil)
 		if tok != "" {

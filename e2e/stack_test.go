@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
@@ -168,7 +167,7 @@ func (s *stack) call(method, path, tok string, body any) (int, map[string]any) {
 }
 
 // send sends a JSON request with extra headers to the API at base and decodes
-// the JSON answer; safe from any goroutine.
+// the JSON answer (checked against the OpenAPI document on the way); safe from any goroutine.
 func send(base, method, path, tok string, body any, header map[string]string) (int, map[string]any, error) {
 	var r io.Reader
 	if body != nil {
@@ -268,7 +267,5 @@ func (s *stack) createTenant(subdomain, plan string) (uuid.UUID, string) {
 func (s *stack) startAPI(l ratelimit.Limiter) string {
 	o := s.apiOptions
 	o.RateLimiter = l
-	hs := httptest.NewServer(server.New(o))
-	s.t.Cleanup(hs.Close)
-	return hs.URL
+	return serveAPI(s.t, o).URL
 }

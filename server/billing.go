@@ -69,26 +69,26 @@ func (s *Server) changePlan(c echo.Context) error {
 		return workflowError(err, "a plan change for this tenant is already running")
 	}
 	if !done {
-		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+		return c.JSON(http.StatusAccepted, workflowRunning{WorkflowID: wfID, Status: "running"})
 	}
 	if res.Rejected != nil {
 		return rejectionError(res.Rejected)
 	}
 	ctx := c.Request().Context()
-	out := map[string]any{"change": changeView{From: res.From, To: res.To, FromCycle: res.FromCycle, ToCycle: res.ToCycle,
-		Direction: res.Direction, EffectiveAt: res.EffectiveAt, Scheduled: res.Scheduled, CreditCents: res.CreditCents}, "invoice": nil}
+	out := planChangeResponse{Change: changeView{From: res.From, To: res.To, FromCycle: res.FromCycle, ToCycle: res.ToCycle,
+		Direction: res.Direction, EffectiveAt: res.EffectiveAt, Scheduled: res.Scheduled, CreditCents: res.CreditCents}}
 	if res.InvoiceID != nil {
 		inv, err := s.invoiceView(c, *res.InvoiceID)
 		if err != nil {
 			return err
 		}
-		out["invoice"] = inv
+		out.Invoice = &inv
 	}
 	t, err := s.q.TenantGet(ctx, id)
 	if err != nil {
 		return err
 	}
-	if out["tenant"], err = s.tenantView(ctx, t, false); err != nil {
+	if out.Tenant, err = s.tenantView(ctx, t, false); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
@@ -99,15 +99,17 @@ var (
 	planCodeRe      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,49}$`)
 )
 
+type paymentMethodRequest struct {
+	PaymentMethod string `json:"payment_method"`
+}
+
 // setPaymentMethod stores a payment method and retries the tenant's open invoices with it.
 func (s *Server) setPaymentMethod(c echo.Context) error {
 	id, err := tenantParam(c)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		PaymentMethod string `json:"payment_method"`
-	}
+	var req paymentMethodRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -122,13 +124,13 @@ func (s *Server) setPaymentMethod(c echo.Context) error {
 		return workflowError(err, "a payment method update for this tenant is already running")
 	}
 	if !done {
-		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+		return c.JSON(http.StatusAccepted, workflowRunning{WorkflowID: wfID, Status: "running"})
 	}
-	retried := make([]map[string]any, 0, len(res.Invoices))
+	out := paymentMethodResponse{PaymentMethod: req.PaymentMethod, RetriedInvoices: make([]retriedInvoice, 0, len(res.Invoices))}
 	for _, r := range res.Invoices {
-		retried = append(retried, map[string]any{"invoice_id": r.InvoiceID, "paid": r.Paid, "failure_code": r.FailureCode})
+		out.RetriedInvoices = append(out.RetriedInvoices, retriedInvoice{InvoiceID: r.InvoiceID, Paid: r.Paid, FailureCode: r.FailureCode})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"payment_method": req.PaymentMethod, "retried_invoices": retried})
+	return c.JSON(http.StatusOK, out)
 }
 
 // runWorkflow starts a workflow that must not run twice at once and waits up
@@ -218,7 +220,7 @@ func (s *Server) listInvoices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"invoices": views})
+	return c.JSON(http.StatusOK, invoiceList{Invoices: views})
 }
 
 // getInvoice is one invoice; a tenant admin sees only its own tenant's.
@@ -314,7 +316,7 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 		return &APIError{Status: http.StatusBadRequest, Code: "invalid_signature", Message: "the Stripe signature is missing, wrong or too old"}
 	}
 	if ev.Type != "invoice.paid" && ev.Type != "invoice.payment_failed" {
-		return c.JSON(http.StatusOK, map[string]any{"received": true, "handled": false})
+		return c.JSON(http.StatusOK, webhookReceived{Received: true})
 	}
 	in := activities.StripeEventInput{EventID: ev.ID, Type: string(ev.Type)}
 	if obj := ev.Data.Object; obj != nil {
@@ -329,5 +331,5 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 	if err != nil && !errors.As(err, &started) {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"received": true, "handled": true})
+	return c.JSON(http.StatusOK, webhookReceived{Received: true, Handled: true})
 }

@@ -24,7 +24,7 @@ func (s *Server) listDatabaseServers(c echo.Context) error {
 			Status: r.Status, MaxTenants: r.MaxTenants, CreatedAt: r.CreatedAt, AdminUser: r.AdminUser, Tls: r.Tls,
 			CheckedAt: r.CheckedAt, CheckError: r.CheckError}, r.TenantCount))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"database_servers": out})
+	return c.JSON(http.StatusOK, databaseServerList{DatabaseServers: out})
 }
 
 type databaseServerRequest struct {

@@ -79,20 +79,13 @@ func (s *Server) kpis(c echo.Context) error {
 	if atEnd.Paying > 0 {
 		arpu = int64(math.Round(float64(atEnd.MrrCents) / float64(atEnd.Paying)))
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"month":                 start.Format("2006-01"),
-		"mrr_cents":             atEnd.MrrCents,
-		"arpu_cents":            arpu,
-		"paying_tenants":        atEnd.Paying,
-		"revenue_cents":         revenue,
-		"new_tenants":           tr.NewTenants,
-		"new_tenants_previous":  tr.NewTenantsBefore,
-		"growth_mom":            ratio(tr.NewTenants-tr.NewTenantsBefore, tr.NewTenantsBefore),
-		"trial_conversion_rate": ratio(tr.TrialsConverted, tr.TrialsEnded),
-		"churn_rate":            ratio(tr.Churned, atStart.Paying),
-		"tenants_by_status":     statuses,
-		"tenants_by_plan":       plans,
-		"database_servers":      use,
+	return c.JSON(http.StatusOK, kpiResponse{
+		Month: start.Format("2006-01"), MRRCents: atEnd.MrrCents, ARPUCents: arpu, PayingTenants: atEnd.Paying,
+		RevenueCents: revenue, NewTenants: tr.NewTenants, NewTenantsPrevious: tr.NewTenantsBefore,
+		GrowthMoM:           ratio(tr.NewTenants-tr.NewTenantsBefore, tr.NewTenantsBefore),
+		TrialConversionRate: ratio(tr.TrialsConverted, tr.TrialsEnded),
+		ChurnRate:           ratio(tr.Churned, atStart.Paying),
+		TenantsByStatus:     statuses, TenantsByPlan: plans, DatabaseServers: use,
 	})
 }
 

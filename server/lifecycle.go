@@ -22,15 +22,21 @@ import (
 	"github.com/landlordhq/landlord/workflows"
 )
 
+type suspendRequest struct {
+	Reason string `json:"reason"`
+}
+
+type graceRequest struct {
+	Until time.Time `json:"until"`
+}
+
 // suspendTenant is an operator suspending a tenant with a reason.
 func (s *Server) suspendTenant(c echo.Context) error {
 	id, err := tenantParam(c)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
+	var req suspendRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -71,7 +77,7 @@ func (s *Server) runAndRender(c echo.Context, id uuid.UUID, wfID string, wf, in,
 		return workflowError(err, "the same change for this tenant is already running")
 	}
 	if !done {
-		return c.JSON(http.StatusAccepted, map[string]string{"workflow_id": wfID, "status": "running"})
+		return c.JSON(http.StatusAccepted, workflowRunning{WorkflowID: wfID, Status: "running"})
 	}
 	if ok, why := changed(); !ok {
 		return conflict(why)
@@ -108,8 +114,8 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"workflow_id": wfID, "status": "cancelling",
-		"archive_after": time.Now().Add(s.policy.Retention).UTC()})
+	return c.JSON(http.StatusAccepted, offboardingStarted{WorkflowID: wfID, Status: "cancelling",
+		ArchiveAfter: time.Now().Add(s.policy.Retention).UTC()})
 }
 
 // extendGrace moves a past-due tenant's suspension deadline.
@@ -118,9 +124,7 @@ func (s *Server) extendGrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Until time.Time `json:"until"`
-	}
+	var req graceRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -169,7 +173,7 @@ func (s *Server) listBackups(c echo.Context) error {
 		out = append(out, backupView{ID: b.ID, Database: b.DatabaseName, Path: b.Path, SizeBytes: b.SizeBytes,
 			SHA256: b.Sha256, VerifiedAt: b.VerifiedAt, CreatedAt: b.CreatedAt})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"backups": out})
+	return c.JSON(http.StatusOK, backupList{Backups: out})
 }
 
 // runSweep starts a sweep now; a manual run already going is joined.
@@ -194,11 +198,11 @@ func (s *Server) runSweep(c echo.Context) error {
 	var res workflows.SweepResult
 	if err := run.Get(wait, &res); err != nil {
 		if stillRunning(wait, err) {
-			return c.JSON(http.StatusAccepted, map[string]any{"workflow_id": run.GetID(), "status": "running"})
+			return c.JSON(http.StatusAccepted, workflowRunning{WorkflowID: run.GetID(), Status: "running"})
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"workflow_id": run.GetID(), "started": res.Started, "seen": res.Seen})
+	return c.JSON(http.StatusOK, sweepRun{WorkflowID: run.GetID(), Started: res.Started, Seen: res.Seen})
 }
 
 type alertView struct {
@@ -239,5 +243,5 @@ func (s *Server) listAlerts(c echo.Context) error {
 	for _, a := range rows {
 		out = append(out, alertView{ID: a.ID, TenantID: a.TenantID, Rule: a.Rule, Period: a.Period, Details: a.Details, CreatedAt: a.CreatedAt})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"alerts": out})
+	return c.JSON(http.StatusOK, alertList{Alerts: out})
 }

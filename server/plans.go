@@ -15,5 +15,5 @@ func (s *Server) listPlans(c echo.Context) error {
 	for _, p := range rows {
 		out = append(out, newPlanView(p))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"plans": out})
+	return c.JSON(http.StatusOK, planList{Plans: out})
 }

@@ -101,6 +101,8 @@ func New(o Options) *echo.Echo {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
+	e.GET("/openapi.json", openAPI)
+	e.GET("/docs", docsPage)
 
 	v1 := e.Group("/v1")
 	v1.GET("/plans", s.listPlans)
@@ -147,7 +149,7 @@ func New(o Options) *echo.Echo {
 }
 
 func (s *Server) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return c.JSON(http.StatusOK, health{Status: "ok"})
 }
 
 // readyz answers 503 until both the platform database and Temporal answer.
@@ -155,15 +157,15 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	// The public learns which dependency is down; the reason goes to the log only.
-	checks := map[string]string{"database": "ok", "temporal": "ok"}
+	checks := readiness{Database: "ok", Temporal: "ok"}
 	status := http.StatusOK
 	if err := s.pool.Ping(ctx); err != nil {
 		s.log.Warn("not ready: database", "error", err)
-		checks["database"], status = "unavailable", http.StatusServiceUnavailable
+		checks.Database, status = "unavailable", http.StatusServiceUnavailable
 	}
 	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		s.log.Warn("not ready: temporal", "error", err)
-		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+		checks.Temporal, status = "unavailable", http.StatusServiceUnavailable
 	}
 	return c.JSON(status, checks)
 }

@@ -148,17 +148,30 @@ func (s *Server) listCompanies(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"companies": cs})
+		return c.JSON(http.StatusOK, companyList{Companies: cs})
 	})
 }
 
 var companyCodeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
 
+type companyRequest struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+type userRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type transactionRequest struct {
+	CompanyID   uuid.UUID `json:"company_id"`
+	AmountCents *int64    `json:"amount_cents"`
+	Memo        string    `json:"memo"`
+}
+
 func (s *Server) createCompany(c echo.Context) error {
-	var req struct {
-		Code string `json:"code"`
-		Name string `json:"name"`
-	}
+	var req companyRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -215,7 +228,7 @@ func (s *Server) listUsers(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"users": us})
+		return c.JSON(http.StatusOK, userList{Users: us})
 	})
 }
 
@@ -224,10 +237,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
-	}
+	var req userRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -265,11 +275,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 const storageHardStop = 1.2
 
 func (s *Server) postTransaction(c echo.Context) error {
-	var req struct {
-		CompanyID   uuid.UUID `json:"company_id"`
-		AmountCents *int64    `json:"amount_cents"`
-		Memo        string    `json:"memo"`
-	}
+	var req transactionRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -332,14 +338,11 @@ func (s *Server) getUsage(c echo.Context) error {
 	if info.MaxTotalUsers != nil {
 		totalUsers = limitOf(*info.MaxTotalUsers)
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"tenant_id":               id,
-		"month":                   now.Format("2006-01"),
-		"plan_code":               info.PlanCode,
-		"companies":               usedLimit{Used: u.Companies, Limit: limitOf(info.MaxCompanies)},
-		"users":                   usedLimit{Used: u.Users, Limit: totalUsers},
-		"users_per_company":       perCompany,
-		"transactions_this_month": usedLimit{Used: u.TransactionsMonth, Limit: limitOf(info.MaxTransactionsPerMonth)},
-		"storage_bytes":           usedLimit{Used: u.StorageBytes, Limit: ptr(int64(info.MaxStorageGb) << 30)},
+	return c.JSON(http.StatusOK, usageResponse{TenantID: id, Month: now.Format("2006-01"), PlanCode: info.PlanCode,
+		Companies:             usedLimit{Used: u.Companies, Limit: limitOf(info.MaxCompanies)},
+		Users:                 usedLimit{Used: u.Users, Limit: totalUsers},
+		UsersPerCompany:       perCompany,
+		TransactionsThisMonth: usedLimit{Used: u.TransactionsMonth, Limit: limitOf(info.MaxTransactionsPerMonth)},
+		StorageBytes:          usedLimit{Used: u.StorageBytes, Limit: ptr(int64(info.MaxStorageGb) << 30)},
 	})
 }

@@ -86,7 +86,7 @@ func (s *Server) renderTenant(c echo.Context, id uuid.UUID) error {
 func (s *Server) me(c echo.Context) error {
 	p := principalOf(c)
 	if p.Role == token.RoleOperator {
-		return c.JSON(http.StatusOK, map[string]any{"role": p.Role, "token_id": p.TokenID})
+		return c.JSON(http.StatusOK, meResponse{Role: p.Role, TokenID: p.TokenID})
 	}
 	t, err := s.q.TenantGet(c.Request().Context(), p.TenantID)
 	if err != nil {
@@ -96,7 +96,7 @@ func (s *Server) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"role": p.Role, "token_id": p.TokenID, "tenant": v})
+	return c.JSON(http.StatusOK, meResponse{Role: p.Role, TokenID: p.TokenID, Tenant: &v})
 }
 
 type tenantCursor struct {
@@ -152,7 +152,7 @@ func (s *Server) listTenants(c echo.Context) error {
 		}
 		out = append(out, newTenantView(t, name))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"tenants": out, "next_cursor": next})
+	return c.JSON(http.StatusOK, tenantList{Tenants: out, NextCursor: next})
 }
 
 func (s *Server) serverNames(ctx context.Context) (map[uuid.UUID]string, error) {
@@ -213,7 +213,7 @@ func (s *Server) createTenantToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": tokID, "token": plain, "prefix": prefix, "role": token.RoleTenantAdmin, "tenant_id": id})
+	return c.JSON(http.StatusCreated, tokenCreated{ID: tokID, Token: plain, Prefix: prefix, Role: token.RoleTenantAdmin, TenantID: id})
 }
 
 func (s *Server) listNotifications(c echo.Context) error {
@@ -237,7 +237,7 @@ func (s *Server) listNotifications(c echo.Context) error {
 	for _, n := range rows {
 		out = append(out, newNotificationView(n, principalOf(c).Role == token.RoleOperator))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"notifications": out})
+	return c.JSON(http.StatusOK, notificationList{Notifications: out})
 }
 
 // listAudit pages through a tenant's audit log newest first (?limit, ?before=id).
@@ -270,7 +270,7 @@ func (s *Server) listAudit(c echo.Context) error {
 	for _, a := range rows {
 		out = append(out, auditView{ID: a.ID, Actor: a.Actor, Action: a.Action, Details: a.Details, CreatedAt: a.CreatedAt})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"audit": out})
+	return c.JSON(http.StatusOK, auditList{Audit: out})
 }
 
 // mintTenantToken stores a tenant-admin token with who minted it and audits

@@ -12,6 +12,10 @@ import (
 	"github.com/landlordhq/landlord/notify"
 )
 
+type verifyRequest struct {
+	Code string `json:"code"`
+}
+
 // verifyContact takes back a code landlord sent to the tenant's admin email
 // or phone: the address or number it was sent to is verified, and messages
 // carrying what the signup wrote may go there from now on. Every wrong code
@@ -21,9 +25,7 @@ func (s *Server) verifyContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Code string `json:"code"`
-	}
+	var req verifyRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -65,5 +67,5 @@ func (s *Server) verifyContact(c echo.Context) error {
 	if verified == "" {
 		return invalidFields(map[string]string{"code": "does not match a code sent to this tenant (five wrong codes void them)"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"verified": verified})
+	return c.JSON(http.StatusOK, verifyResponse{Verified: verified})
 }

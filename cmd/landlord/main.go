@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/server"
 )
 
 const usage = `landlord <command>
@@ -28,6 +30,7 @@ commands:
   bench lifecycle [-n N]            the trial sweep over N tenants, and how fast a suspension takes effect
   bench transactions [-tenants T] [-c C] [-n N]
                                     metered POST /v1/transactions beside GET /healthz on the same server
+  openapi                           the API's OpenAPI 3.1 document (also served at /openapi.json)
   version                           the version and the commit it was built from
   help                              this text
 
@@ -52,6 +55,14 @@ func main() {
 		return
 	case "version", "-version", "--version":
 		fmt.Println(versionLine())
+		return
+	case "openapi":
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(server.Document()); err != nil {
+			log.Error("write the OpenAPI document", "error", err)
+			os.Exit(1)
+		}
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
