@@ -11,6 +11,7 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/metrics"
 )
 
 // InvoiceInput is an invoice to create.
@@ -158,6 +159,7 @@ func (a *Billing) Charge(ctx context.Context, in ChargeInput) (ChargeResult, err
 		return ChargeResult{}, err
 	}
 	var res ChargeResult
+	var recorded string // the status of the payment this run recorded
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		inv, err := q.InvoiceGetForUpdate(ctx, in.InvoiceID)
 		if err != nil {
@@ -204,9 +206,13 @@ func (a *Billing) Charge(ctx context.Context, in ChargeInput) (ChargeResult, err
 				return fmt.Errorf("mark invoice paid: %w", err)
 			}
 		}
+		recorded = status
 		return audit(ctx, q, inv.TenantID, in.Actor, action, map[string]any{
 			"invoice": inv.Number, "amount_cents": inv.TotalCents, "failure_code": p.FailureCode})
 	})
+	if err == nil && recorded != "" {
+		metrics.Payments.WithLabelValues(recorded).Inc()
+	}
 	return res, err
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -133,6 +134,13 @@ func (a *Lifecycle) Suspend(ctx context.Context, in SuspendInput) (bool, error) 
 		done = err == nil
 		return err
 	})
+	if err == nil && done {
+		cause := in.Reason
+		if lifecycle.SuspensionWho(in.Reason) == lifecycle.Operator {
+			cause = "operator" // an operator's reason is free text: not a label
+		}
+		metrics.Suspensions.WithLabelValues(cause).Inc()
+	}
 	return done, err
 }
 
@@ -186,6 +194,9 @@ func (a *Lifecycle) Reactivate(ctx context.Context, in ReactivateInput) (Reactiv
 		r = Reactivation{Reactivated: true, From: t.Status, To: ret.To, TrialOver: lifecycle.TrialOver(lt, in.Now)}
 		return nil
 	})
+	if err == nil && r.Reactivated {
+		metrics.Reactivations.Inc()
+	}
 	return r, err
 }
 

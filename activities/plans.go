@@ -13,6 +13,7 @@ import (
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -235,7 +236,7 @@ func (a *Plans) Apply(ctx context.Context, in ApplyInput) error {
 		"effective": "immediate", "effective_at": qt.EffectiveAt,
 		"proration": map[string]int64{"credit_cents": creditLines, "charge_cents": charge, "net_cents": qt.NetCents, "credit_balance_added_cents": credit},
 	}
-	lost := false
+	lost, rerun := false, false
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
 		t, err := q.TenantGetForUpdate(ctx, in.TenantID)
 		if err != nil {
@@ -243,6 +244,7 @@ func (a *Plans) Apply(ctx context.Context, in ApplyInput) error {
 		}
 		switch deref(t.BillingApplied) {
 		case in.Key:
+			rerun = true
 			return nil // applied by an earlier run of this activity
 		case in.Key + creditedSuffix:
 			lost = true
@@ -282,6 +284,9 @@ func (a *Plans) Apply(ctx context.Context, in ApplyInput) error {
 	})
 	if err == nil && lost {
 		return permanent(ErrConflict, "the tenant's plan or period changed while the change was paid; what was paid is now credit", nil)
+	}
+	if err == nil && !rerun {
+		metrics.PlanChanges.WithLabelValues(string(qt.Direction)).Inc()
 	}
 	return err
 }

@@ -196,3 +196,67 @@ func (q *Queries) KPITransitions(ctx context.Context, arg KPITransitionsParams) 
 	)
 	return i, err
 }
+
+const metricOutbox = `-- name: MetricOutbox :many
+SELECT channel, count(*)::int AS queued,
+       coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
+FROM notifications WHERE status = 'queued' GROUP BY channel
+`
+
+type MetricOutboxRow struct {
+	Channel       string
+	Queued        int32
+	OldestSeconds float64
+}
+
+// Messages waiting in the outbox by channel, and how long the oldest has waited, for /metrics.
+func (q *Queries) MetricOutbox(ctx context.Context) ([]MetricOutboxRow, error) {
+	rows, err := q.db.Query(ctx, metricOutbox)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MetricOutboxRow
+	for rows.Next() {
+		var i MetricOutboxRow
+		if err := rows.Scan(&i.Channel, &i.Queued, &i.OldestSeconds); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const metricTenants = `-- name: MetricTenants :many
+SELECT status, plan_code, count(*)::int AS tenants FROM tenants GROUP BY status, plan_code
+`
+
+type MetricTenantsRow struct {
+	Status   lifecycle.Status
+	PlanCode string
+	Tenants  int32
+}
+
+// Tenants by status and plan, for /metrics.
+func (q *Queries) MetricTenants(ctx context.Context) ([]MetricTenantsRow, error) {
+	rows, err := q.db.Query(ctx, metricTenants)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MetricTenantsRow
+	for rows.Next() {
+		var i MetricTenantsRow
+		if err := rows.Scan(&i.Status, &i.PlanCode, &i.Tenants); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

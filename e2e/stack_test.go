@@ -28,6 +28,7 @@ import (
 	"github.com/landlordhq/landlord/backup"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/notify"
 	"github.com/landlordhq/landlord/ratelimit"
 	"github.com/landlordhq/landlord/secrets"
@@ -107,7 +108,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	box, err := secrets.NewBox(sha256.Sum256([]byte(testSecret)))
 	require.NoError(t, err)
 	// Payloads are encrypted as in production, under the key the worker processes get too.
-	copts := client.Options{DataConverter: secrets.DataConverter(box)}
+	copts := client.Options{DataConverter: secrets.DataConverter(box), MetricsHandler: metrics.Temporal()}
 	if o.logs != nil {
 		copts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}

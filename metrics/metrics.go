@@ -36,3 +36,27 @@ var (
 		Buckets: prometheus.DefBuckets,
 	}, []string{"route", "method"})
 )
+
+// Business events, counted where they happen (in the worker that ran them).
+var (
+	// Payments counts charges recorded, by result (succeeded, failed).
+	Payments = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_payments_total",
+		Help: "Charges recorded, by result.",
+	}, []string{"result"})
+	// PlanChanges counts plan changes applied, by direction (upgrade, downgrade).
+	PlanChanges = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_plan_changes_total",
+		Help: "Plan changes applied, by direction.",
+	}, []string{"direction"})
+	// Suspensions counts tenants suspended, by cause (trial_expired, payment_overdue, operator).
+	Suspensions = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_suspensions_total",
+		Help: "Tenants suspended, by cause.",
+	}, []string{"cause"})
+	// Reactivations counts suspended or cancelled tenants let back in.
+	Reactivations = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "landlord_reactivations_total",
+		Help: "Suspended or cancelled tenants let back in.",
+	})
+)

@@ -137,3 +137,15 @@ func (p *Pools) Close() {
 
 // Servers are the database servers the pools connect to.
 func (p *Pools) Servers() *Servers { return p.servers }
+
+// Conns are the connections the open pools hold: in use, and idle.
+func (p *Pools) Conns() (inUse, idle int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tp := range p.pools {
+		s := tp.pool.Stat()
+		inUse += s.AcquiredConns()
+		idle += s.IdleConns()
+	}
+	return inUse, idle
+}

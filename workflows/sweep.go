@@ -103,6 +103,10 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 			in.Step, in.After = in.Step+1, activities.Cursor{}
 		}
 	}
+	// When each sweep last finished, for the "sweep not running" alert (not
+	// reported while replaying; it writes nothing to the history).
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"sweep": in.Name}).
+		Gauge("landlord_sweep_last_completed_timestamp_seconds").Update(float64(workflow.Now(ctx).Unix()))
 	return &SweepResult{Started: in.Total, Seen: in.Seen}, nil
 }
 

@@ -153,6 +153,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		return err
 	}
 	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
+	if err := server.RegisterStateMetrics(pool, pools, log); err != nil {
+		return err
+	}
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
 		r, err := ratelimit.NewRedis(cfg.RedisURL, "landlord:ratelimit:")

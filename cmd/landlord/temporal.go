@@ -12,6 +12,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/secrets"
 )
 
@@ -23,7 +24,8 @@ func temporalOptions(cfg config.Config, log *slog.Logger, box *secrets.Box) (cli
 		return client.Options{}, err
 	}
 	return client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log),
-		DataConverter: secrets.DataConverter(box), ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig}}, nil
+		DataConverter: secrets.DataConverter(box), ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
+		MetricsHandler: metrics.Temporal()}, nil
 }
 
 // temporalTLS is how landlord's Temporal client speaks TLS: nil (plain gRPC,

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/landlordhq/landlord/config"
@@ -114,4 +116,47 @@ func tlsFront(t *testing.T, ca *testenv.CA, backend string) string {
 		}
 	}()
 	return l.Addr().String()
+}
+
+// TestTheTemporalSDKMetricsAreServedBesideLandlords: the client landlord's
+// processes dial reports the SDK's own metrics into the registry /metrics
+// serves.
+func TestTheTemporalSDKMetricsAreServedBesideLandlords(t *testing.T) {
+	box, err := secrets.NewBox(sha256.Sum256([]byte(testenv.SecretKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := temporalOptions(config.Config{TemporalAddress: testenv.TemporalAddress(t), TemporalNamespace: "default"},
+		slog.New(slog.DiscardHandler), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.DialContext(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, err := tc.CountWorkflow(t.Context(), &workflowservice.CountWorkflowExecutionsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		families, err := prometheus.DefaultGatherer.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == "temporal_request" || f.GetName() == "temporal_request_total" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			var names []string
+			for _, f := range families {
+				names = append(names, f.GetName())
+			}
+			t.Fatalf("no temporal_request metric among %v", names)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

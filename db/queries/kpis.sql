@@ -49,3 +49,13 @@ FROM database_servers s
 LEFT JOIN tenants t ON t.database_server_id = s.id
 LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = sqlc.arg(month)
 GROUP BY s.name ORDER BY s.name;
+
+-- name: MetricTenants :many
+-- Tenants by status and plan, for /metrics.
+SELECT status, plan_code, count(*)::int AS tenants FROM tenants GROUP BY status, plan_code;
+
+-- name: MetricOutbox :many
+-- Messages waiting in the outbox by channel, and how long the oldest has waited, for /metrics.
+SELECT channel, count(*)::int AS queued,
+       coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
+FROM notifications WHERE status = 'queued' GROUP BY channel;
