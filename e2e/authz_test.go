@@ -23,7 +23,7 @@ import (
 
 // publicRoutes need no token.
 var publicRoutes = map[string]bool{
-	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/plans": true,
+	"GET /healthz": true, "GET /readyz": true, "GET /v1/plans": true,
 	"POST /v1/signup": true, "POST /v1/webhooks/stripe": true,
 	// CORS preflights; the Web UI's codec path, whose key is its credential
 	// (TestTheCodecEndpointDecodesRecordedHistoriesForOperatorsOnly).

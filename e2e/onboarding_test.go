@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -405,6 +406,12 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	id, _ := s.signup(signupBody("metered"))
 	s.waitStatus(id, "trial")
 	resp, err := http.Get(s.url + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the public address does not tell how many tenants are on which plan")
+	metricsAddr := httptest.NewServer(promhttp.Handler()) // what METRICS_ADDR serves
+	defer metricsAddr.Close()
+	resp, err = http.Get(metricsAddr.URL)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var sb strings.Builder

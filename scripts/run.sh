@@ -11,4 +11,5 @@ if [ -z "${LANDLORD_OPERATOR_TOKEN:-}" ]; then
   export LANDLORD_OPERATOR_TOKEN=$(cat "$DATA/operator-token")
 fi
 export BACKUP_DIR=${BACKUP_DIR:-$DATA/backups}
+export METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:9464}
 "$ROOT/bin/landlord" dev

@@ -69,8 +69,6 @@ func operations() []operation {
 		{method: http.MethodGet, path: "/readyz", id: "readyz", tag: "operations",
 			summary: "The platform database and Temporal answer", description: "503 names the dependency that is down, nothing more.",
 			access: public, responses: map[int]any{200: readiness{}, 503: readiness{}}},
-		{method: http.MethodGet, path: "/metrics", id: "metrics", tag: "operations", summary: "Prometheus metrics",
-			access: public, responses: map[int]any{200: text("text/plain")}},
 		{method: http.MethodGet, path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 			access: public, responses: map[int]any{200: map[string]any{}}},
 		{method: http.MethodGet, path: "/docs", id: "docs", tag: "operations", summary: "This document as a page to read",

@@ -80,16 +80,26 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer pool.Close()
 	defer tc.Close()
-	if cfg.MetricsAddr != "" {
-		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: promhttp.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics server", "error", err)
-			}
-		}()
-		defer ms.Close()
-	}
+	defer serveMetrics(cfg.MetricsAddr, log)()
 	return worker.Run(ctx, cfg, tc, pool, log)
+}
+
+// serveMetrics serves /metrics on addr, a listener of its own for the private
+// network (the API's public address does not serve it: it tells how many
+// tenants are on which plan); it returns how to stop. No addr, no server.
+func serveMetrics(addr string, log *slog.Logger) (stop func()) {
+	if addr == "" {
+		return func() {}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	ms := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "error", err)
+		}
+	}()
+	return func() { _ = ms.Close() }
 }
 
 func runAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -102,6 +112,7 @@ func runAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := installOperatorToken(ctx, pool, cfg.OperatorToken); err != nil {
 		return err
 	}
+	defer serveMetrics(cfg.MetricsAddr, log)()
 	return serve(ctx, cfg, log, pool, tc)
 }
 
@@ -128,7 +139,12 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := installOperatorToken(ctx, pool, cfg.OperatorToken); err != nil {
 		return err
 	}
-	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n\n", cfg.ListenAddr, bannerToken(cfg.OperatorToken))
+	defer serveMetrics(cfg.MetricsAddr, log)()
+	fmt.Printf("\nlandlord API   http://%s\noperator token %s\n", cfg.ListenAddr, bannerToken(cfg.OperatorToken))
+	if cfg.MetricsAddr != "" {
+		fmt.Printf("metrics        http://%s/metrics\n", cfg.MetricsAddr)
+	}
+	fmt.Println()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return worker.Run(gctx, cfg, tc, workerPool, log) })
 	g.Go(func() error { return serve(gctx, cfg, log, pool, tc) })
