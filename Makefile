@@ -28,6 +28,8 @@ lint: tools build node_modules/.package-lock.json
 	@echo "--- workflowcheck"; $(BIN)/workflowcheck ./workflows/...
 	@echo "--- sqlc freshness"; $(BIN)/sqlc diff || { echo "generated code in db/ is stale: run make generate"; exit 1; }
 	@echo "--- docker-compose.yml"; ./scripts/check-compose.sh
+	@echo "--- Prometheus config, alert rules and their tests"; promtool check config deploy/prometheus/prometheus.yml && \
+	  promtool test rules deploy/prometheus/alerts_test.yml
 	@echo "--- OpenAPI document"; $(BIN)/landlord openapi > $(BIN)/openapi.json && \
 	  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint $(BIN)/openapi.json
 

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +67,25 @@ func TestMetricsShowTheBusinessAndPassPromtool(t *testing.T) {
 	} {
 		assert.Contains(t, text, want)
 	}
+
+	// Every metric the Grafana dashboard and the alert rules read is one landlord serves.
+	failuresOnly := map[string]bool{ // the SDK reports these once something has failed
+		"temporal_workflow_task_execution_failed_total": true, "temporal_activity_execution_failed_total": true}
+	name := regexp.MustCompile(`\b(?:landlord|temporal)_[a-z_]+`)
+	for _, f := range []string{"../deploy/grafana/dashboards/landlord.json", "../deploy/prometheus/alerts.yml"} {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if strings.HasSuffix(f, ".json") {
+			require.True(t, json.Valid(raw), "%s is not JSON", f)
+		}
+		for _, m := range name.FindAllString(string(raw), -1) {
+			m = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_sum"), "_count")
+			if !failuresOnly[m] {
+				assert.Contains(t, text, "# TYPE "+m+" ", "%s reads %s, which /metrics does not serve", f, m)
+			}
+		}
+	}
+
 	check := exec.Command("promtool", "check", "metrics")
 	check.Stdin = bytes.NewReader(body)
 	out2, err := check.CombinedOutput()

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The file insists on a real key at run time; any value does for checking its shape.
 export LANDLORD_SECRET_KEY=${LANDLORD_SECRET_KEY:-placeholder-for-checking-the-compose-file}
+export GRAFANA_ADMIN_PASSWORD=${GRAFANA_ADMIN_PASSWORD:-placeholder-for-checking-the-compose-file}
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1 \
   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing docker-compose (Debian package) to validate the compose file"
