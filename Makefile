@@ -13,11 +13,14 @@ TOOLS := $(TEMPORAL_CLI) $(SQLC) $(STRIPE_MOCK) $(WORKFLOWCHECK)
 # One stamp per pinned version, so a new pin rebuilds the tool.
 stamp = $(BIN)/.$(subst /,_,$(1))
 
-.PHONY: run test lint unit bench build generate tools clean
+.PHONY: run run-cluster test lint unit bench build generate tools clean
 .DEFAULT_GOAL := test
 
 run: $(call stamp,$(TEMPORAL_CLI)) build ## PostgreSQL + Temporal dev server + landlord dev (builds only what it runs)
 	./scripts/run.sh
+
+run-cluster: $(call stamp,$(TEMPORAL_CLI)) build ## run's services with two API processes behind one address and two workers
+	./scripts/run-cluster.sh
 
 test: tools lint unit ## everything: formatting, vet, workflowcheck, sqlc freshness, compose file, all tests
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,6 +91,11 @@ func TestInvariantsHoldUnderRandomInterleavings(t *testing.T) {
 		apiHosts.Store(addr, true)
 		procs = append(procs, &process{args: []string{"api"}, env: append(append([]string{}, env...), "LISTEN_ADDR="+addr)})
 	}
+	// And the two behind one address, as make run-cluster and a load balancer put them.
+	front := freeAddr(t)
+	procs = append(procs, &process{args: []string{"proxy", "-listen", front, "-to", strings.Join(apis, ",")}, env: env})
+	apis = append(apis, "http://"+front)
+	apiHosts.Store(front, true)
 	binary := landlordBinary(t)
 	for _, p := range procs {
 		require.NoError(t, p.start(binary))

@@ -30,6 +30,7 @@ commands:
   bench lifecycle [-n N]            the trial sweep over N tenants, and how fast a suspension takes effect
   bench transactions [-tenants T] [-c C] [-n N]
                                     metered POST /v1/transactions beside GET /healthz on the same server
+  proxy -listen ADDR -to URL,URL    one address in front of several API processes, in turn (make run-cluster)
   openapi                           the API's OpenAPI 3.1 document (also served at /openapi.json)
   version                           the version and the commit it was built from
   help                              this text
@@ -83,6 +84,9 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error {
+	if cmd == "proxy" {
+		return runProxy(ctx, log, args)
+	}
 	if !slices.Contains([]string{"dev", "api", "worker", "migrate", "token", "bench"}, cmd) {
 		return usageError("unknown command " + cmd)
 	}
