@@ -28,6 +28,15 @@ runtime_and_owner() { # port [owner password] [runtime password]
   export DATABASE_URL="postgres://landlord_app${3:+:$3}@127.0.0.1:$1/${LANDLORD_DB:-landlord}?sslmode=disable"
 }
 
+# operator_token: LANDLORD_OPERATOR_TOKEN, or one per checkout kept in .data/operator-token (0600).
+operator_token() {
+  if [ -z "${LANDLORD_OPERATOR_TOKEN:-}" ]; then
+    [ -s "$DATA/operator-token" ] || (umask 077 && echo "llo_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 43)" >"$DATA/operator-token")
+    chmod 600 "$DATA/operator-token"
+    export LANDLORD_OPERATOR_TOKEN=$(cat "$DATA/operator-token")
+  fi
+}
+
 # secret_file FILE: a random password kept in FILE, readable by its user only.
 secret_file() {
   [ -s "$1" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 >"$1")

@@ -95,3 +95,20 @@ func (s *Servers) Check(ctx context.Context, srv Server, login Login) error {
 	}
 	return nil
 }
+
+// Open is NewServers logging in to registered servers as the platform
+// database (pool) records them: their passwords opened with box, their
+// certificates checked against caFile's roots (the system's when empty),
+// which it returns too, for checking a server being registered.
+func Open(adminURL, template string, pool *pgxpool.Pool, box *secrets.Box, caFile string) (*Servers, *x509.CertPool, error) {
+	roots, err := LoadRoots(caFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	servers, err := NewServers(adminURL, template)
+	if err != nil {
+		return nil, nil, err
+	}
+	servers.UseRegistry(Registry(pool, box, roots))
+	return servers, roots, nil
+}

@@ -82,20 +82,15 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 
 // Run builds the dependencies from cfg and runs the worker until ctx ends.
 func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.Pool, log *slog.Logger) error {
-	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
-	if err != nil {
-		return err
-	}
-	defer servers.Close()
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
 		return err
 	}
-	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
+	servers, _, err := tenantdb.Open(cfg.TenantDBAdminURL, cfg.TenantTemplateDB, pool, box, cfg.TenantDBCAFile)
 	if err != nil {
 		return err
 	}
-	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
+	defer servers.Close()
 	delay, err := activities.ParseStepDelay(cfg.StepDelay)
 	if err != nil {
 		return err

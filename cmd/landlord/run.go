@@ -40,20 +40,15 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer pool.Close()
-	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
-	if err != nil {
-		return err
-	}
-	defer servers.Close()
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
 		return err
 	}
-	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
+	servers, _, err := tenantdb.Open(cfg.TenantDBAdminURL, cfg.TenantTemplateDB, pool, box, cfg.TenantDBCAFile)
 	if err != nil {
 		return err
 	}
-	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
+	defer servers.Close()
 	local := servers.Local()
 	if _, err := db.New(pool).DatabaseServerUpsert(ctx, db.DatabaseServerUpsertParams{
 		Name: cfg.LocalServerName, Host: local.Host, Port: int32(local.Port), Kind: "shared", MaxTenants: 500,
@@ -153,22 +148,17 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
-	servers, err := tenantdb.NewServers(cfg.TenantDBAdminURL, cfg.TenantTemplateDB)
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	servers, roots, err := tenantdb.Open(cfg.TenantDBAdminURL, cfg.TenantTemplateDB, pool, box, cfg.TenantDBCAFile)
 	if err != nil {
 		return err
 	}
 	defer servers.Close()
 	pools := tenantdb.NewPools(servers, cfg.TenantPoolMaxConns, cfg.TenantPoolConnsPerTen, cfg.TenantPoolIdle)
 	defer pools.Close()
-	box, err := secrets.NewBox(cfg.SecretKey)
-	if err != nil {
-		return err
-	}
-	roots, err := tenantdb.LoadRoots(cfg.TenantDBCAFile)
-	if err != nil {
-		return err
-	}
-	servers.UseRegistry(tenantdb.Registry(pool, box, roots))
 	if err := server.RegisterStateMetrics(pool, pools, log); err != nil {
 		return err
 	}
