@@ -74,6 +74,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/tenants/:id/notifications":   {"/v1/tenants/" + B + "/notifications", "", http.StatusNotFound},
 		"GET /v1/tenants/:id/audit":           {"/v1/tenants/" + B + "/audit", "", http.StatusNotFound},
 		"POST /v1/tenants/:id/plan":           {"/v1/tenants/" + B + "/plan", `{"plan_code":"enterprise"}`, http.StatusNotFound},
+		"POST /v1/tenants/:id/plan/preview":   {"/v1/tenants/" + B + "/plan/preview", `{"plan_code":"enterprise"}`, http.StatusNotFound},
 		"PUT /v1/tenants/:id/payment-method":  {"/v1/tenants/" + B + "/payment-method", `{"payment_method":"pm_card_visa"}`, http.StatusNotFound},
 		"POST /v1/tenants/:id/verify":         {"/v1/tenants/" + B + "/verify", `{"code":"12345678"}`, http.StatusNotFound},
 		"GET /v1/tenants/:id/invoices":        {"/v1/tenants/" + B + "/invoices", "", http.StatusNotFound},

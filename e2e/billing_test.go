@@ -457,3 +457,49 @@ func TestADowngradeCreditsOnlyWhatThePeriodWasPaid(t *testing.T) {
 		assert.Positive(t, l, "no credit line")
 	}
 }
+
+// TestAPlanChangePreviewIsItsInvoiceAndChangesNothing: the preview runs the
+// plan change's own quote and writes nothing; the change made next invoices
+// the same lines (to the cent, but for the seconds between the two).
+func TestAPlanChangePreviewIsItsInvoiceAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("preview-co", "starter")
+	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
+	require.Equal(t, http.StatusOK, code, out)
+	before := s.tenantRow(id)
+
+	code, preview := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan/preview", admin, map[string]any{"plan_code": "professional"})
+	require.Equal(t, http.StatusOK, code, preview)
+	assert.Equal(t, "upgrade", preview["direction"])
+	assert.Equal(t, false, preview["scheduled"])
+	lines := preview["lines"].([]any)
+	require.NotEmpty(t, lines, "remaining time on the new plan (an operator's tenant has no paid time on the old one to credit)")
+	assert.Positive(t, preview["total_cents"])
+	after := s.tenantRow(id)
+	assert.Equal(t, before.PlanCode, after.PlanCode)
+	assert.Equal(t, before.BillingVersion, after.BillingVersion, "no change of billing")
+	assert.Nil(t, after.BillingHold, "no hold taken")
+	assert.Equal(t, 0, s.count(`SELECT count(*) FROM invoices WHERE tenant_id = $1`, id), "no invoice")
+
+	code, change := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", admin, map[string]any{"plan_code": "professional"})
+	require.Equal(t, http.StatusOK, code, change)
+	invoice := change["invoice"].(map[string]any)
+	got := invoice["lines"].([]any)
+	require.Len(t, got, len(lines))
+	for i := range lines {
+		p, g := lines[i].(map[string]any), got[i].(map[string]any)
+		assert.Equal(t, p["description"], g["description"])
+		assert.InDelta(t, p["amount_cents"], g["amount_cents"], 1, "the seconds between preview and change")
+	}
+	assert.InDelta(t, preview["total_cents"], invoice["total_cents"], 2)
+
+	// A downgrade waits for the period's end: nothing is invoiced now.
+	code, preview = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan/preview", admin, map[string]any{"plan_code": "starter"})
+	require.Equal(t, http.StatusOK, code, preview)
+	assert.Equal(t, true, preview["scheduled"])
+	assert.Empty(t, preview["lines"])
+	assert.Equal(t, float64(0), preview["total_cents"])
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan/preview", admin, map[string]any{"plan_code": "professional"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
+}

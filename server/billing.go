@@ -333,3 +333,59 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, webhookReceived{Received: true, Handled: true})
 }
+
+type planPreview struct {
+	Direction          string            `json:"direction"`            // upgrade | downgrade
+	Scheduled          bool              `json:"scheduled"`            // applied at effective_at (a downgrade, a trial's choice)
+	EffectiveAt        time.Time         `json:"effective_at"`         // when the new plan takes effect
+	Lines              []invoiceLineView `json:"lines"`                // what the invoice would say; none when scheduled
+	SubtotalCents      int64             `json:"subtotal_cents"`       // the lines' sum when positive
+	CreditAppliedCents int64             `json:"credit_applied_cents"` // taken from the credit balance first
+	TotalCents         int64             `json:"total_cents"`          // charged to the payment method
+	CreditAddedCents   int64             `json:"credit_added_cents"`   // an immediate downgrade's unused time, to the credit balance
+	Currency           string            `json:"currency"`
+}
+
+// previewPlanChange answers what POST /v1/tenants/{id}/plan would invoice now,
+// from the same quote the plan change runs, and changes nothing: no invoice,
+// no hold, no charge. Whether a downgrade's usage fits is checked by the change.
+func (s *Server) previewPlanChange(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var req planChangeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if !planCodeRe.MatchString(req.PlanCode) {
+		return invalidFields(map[string]string{"plan_code": "is not an available plan"})
+	}
+	ctx := c.Request().Context()
+	qt, err := (&activities.Plans{Pool: s.pool}).Quote(ctx, activities.QuoteInput{TenantID: id, PlanCode: req.PlanCode,
+		BillingCycle: req.BillingCycle, Effective: req.Effective, Now: time.Now(), Actor: principalOf(c).actor()})
+	if r, ok := workflows.AsRejection(err); ok {
+		return rejectionError(r)
+	}
+	if err != nil {
+		return db.NotFound(err)
+	}
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	out := planPreview{Direction: qt.Direction, Scheduled: qt.Scheduled, EffectiveAt: qt.EffectiveAt, Currency: qt.Currency,
+		Lines: make([]invoiceLineView, 0, len(qt.Lines))}
+	for _, l := range qt.Lines {
+		out.Lines = append(out.Lines, invoiceLineView{Description: l.Description, AmountCents: l.AmountCents,
+			PeriodStart: &l.PeriodStart, PeriodEnd: &l.PeriodEnd})
+	}
+	if qt.NetCents > 0 { // as the invoice does: the credit balance first, then the card
+		out.SubtotalCents = qt.NetCents
+		out.CreditAppliedCents = min(t.CreditBalanceCents, qt.NetCents)
+		out.TotalCents = qt.NetCents - out.CreditAppliedCents
+	} else {
+		out.CreditAddedCents = -qt.NetCents
+	}
+	return c.JSON(http.StatusOK, out)
+}

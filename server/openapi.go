@@ -120,6 +120,12 @@ func operations() []operation {
 				"202 when it takes longer than the API waits.",
 			access: tenantScoped, params: []param{idPathParam}, body: planChangeRequest{},
 			responses: map[int]any{200: planChangeResponse{}, 202: accepted, 402: nil, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodPost, path: "/v1/tenants/{id}/plan/preview", id: "previewPlanChange", tag: "billing",
+			summary: "What a plan change would invoice now, without making it",
+			description: "Runs the same quote as POST /v1/tenants/{id}/plan and changes nothing (no invoice, no hold, no charge). " +
+				"Whether a downgrade's usage fits the new plan is checked when the change is made.",
+			access: tenantScoped, params: []param{idPathParam}, body: planChangeRequest{},
+			responses: map[int]any{200: planPreview{}, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPut, path: "/v1/tenants/{id}/payment-method", id: "setPaymentMethod", tag: "billing",
 			summary: "Store a payment method and charge every open invoice with it",
 			access:  tenantScoped, params: []param{idPathParam}, body: paymentMethodRequest{},

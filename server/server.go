@@ -117,6 +117,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/tenants/:id/notifications", s.listNotifications)
 	api.GET("/tenants/:id/audit", s.listAudit)
 	api.POST("/tenants/:id/plan", s.changePlan)
+	api.POST("/tenants/:id/plan/preview", s.previewPlanChange)
 	api.PUT("/tenants/:id/payment-method", s.setPaymentMethod)
 	api.POST("/tenants/:id/verify", s.verifyContact)
 	api.GET("/tenants/:id/invoices", s.listInvoices)

@@ -49,7 +49,7 @@ func ChangePlan(ctx workflow.Context, in ChangePlanInput) (*ChangePlanResult, er
 	}
 	c := &planChange{in: in}
 	res, err := c.run(ctx)
-	if r, ok := asRejection(err); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
+	if r, ok := AsRejection(err); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
 		return &ChangePlanResult{Rejected: r}, nil
 	}
 	return res, err

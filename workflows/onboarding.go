@@ -83,7 +83,7 @@ func Onboarding(ctx workflow.Context, in OnboardingInput) (*OnboardingResult, er
 		err = aerr
 	}
 	// A signup turned down before anything was written (a taken name) is answered, not failed.
-	if r, ok := asRejection(o.registerErr); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
+	if r, ok := AsRejection(o.registerErr); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
 		return &OnboardingResult{TenantID: o.in.TenantID, Rejected: r}, nil
 	}
 	return res, err

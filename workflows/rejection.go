@@ -22,8 +22,8 @@ type Rejection struct {
 // rejectionTypes are the failures a client caused and can act on.
 var rejectionTypes = []string{activities.ErrInvalidInput, activities.ErrConflict, activities.ErrPaymentFailed}
 
-// asRejection is err as a rejection, if it is one.
-func asRejection(err error) (*Rejection, bool) {
+// AsRejection is err as a rejection, if it is one: the workflows end with it, and the API answers a quote it ran itself with it.
+func AsRejection(err error) (*Rejection, bool) {
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !slices.Contains(rejectionTypes, appErr.Type()) {
 		return nil, false
