@@ -251,6 +251,36 @@ func (q *Queries) TenantConnInfo(ctx context.Context, id uuid.UUID) (TenantConnI
 	return i, err
 }
 
+const tenantCount = `-- name: TenantCount :one
+SELECT count(*)::int FROM tenants
+WHERE ($1::text IS NULL OR status = $1)
+  AND ($2::text IS NULL OR plan_code = $2)
+  AND ($3::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = $3))
+  AND ($4::text IS NULL
+       OR tenant_name ILIKE $4 OR subdomain ILIKE $4 OR admin_email ILIKE $4)
+`
+
+type TenantCountParams struct {
+	Status     *string
+	PlanCode   *string
+	ServerName *string
+	Search     *string
+}
+
+// How many tenants the list's filters match, for paging.
+func (q *Queries) TenantCount(ctx context.Context, arg TenantCountParams) (int32, error) {
+	row := q.db.QueryRow(ctx, tenantCount,
+		arg.Status,
+		arg.PlanCode,
+		arg.ServerName,
+		arg.Search,
+	)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const tenantGet = `-- name: TenantGet :one
 SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at FROM tenants WHERE id = $1
 `
@@ -532,27 +562,140 @@ const tenantList = `-- name: TenantList :many
 SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at FROM tenants
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR plan_code = $2)
-  AND ($3::timestamptz IS NULL
-       OR (created_at, id) < ($3::timestamptz, $4::uuid))
+  AND ($3::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = $3))
+  AND ($4::text IS NULL
+       OR tenant_name ILIKE $4 OR subdomain ILIKE $4 OR admin_email ILIKE $4)
+  AND ($5::timestamptz IS NULL
+       OR (created_at, id) < ($5::timestamptz, $6::uuid))
 ORDER BY created_at DESC, id DESC
-LIMIT $5
+LIMIT $7
 `
 
 type TenantListParams struct {
 	Status          *string
 	PlanCode        *string
+	ServerName      *string
+	Search          *string
 	BeforeCreatedAt *time.Time
 	BeforeID        *uuid.UUID
 	RowLimit        int32
 }
 
 // Newest first, keyset-paginated on (created_at, id) so a page costs the same at any depth.
+// search is a LIKE pattern matched against the name, subdomain and admin email, case-insensitively.
 func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenant, error) {
 	rows, err := q.db.Query(ctx, tenantList,
 		arg.Status,
 		arg.PlanCode,
+		arg.ServerName,
+		arg.Search,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Tenant
+	for rows.Next() {
+		var i Tenant
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantCode,
+			&i.TenantName,
+			&i.Domain,
+			&i.Subdomain,
+			&i.Status,
+			&i.PlanCode,
+			&i.BillingCycle,
+			&i.TrialEndsAt,
+			&i.CurrentPeriodStart,
+			&i.CurrentPeriodEnd,
+			&i.PendingPlanCode,
+			&i.PendingBillingCycle,
+			&i.MaxCompanies,
+			&i.MaxUsersPerCompany,
+			&i.MaxTotalUsers,
+			&i.MaxTransactionsPerMonth,
+			&i.MaxStorageGb,
+			&i.ApiRateLimitPerHour,
+			&i.Features,
+			&i.ModulesEnabled,
+			&i.DatabaseServerID,
+			&i.DatabaseName,
+			&i.DatabaseRole,
+			&i.DatabasePasswordEnc,
+			&i.AdminEmail,
+			&i.AdminName,
+			&i.Phone,
+			&i.BillingEmail,
+			&i.PaymentMethod,
+			&i.BillingCustomerID,
+			&i.CreditBalanceCents,
+			&i.GraceUntil,
+			&i.SuspensionReason,
+			&i.OnboardingCompleted,
+			&i.OnboardingError,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CancelledAt,
+			&i.DeletedAt,
+			&i.SuspendedAt,
+			&i.ResumeStatus,
+			&i.BillingVersion,
+			&i.BillingHold,
+			&i.BillingHoldUntil,
+			&i.BillingApplied,
+			&i.RequestSha256,
+			&i.TrialEndStartedFor,
+			&i.EmailVerifiedAt,
+			&i.PhoneVerifiedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const tenantListByName = `-- name: TenantListByName :many
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at FROM tenants
+WHERE ($1::text IS NULL OR status = $1)
+  AND ($2::text IS NULL OR plan_code = $2)
+  AND ($3::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = $3))
+  AND ($4::text IS NULL
+       OR tenant_name ILIKE $4 OR subdomain ILIKE $4 OR admin_email ILIKE $4)
+  AND ($5::text IS NULL
+       OR (lower(tenant_name), id) > ($5::text, $6::uuid))
+ORDER BY lower(tenant_name), id
+LIMIT $7
+`
+
+type TenantListByNameParams struct {
+	Status     *string
+	PlanCode   *string
+	ServerName *string
+	Search     *string
+	AfterName  *string
+	AfterID    *uuid.UUID
+	RowLimit   int32
+}
+
+// By name A to Z, keyset-paginated on (lower(tenant_name), id); the same filters as TenantList.
+func (q *Queries) TenantListByName(ctx context.Context, arg TenantListByNameParams) ([]Tenant, error) {
+	rows, err := q.db.Query(ctx, tenantListByName,
+		arg.Status,
+		arg.PlanCode,
+		arg.ServerName,
+		arg.Search,
+		arg.AfterName,
+		arg.AfterID,
 		arg.RowLimit,
 	)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -505,4 +506,60 @@ func TestARetriedSignupWithItsIdempotencyKeyGetsTheSameTenant(t *testing.T) {
 	code, b := s.post("/v1/tenants", s.operator, created, opKey)
 	require.Equal(t, http.StatusAccepted, code, b)
 	assert.Equal(t, a["tenant"].(map[string]any)["id"], b["tenant"].(map[string]any)["id"])
+}
+
+// TestOperatorsFindTenantsBySearchFilterAndOrder: the tenant list an
+// operator console pages through: a search in names, subdomains and emails
+// (any letter case, LIKE's wildcards taken literally), filters, name order
+// across pages, and the total the filters match.
+func TestOperatorsFindTenantsBySearchFilterAndOrder(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	for _, sub := range []string{"delta", "alpha", "charlie", "bravo"} {
+		s.createTenant("find-"+sub, "starter")
+	}
+	list := func(query string) (int, map[string]any) {
+		return s.call(http.MethodGet, "/v1/tenants?"+query, s.operator, nil)
+	}
+	names := func(page map[string]any) []string {
+		var out []string
+		for _, t := range page["tenants"].([]any) {
+			out = append(out, t.(map[string]any)["subdomain"].(string))
+		}
+		return out
+	}
+	code, page := list("q=FIND-BR")
+	require.Equal(t, http.StatusOK, code, page)
+	assert.Equal(t, []string{"find-bravo"}, names(page), "a subdomain, any letter case")
+	_, page = list("q=ana@find-charlie")
+	assert.Equal(t, []string{"find-charlie"}, names(page), "an admin email")
+	_, page = list("q=" + url.QueryEscape("Acme find-a"))
+	assert.Equal(t, []string{"find-alpha"}, names(page), "a company name")
+	_, page = list("q=" + url.QueryEscape("find_"))
+	assert.Empty(t, names(page), "_ is a character, not a wildcard")
+	_, page = list("server=local&plan=starter")
+	assert.Equal(t, float64(4), page["total"])
+	_, page = list("server=elsewhere")
+	assert.Equal(t, float64(0), page["total"])
+
+	var seen []string
+	query := "sort=name&limit=3"
+	for {
+		code, page = list(query)
+		require.Equal(t, http.StatusOK, code, page)
+		assert.Equal(t, float64(4), page["total"], "the total on every page")
+		seen = append(seen, names(page)...)
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		query = "sort=name&limit=3&cursor=" + next
+	}
+	assert.Equal(t, []string{"find-alpha", "find-bravo", "find-charlie", "find-delta"}, seen)
+
+	_, page = list("limit=1")
+	code, _ = list("sort=name&cursor=" + page["next_cursor"].(string))
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "a cursor of another order")
+	code, _ = list("sort=size")
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
 }

@@ -38,6 +38,7 @@ type meResponse struct {
 type tenantList struct {
 	Tenants    []tenantView `json:"tenants"`
 	NextCursor *string      `json:"next_cursor"`
+	Total      int32        `json:"total"` // tenants the filters match, on every page
 }
 
 type tokenCreated struct {

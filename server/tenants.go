@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,34 +100,67 @@ func (s *Server) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, meResponse{Role: p.Role, TokenID: p.TokenID, Tenant: &v})
 }
 
+// tenantCursor is where a page of tenants ends, in the order it was listed by.
 type tenantCursor struct {
-	CreatedAt time.Time `json:"c"`
+	CreatedAt time.Time `json:"c,omitzero"`
+	Name      string    `json:"n,omitempty"`
 	ID        uuid.UUID `json:"i"`
 }
 
-// listTenants pages through tenants newest first: ?status, ?plan, ?limit, ?cursor.
+// listTenants pages through tenants: ?q (in the name, subdomain or admin
+// email), ?status, ?plan, ?server, ?sort (created: newest first, the
+// default; name: A to Z), ?limit, ?cursor (next_cursor of the page before).
+// total counts every tenant the filters match.
 func (s *Server) listTenants(c echo.Context) error {
 	ctx := c.Request().Context()
 	limit, err := limitParam(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	arg := db.TenantListParams{RowLimit: int32(limit) + 1}
-	if v := c.QueryParam("status"); v != "" {
-		arg.Status = &v
-	}
-	if v := c.QueryParam("plan"); v != "" {
-		arg.PlanCode = &v
-	}
-	if v := c.QueryParam("cursor"); v != "" {
-		var cur tenantCursor
-		raw, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == uuid.Nil {
-			return invalidFields(map[string]string{"cursor": "is not a cursor this API gave out"})
+	var filter db.TenantCountParams
+	for name, to := range map[string]**string{"status": &filter.Status, "plan": &filter.PlanCode, "server": &filter.ServerName} {
+		if v := c.QueryParam(name); v != "" {
+			*to = &v
 		}
-		arg.BeforeCreatedAt, arg.BeforeID = &cur.CreatedAt, &cur.ID
 	}
-	rows, err := s.q.TenantList(ctx, arg)
+	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
+		if len(q) > 100 {
+			return invalidFields(map[string]string{"q": "must be at most 100 characters"})
+		}
+		pattern := "%" + likeEscaper.Replace(q) + "%"
+		filter.Search = &pattern
+	}
+	sortBy := c.QueryParam("sort")
+	if sortBy != "" && sortBy != "created" && sortBy != "name" {
+		return invalidFields(map[string]string{"sort": "must be created or name"})
+	}
+	var cur tenantCursor
+	if v := c.QueryParam("cursor"); v != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == uuid.Nil || (sortBy == "name") == (cur.Name == "") {
+			return invalidFields(map[string]string{"cursor": "is not a cursor this API gave out for this order"})
+		}
+	}
+	var rows []db.Tenant
+	if sortBy == "name" {
+		arg := db.TenantListByNameParams{Status: filter.Status, PlanCode: filter.PlanCode, ServerName: filter.ServerName,
+			Search: filter.Search, RowLimit: int32(limit) + 1}
+		if cur.ID != uuid.Nil {
+			arg.AfterName, arg.AfterID = &cur.Name, &cur.ID
+		}
+		rows, err = s.q.TenantListByName(ctx, arg)
+	} else {
+		arg := db.TenantListParams{Status: filter.Status, PlanCode: filter.PlanCode, ServerName: filter.ServerName,
+			Search: filter.Search, RowLimit: int32(limit) + 1}
+		if cur.ID != uuid.Nil {
+			arg.BeforeCreatedAt, arg.BeforeID = &cur.CreatedAt, &cur.ID
+		}
+		rows, err = s.q.TenantList(ctx, arg)
+	}
+	if err != nil {
+		return err
+	}
+	total, err := s.q.TenantCount(ctx, filter)
 	if err != nil {
 		return err
 	}
@@ -138,7 +172,11 @@ func (s *Server) listTenants(c echo.Context) error {
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		raw, _ := json.Marshal(tenantCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		at := tenantCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		if sortBy == "name" {
+			at = tenantCursor{Name: strings.ToLower(last.TenantName), ID: last.ID}
+		}
+		raw, _ := json.Marshal(at)
 		cur := base64.RawURLEncoding.EncodeToString(raw)
 		next = &cur
 	}
@@ -152,8 +190,11 @@ func (s *Server) listTenants(c echo.Context) error {
 		}
 		out = append(out, newTenantView(t, name))
 	}
-	return c.JSON(http.StatusOK, tenantList{Tenants: out, NextCursor: next})
+	return c.JSON(http.StatusOK, tenantList{Tenants: out, NextCursor: next, Total: total})
 }
+
+// likeEscaper makes a search term match itself in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func (s *Server) serverNames(ctx context.Context) (map[uuid.UUID]string, error) {
 	rows, err := s.q.DatabaseServerList(ctx)

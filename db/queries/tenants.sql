@@ -25,13 +25,42 @@ SELECT * FROM tenants WHERE id = $1 FOR UPDATE;
 
 -- name: TenantList :many
 -- Newest first, keyset-paginated on (created_at, id) so a page costs the same at any depth.
+-- search is a LIKE pattern matched against the name, subdomain and admin email, case-insensitively.
 SELECT * FROM tenants
 WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(plan_code)::text IS NULL OR plan_code = sqlc.narg(plan_code))
+  AND (sqlc.narg(server_name)::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = sqlc.narg(server_name)))
+  AND (sqlc.narg(search)::text IS NULL
+       OR tenant_name ILIKE sqlc.narg(search) OR subdomain ILIKE sqlc.narg(search) OR admin_email ILIKE sqlc.narg(search))
   AND (sqlc.narg(before_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(row_limit);
+
+-- name: TenantListByName :many
+-- By name A to Z, keyset-paginated on (lower(tenant_name), id); the same filters as TenantList.
+SELECT * FROM tenants
+WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(plan_code)::text IS NULL OR plan_code = sqlc.narg(plan_code))
+  AND (sqlc.narg(server_name)::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = sqlc.narg(server_name)))
+  AND (sqlc.narg(search)::text IS NULL
+       OR tenant_name ILIKE sqlc.narg(search) OR subdomain ILIKE sqlc.narg(search) OR admin_email ILIKE sqlc.narg(search))
+  AND (sqlc.narg(after_name)::text IS NULL
+       OR (lower(tenant_name), id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY lower(tenant_name), id
+LIMIT sqlc.arg(row_limit);
+
+-- name: TenantCount :one
+-- How many tenants the list's filters match, for paging.
+SELECT count(*)::int FROM tenants
+WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(plan_code)::text IS NULL OR plan_code = sqlc.narg(plan_code))
+  AND (sqlc.narg(server_name)::text IS NULL
+       OR database_server_id = (SELECT s.id FROM database_servers s WHERE s.name = sqlc.narg(server_name)))
+  AND (sqlc.narg(search)::text IS NULL
+       OR tenant_name ILIKE sqlc.narg(search) OR subdomain ILIKE sqlc.narg(search) OR admin_email ILIKE sqlc.narg(search));
 
 -- name: TenantSetPlacement :execrows
 UPDATE tenants
