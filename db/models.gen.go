@@ -21,6 +21,15 @@ type Alert struct {
 	CreatedAt time.Time
 }
 
+type ApiSession struct {
+	IDSha256  []byte
+	TokenID   uuid.UUID
+	CsrfToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
 type ApiToken struct {
 	ID         uuid.UUID
 	TokenHash  []byte

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"github.com/google/uuid"
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/workflows"
@@ -27,6 +28,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/signup": true, "POST /v1/webhooks/stripe": true,
 	// CORS preflights; the Web UI's codec path, whose key is its credential
 	// (TestTheCodecEndpointDecodesRecordedHistoriesForOperatorsOnly).
+	"POST /v1/session":      true, // a token in the body becomes a session (TestBrowserSessionsAreCookiesWithACSRFToken)
 	"OPTIONS /codec/decode": true, "OPTIONS /codec/encode": true, "OPTIONS /codec/k/:key/decode": true,
 	"POST /codec/k/:key/decode": true,
 	"GET /openapi.json":         true, "GET /docs": true,
@@ -64,6 +66,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	cases := map[string]tcase{
 		"GET /v1/me":                          {"/v1/me", "", http.StatusOK},
+		"GET /v1/session":                     {"/v1/session", "", http.StatusNotFound}, // a token is not a session
+		"DELETE /v1/session":                  {"/v1/session", "", http.StatusNotFound},
 		"POST /codec/decode":                  {"/codec/decode", `{"payloads":[]}`, http.StatusForbidden},
 		"POST /codec/encode":                  {"/codec/encode", `{"payloads":[]}`, http.StatusForbidden},
 		"DELETE /v1/tokens/:id":               {"/v1/tokens/" + tokenB, "", http.StatusNotFound},
@@ -100,12 +104,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"DELETE /v1/users/:id":                {"/v1/users/" + userB, "", http.StatusNotFound},
 		"POST /v1/transactions":               {"/v1/transactions", `{"company_id":"` + companyB + `","amount_cents":1}`, http.StatusNotFound},
 	}
-	send := func(method, path, body, auth string) (int, string) {
+	sendWith := func(method, path, body string, header map[string]string) (int, string) {
 		req, err := http.NewRequest(method, s.url+path, bytes.NewReader([]byte(body)))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
+		for k, v := range header {
+			req.Header.Set(k, v)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -113,6 +117,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(raw)
 	}
+	send := func(method, path, body, auth string) (int, string) {
+		if auth == "" {
+			return sendWith(method, path, body, nil)
+		}
+		return sendWith(method, path, body, map[string]string{"Authorization": auth})
+	}
+	// Tenant A signed in from a browser: its session cookie and CSRF token, and a session that has ended.
+	sessionA, csrfA := s.session(tokA)
+	ended, endedCSRF := s.session(tokA)
+	code, _ = sendWith(http.MethodDelete, "/v1/session", "", map[string]string{"Cookie": "landlord_session=" + ended, "X-CSRF-Token": endedCSRF})
+	require.Equal(t, http.StatusNoContent, code)
+	sessionExpect := map[string]int{"GET /v1/session": http.StatusOK}
 
 	var routes []string
 	for _, r := range server.New(s.apiOptions).Routes() {
@@ -141,6 +157,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 		assert.Equal(t, c.expect, code, "%s with tenant A's token: %s", route, body)
 		for _, secret := range []string{B, companyB, userB, invoiceB, "matrix-b"} {
 			assert.NotContains(t, body, secret, "%s leaks tenant B", route)
+		}
+
+		// The same through tenant A's browser session.
+		cookie := "landlord_session=" + sessionA
+		code, body = sendWith(method, c.path, c.body, map[string]string{"Cookie": "landlord_session=" + ended, "X-CSRF-Token": endedCSRF})
+		assert.Equal(t, http.StatusUnauthorized, code, "%s with an ended session: %s", route, body)
+		if method != http.MethodGet {
+			code, body = sendWith(method, c.path, c.body, map[string]string{"Cookie": cookie})
+			assert.Equal(t, http.StatusForbidden, code, "%s with a session but no CSRF token: %s", route, body)
+		}
+		if route == "DELETE /v1/session" {
+			continue // it would end the session the other routes use
+		}
+		want, ok := sessionExpect[route]
+		if !ok {
+			want = c.expect
+		}
+		code, body = sendWith(method, c.path, c.body, map[string]string{"Cookie": cookie, "X-CSRF-Token": csrfA})
+		assert.Equal(t, want, code, "%s with tenant A's session: %s", route, body)
+		for _, secret := range []string{B, companyB, userB, invoiceB, "matrix-b"} {
+			assert.NotContains(t, body, secret, "%s leaks tenant B through a session", route)
 		}
 	}
 	for route := range cases {
@@ -290,4 +327,113 @@ func TestForgedWorkflowsChangeNoTenant(t *testing.T) {
 	assert.Equal(t, "starter", s.tenantRow(live).PlanCode)
 	assert.Empty(t, s.actions(held, "TENANT_REACTIVATED"), "no false audit row")
 	s.waitAccess(held, false)
+}
+
+// session signs tok in as a browser does and returns the session cookie's value and its CSRF token.
+func (s *stack) session(tok string) (cookie, csrf string) {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]string{"token": tok})
+	res, err := http.Post(s.url+"/v1/session", "application/json", bytes.NewReader(body))
+	require.NoError(s.t, err)
+	defer res.Body.Close()
+	require.Equal(s.t, http.StatusCreated, res.StatusCode)
+	var out map[string]any
+	require.NoError(s.t, json.NewDecoder(res.Body).Decode(&out))
+	for _, c := range res.Cookies() {
+		if c.Name == "landlord_session" {
+			cookie = c.Value
+		}
+	}
+	require.NotEmpty(s.t, cookie)
+	return cookie, out["csrf_token"].(string)
+}
+
+// TestBrowserSessionsAreCookiesWithACSRFToken: signing in turns a token into
+// an HttpOnly, SameSite=Strict cookie that page scripts cannot read; a
+// request that changes something needs the session's CSRF token too; signing
+// out, or revoking the token, ends the session.
+func TestBrowserSessionsAreCookiesWithACSRFToken(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, admin := s.createTenant("session-co", "starter")
+	do := func(method, path, body string, header map[string]string) (*http.Response, map[string]any) {
+		req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res, out
+	}
+	res, _ := do(http.MethodPost, "/v1/session", `{"token":"llt_not-a-real-token-at-all-000000000000000"}`, nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+
+	res, out := do(http.MethodPost, "/v1/session", `{"token":"`+admin+`"}`, nil)
+	require.Equal(t, http.StatusCreated, res.StatusCode, out)
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "landlord_session" {
+			cookie = c
+		}
+	}
+	require.NotNil(t, cookie)
+	assert.True(t, cookie.HttpOnly, "page scripts cannot read it")
+	assert.Equal(t, http.SameSiteStrictMode, cookie.SameSite, "other sites' pages do not send it")
+	assert.Equal(t, "/", cookie.Path)
+	assert.Equal(t, "tenant_admin", out["role"])
+	assert.Equal(t, id.String(), out["tenant_id"])
+	csrf := out["csrf_token"].(string)
+	assert.NotContains(t, fmt.Sprint(out), admin, "the token is not echoed")
+	jar := map[string]string{"Cookie": "landlord_session=" + cookie.Value}
+	with := func(extra map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range jar {
+			h[k] = v
+		}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+
+	res, out = do(http.MethodGet, "/v1/me", "", jar)
+	require.Equal(t, http.StatusOK, res.StatusCode, out)
+	assert.Equal(t, id.String(), out["tenant"].(map[string]any)["id"])
+	_, out = do(http.MethodGet, "/v1/session", "", jar)
+	assert.Equal(t, csrf, out["csrf_token"], "a reloaded page gets its CSRF token back")
+
+	users := "/v1/companies/" + s.defaultCompany(admin) + "/users"
+	user := `{"email":"web@session-co.example.com","name":"Web"}`
+	res, out = do(http.MethodPost, users, user, jar)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token: %v", out)
+	res, out = do(http.MethodPost, users, user, with(map[string]string{"X-CSRF-Token": "guess"}))
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "a wrong CSRF token: %v", out)
+	res, out = do(http.MethodPost, users, user, with(map[string]string{"X-CSRF-Token": csrf}))
+	assert.Equal(t, http.StatusCreated, res.StatusCode, out)
+	assert.Equal(t, []string{"SESSION_STARTED"}, s.actions(id, "SESSION_STARTED"))
+
+	// Signing out ends it.
+	res, _ = do(http.MethodDelete, "/v1/session", "", with(map[string]string{"X-CSRF-Token": csrf}))
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	for _, c := range res.Cookies() {
+		if c.Name == "landlord_session" {
+			assert.Negative(t, c.MaxAge, "the cookie is cleared")
+		}
+	}
+	res, _ = do(http.MethodGet, "/v1/me", "", jar)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+
+	// So does revoking the token it was made from.
+	cookie2, _ := s.session(admin)
+	code, out := s.call(http.MethodGet, "/v1/me", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	code, _ = s.call(http.MethodDelete, "/v1/tokens/"+out["token_id"].(string), admin, nil)
+	require.Equal(t, http.StatusNoContent, code)
+	res, _ = do(http.MethodGet, "/v1/me", "", map[string]string{"Cookie": "landlord_session=" + cookie2})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 }

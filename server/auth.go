@@ -53,6 +53,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		h := strings.TrimSpace(c.Request().Header.Get("Authorization"))
 		scheme, plain, _ := strings.Cut(h, " ")
 		plain = strings.TrimSpace(plain)
+		if cookie, err := c.Cookie(sessionCookie); h == "" && err == nil {
+			return s.authenticateSession(c, next, cookie.Value)
+		}
 		switch {
 		case h == "":
 			return unauthorized("a bearer token is required")
@@ -74,24 +77,30 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}
-		if row.TenantID != nil {
-			p.TenantID = *row.TenantID
-		}
-		if err := tenantMayCall(lifecycle.Status(row.TenantStatus), c.Request().Method, c.Path()); err != nil {
+		return s.admit(c, next, row)
+	}
+}
+
+// admit lets the request through as the token row names it: its role and
+// tenant, its tenant's status and rate limit.
+func (s *Server) admit(c echo.Context, next echo.HandlerFunc, row db.APITokenAuthenticateRow) error {
+	p := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}
+	if row.TenantID != nil {
+		p.TenantID = *row.TenantID
+	}
+	if err := tenantMayCall(lifecycle.Status(row.TenantStatus), c.Request().Method, c.Path()); err != nil {
+		return err
+	}
+	if row.TenantRateLimit != nil {
+		if err := s.rateLimit(c, p.TenantID, int(*row.TenantRateLimit)); err != nil {
 			return err
 		}
-		if row.TenantRateLimit != nil {
-			if err := s.rateLimit(c, p.TenantID, int(*row.TenantRateLimit)); err != nil {
-				return err
-			}
-		}
-		if err := s.q.APITokenTouch(ctx, row.ID); err != nil {
-			s.log.Warn("record token use", "error", err)
-		}
-		c.Set(principalKey, p)
-		return next(c)
 	}
+	if err := s.q.APITokenTouch(c.Request().Context(), row.ID); err != nil {
+		s.log.Warn("record token use", "error", err)
+	}
+	c.Set(principalKey, p)
+	return next(c)
 }
 
 // badToken answers a bad token: 401, or 429 with Retry-After once the client

@@ -90,6 +90,15 @@ func operations() []operation {
 
 		{method: http.MethodGet, path: "/v1/me", id: "me", tag: "tokens", summary: "Who the token is",
 			access: anyToken, responses: map[int]any{200: meResponse{}}},
+		{method: http.MethodPost, path: "/v1/session", id: "startSession", tag: "tokens",
+			summary: "Sign a browser in: a token becomes an HttpOnly, SameSite=Strict session cookie",
+			description: "The answer's csrf_token must come back as the X-CSRF-Token header of every POST, PUT and DELETE made with the cookie. " +
+				"Sessions last 12 hours; revoking the token ends them.",
+			access: public, body: sessionRequest{}, responses: map[int]any{201: sessionView{}, 401: nil, 429: nil}},
+		{method: http.MethodGet, path: "/v1/session", id: "getSession", tag: "tokens", summary: "The session the cookie names, with its CSRF token",
+			access: anyToken, responses: map[int]any{200: sessionView{}, 404: nil}},
+		{method: http.MethodDelete, path: "/v1/session", id: "endSession", tag: "tokens", summary: "Sign out: the session is revoked and its cookie cleared",
+			access: anyToken, responses: map[int]any{204: nil, 404: nil}},
 		{method: http.MethodDelete, path: "/v1/tokens/{id}", id: "revokeToken", tag: "tokens", summary: "Revoke a token",
 			description: "An operator revokes any token, a tenant admin its own tenant's.",
 			access:      anyToken, params: []param{idPathParam}, responses: map[int]any{204: nil, 404: nil}},
@@ -315,7 +324,7 @@ func Document() map[string]any {
 			"description": "The control plane of an ERP sold as a service: tenants, their databases, plans, invoices and lifecycle.",
 			"license":     map[string]any{"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}},
 		"servers":  []any{map[string]any{"url": "/"}},
-		"security": []any{map[string]any{"bearer": []string{}}},
+		"security": []any{map[string]any{"bearer": []string{}}, map[string]any{"session": []string{}}},
 		"tags": []any{
 			map[string]any{"name": "tenants", "description": "Signing up, tenants and what they are sent"},
 			map[string]any{"name": "billing", "description": "Plans changes, payment methods, invoices, Stripe"},
@@ -328,8 +337,12 @@ func Document() map[string]any {
 		},
 		"paths": paths,
 		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
-				"description": "An operator's token (llo_…) or a tenant admin's (llt_…)"}},
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "An operator's token (llo_…) or a tenant admin's (llt_…)"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie,
+					"description": "A browser's session (POST /v1/session); POST, PUT and DELETE also need its X-CSRF-Token header"},
+			},
 			"schemas": g.defs,
 		},
 	}

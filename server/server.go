@@ -106,9 +106,12 @@ func New(o Options) *echo.Echo {
 	v1.GET("/plans", s.listPlans)
 	v1.POST("/signup", s.signup, s.limitSignups)
 	v1.POST("/webhooks/stripe", s.stripeWebhook)
+	v1.POST("/session", s.startSession)
 
 	api := v1.Group("", s.authenticate)
 	api.GET("/me", s.me)
+	api.GET("/session", s.getSession)
+	api.DELETE("/session", s.endSession)
 	api.DELETE("/tokens/:id", s.revokeToken)
 	api.POST("/tenants", s.createTenant, operatorOnly)
 	api.GET("/tenants", s.listTenants, operatorOnly)
