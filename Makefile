@@ -13,7 +13,7 @@ TOOLS := $(TEMPORAL_CLI) $(SQLC) $(STRIPE_MOCK) $(WORKFLOWCHECK)
 # One stamp per pinned version, so a new pin rebuilds the tool.
 stamp = $(BIN)/.$(subst /,_,$(1))
 
-.PHONY: run run-cluster test lint unit bench build generate tools clean
+.PHONY: run run-cluster web test lint unit bench build generate tools clean
 .DEFAULT_GOAL := test
 
 run: $(call stamp,$(TEMPORAL_CLI)) build ## PostgreSQL + Temporal dev server + landlord dev (builds only what it runs)
@@ -36,7 +36,7 @@ lint: tools build node_modules/.package-lock.json
 	@echo "--- OpenAPI document"; $(BIN)/landlord openapi > $(BIN)/openapi.json && \
 	  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint $(BIN)/openapi.json
 
-unit: tools
+unit: tools web
 	@echo "--- go test"; $(GO) test -race -count=1 -timeout 20m ./...
 
 bench: $(call stamp,$(TEMPORAL_CLI)) build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor
@@ -49,7 +49,19 @@ COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-build:
+# The portal: npm packages pinned by web/package-lock.json, API types generated
+# from the OpenAPI document, built into web/dist and embedded in landlord.
+WEB_SRC := $(wildcard web/index.html web/vite.config.ts web/tsconfig.json web/src/*.ts* web/src/*/*.ts*)
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC) $(wildcard server/*.go)
+	$(GO) run ./cmd/landlord openapi > web/openapi.json
+	cd web && npm run build
+
+web: web/dist/index.html
+
+build: web
 	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/landlord ./cmd/landlord
 
 generate: tools

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -57,6 +58,7 @@ type stackOptions struct {
 	backups        backup.Store               // default: a folder of the test's own
 	tenantDBRoots  *x509.CertPool             // what registered database servers' certificates chain to
 	codecKey       string                     // CODEC_KEY
+	portal         fs.FS                      // the built portal, served at /
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -149,7 +151,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	s.apiOptions = server.Options{Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
 		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots,
-		CodecKey: o.codecKey, CodecOrigins: []string{"http://127.0.0.1:8233"}}
+		CodecKey: o.codecKey, CodecOrigins: []string{"http://127.0.0.1:8233"}, Portal: o.portal}
 	s.url = s.startAPI(o.limiter)
 
 	plain, hash, prefix := token.New(token.RoleOperator)

@@ -400,7 +400,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
 	case reflect.Map:
 		if t.Elem().Kind() == reflect.Interface {
-			return map[string]any{"type": "object"}
+			return map[string]any{"type": "object", "additionalProperties": map[string]any{}}
 		}
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
 	case reflect.Interface:

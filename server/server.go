@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -50,6 +51,7 @@ type Options struct {
 	TenantDBRoots       *x509.CertPool            // what database servers' certificates chain to; nil: the system's
 	CodecKey            string                    // admits POST /codec/k/{key}/decode (a Web UI's codec endpoint); empty: no such path
 	CodecOrigins        []string                  // Web UI origins the codec endpoints admit (CORS)
+	Portal              fs.FS                     // the built portal, served at /; nil: none
 }
 
 // Server holds the API's dependencies.
@@ -101,6 +103,9 @@ func New(o Options) *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.json", openAPI)
 	e.GET("/docs", docsPage)
+	if o.Portal != nil {
+		e.GET("/*", portal(o.Portal))
+	}
 
 	v1 := e.Group("/v1")
 	v1.GET("/plans", s.listPlans)

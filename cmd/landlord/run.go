@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/landlordhq/landlord/server"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/web"
 	"github.com/landlordhq/landlord/worker"
 	"github.com/landlordhq/landlord/workflows"
 )
@@ -173,7 +175,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	}
 	e := server.New(server.Options{Pool: pool, Temporal: tc, TaskQueue: cfg.TaskQueue, Log: log,
 		TenantPools: pools, Box: box, RateLimiter: limiter, TenantDBRoots: roots,
-		CodecKey: cfg.CodecKey, CodecOrigins: cfg.CodecOrigins,
+		CodecKey: cfg.CodecKey, CodecOrigins: cfg.CodecOrigins, Portal: portalFiles(log),
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
 		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -326,4 +328,15 @@ func bannerToken(tok string) string {
 		return tok
 	}
 	return token.Prefix(tok) + "… (shown whole only on a terminal; it is LANDLORD_OPERATOR_TOKEN)"
+}
+
+// portalFiles is the portal embedded at build time, or nil when the binary
+// was built without it (make web builds it; make build and make run do).
+func portalFiles(log *slog.Logger) fs.FS {
+	files, built := web.Dist()
+	if !built {
+		log.Warn("the portal is not built into this binary: run make build (it runs make web)")
+		return nil
+	}
+	return files
 }

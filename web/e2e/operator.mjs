@@ -1,0 +1,73 @@
+// The operator's first minutes in the portal, as a person clicks, in Debian's
+// chromium: sign in with a token, find a tenant by search, open it, sign out.
+// Usage: node operator.mjs <portal URL> <operator token> <subdomain> <company name> [screenshot dir]
+import { chromium } from "playwright-core";
+
+const [url, token, subdomain, company, shots] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+const problems = [];
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+// A 401 is how the page learns it is signed out; any other console error is a problem.
+page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 401") && problems.push(`console: ${m.text()}`));
+const shot = (name) => shots && page.screenshot({ path: `${shots}/${name}.png` });
+const step = async (what, fn) => {
+  try {
+    await fn();
+  } catch (e) {
+    await shot(`failed-${what.replaceAll(" ", "-")}`);
+    throw new Error(`${what}: ${e.message}`);
+  }
+};
+
+try {
+  await step("open the portal", async () => {
+    await page.goto(url);
+    await page.getByText("Sign in to landlord").waitFor();
+    await shot("sign-in");
+  });
+  await step("refuse a wrong token", async () => {
+    await page.getByLabel("Token").fill("llo_wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("the token is not valid").waitFor();
+  });
+  await step("sign in", async () => {
+    await page.getByLabel("Token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  });
+  await step("keep the session out of scripts' reach", async () => {
+    const cookies = await page.evaluate(() => document.cookie);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    if (cookies.includes("landlord_session") || stored.includes(token)) throw new Error("a page script can read the session or the token");
+  });
+  await step("find the tenant", async () => {
+    await page.getByLabel("Search tenants").fill(subdomain);
+    await page.getByLabel("Search tenants").press("Enter");
+    await page.getByRole("cell", { name: subdomain, exact: true }).waitFor();
+    const rows = await page.locator("tbody tr.ant-table-row").count();
+    if (rows !== 1) throw new Error(`${rows} rows for one tenant`);
+    await shot("tenants");
+  });
+  await step("open the tenant", async () => {
+    await page.getByRole("link", { name: company }).click();
+    await page.getByRole("heading", { name: company }).waitFor();
+    await page.getByText(subdomain, { exact: true }).waitFor();
+    if (!page.url().includes("/tenants/")) throw new Error(`the URL is ${page.url()}`);
+    await shot("tenant");
+  });
+  await step("reload and stay signed in", async () => {
+    await page.reload();
+    await page.getByRole("heading", { name: company }).waitFor();
+  });
+  await step("sign out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("Sign in to landlord").waitFor();
+    await page.reload();
+    await page.getByText("Sign in to landlord").waitFor();
+  });
+  if (problems.length) throw new Error(problems.join("\n"));
+  console.log("ok");
+} finally {
+  await browser.close();
+}

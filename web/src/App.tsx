@@ -1,0 +1,55 @@
+import { useEffect, useState } from "react";
+import { Button, Layout, Spin, Typography } from "antd";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, HTTPError, type Session } from "./api/client";
+import { SignIn } from "./pages/SignIn";
+import { Tenants } from "./pages/Tenants";
+import { TenantPage } from "./pages/TenantPage";
+
+// The route is the URL's path: / lists tenants, /tenants/{id} shows one.
+function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const back = () => setPath(window.location.pathname);
+    window.addEventListener("popstate", back);
+    return () => window.removeEventListener("popstate", back);
+  }, []);
+  return [path, (p: string) => {
+    window.history.pushState(null, "", p);
+    setPath(p);
+  }];
+}
+
+export function App() {
+  const queries = useQueryClient();
+  const [path, go] = usePath();
+  const session = useQuery<Session | null>({
+    queryKey: ["session"],
+    queryFn: () => api.session().catch((e) => (e instanceof HTTPError && e.status === 401 ? null : Promise.reject(e))),
+  });
+  if (session.isPending) return <Spin fullscreen />;
+  if (!session.data) return <SignIn onSignedIn={(s) => queries.setQueryData(["session"], s)} />;
+  const tenantID = path.match(/^\/tenants\/([0-9a-f-]{36})$/)?.[1];
+  return (
+    <Layout style={{ minHeight: "100vh" }}>
+      <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16 }}>
+        <Typography.Title level={4} style={{ color: "#fff", margin: 0, flex: 1 }}>
+          <a href="/" style={{ color: "inherit" }} onClick={(e) => { e.preventDefault(); go("/"); }}>landlord</a>
+        </Typography.Title>
+        <Typography.Text style={{ color: "#fff" }}>{session.data.role === "operator" ? "Operator" : "Tenant admin"}</Typography.Text>
+        <Button
+          onClick={async () => {
+            await api.signOut();
+            queries.setQueryData(["session"], null);
+            queries.removeQueries({ predicate: (q) => q.queryKey[0] !== "session" }); // nothing of the session stays in memory
+          }}
+        >
+          Sign out
+        </Button>
+      </Layout.Header>
+      <Layout.Content style={{ padding: 24 }}>
+        {tenantID ? <TenantPage id={tenantID} /> : <Tenants open={(id) => go(`/tenants/${id}`)} />}
+      </Layout.Content>
+    </Layout>
+  );
+}

@@ -1,0 +1,63 @@
+// The portal's one way to the API: same origin, the session cookie sent by
+// the browser (never a token in page memory once signed in), the session's
+// CSRF token on every change. Types come from the API's OpenAPI document.
+import type { components, paths } from "./schema";
+
+export type Tenant = components["schemas"]["Tenant"];
+export type TenantList = components["schemas"]["TenantList"];
+export type Session = components["schemas"]["Session"];
+export type APIError = components["schemas"]["Error"]["error"];
+
+let csrf = "";
+
+export class HTTPError extends Error {
+  constructor(
+    public status: number,
+    public body: APIError | undefined,
+  ) {
+    super(body?.message ?? `HTTP ${status}`);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return undefined as T;
+  const json = await res.json().catch(() => undefined);
+  if (!res.ok) throw new HTTPError(res.status, json?.error);
+  return json as T;
+}
+
+type TenantsQuery = NonNullable<paths["/v1/tenants"]["get"]["parameters"]["query"]>;
+
+export const api = {
+  async signIn(token: string): Promise<Session> {
+    const s = await call<Session>("POST", "/v1/session", { token });
+    csrf = s.csrf_token;
+    return s;
+  },
+  async session(): Promise<Session> {
+    const s = await call<Session>("GET", "/v1/session");
+    csrf = s.csrf_token;
+    return s;
+  },
+  async signOut(): Promise<void> {
+    await call<void>("DELETE", "/v1/session");
+    csrf = "";
+  },
+  tenants(q: TenantsQuery): Promise<TenantList> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") params.set(k, String(v));
+    return call<TenantList>("GET", `/v1/tenants?${params}`);
+  },
+  tenant(id: string): Promise<Tenant> {
+    return call<Tenant>("GET", `/v1/tenants/${encodeURIComponent(id)}`);
+  },
+};
