@@ -23,14 +23,17 @@ func portalFiles(t *testing.T) (files fs.FS) {
 }
 
 // TestTheOperatorSignsInFindsATenantAndSignsOut drives the portal in Debian's
-// chromium (web/e2e/operator.mjs) against the real stack, and checks what
-// the portal is served with: its pages under a strict Content-Security-Policy,
-// and never in place of the API.
+// chromium (web/e2e/operator.mjs) against the real stack: sign in, find a
+// tenant, upgrade it after reading the preview and see its invoice paid,
+// suspend it with a reason, sign out. It also checks what the portal is
+// served with: a strict Content-Security-Policy, and never in place of the API.
 func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, stackOptions{portal: portalFiles(t)})
-	s.createTenant("portal-find-me", "starter")
+	id, admin := s.createTenant("portal-find-me", "starter")
 	s.createTenant("portal-other", "starter")
+	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
+	require.Equal(t, http.StatusOK, code, out)
 
 	res, err := http.Get(s.url + "/tenants/anything")
 	require.NoError(t, err)
@@ -47,7 +50,9 @@ func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	require.NoError(t, os.MkdirAll(shots, 0o755))
 	cmd := exec.Command("node", "e2e/operator.mjs", s.url, s.operator, "portal-find-me", "Acme portal-find-me", shots)
 	cmd.Dir = filepath.Join("..", "web")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", out, shots)
-	assert.Equal(t, "ok", strings.TrimSpace(string(out)))
+	printed, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
+	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
+	assert.Equal(t, "suspended", string(s.tenantRow(id).Status), "what the page showed is what happened")
+	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }

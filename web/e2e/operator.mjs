@@ -56,6 +56,29 @@ try {
     if (!page.url().includes("/tenants/")) throw new Error(`the URL is ${page.url()}`);
     await shot("tenant");
   });
+  await step("read the preview, then upgrade", async () => {
+    await page.getByRole("button", { name: "Change plan" }).click();
+    await page.getByRole("combobox", { name: "Plan" }).click();
+    await page.getByTitle(/^Professional/).click();
+    const preview = page.getByLabel("Invoice preview");
+    await preview.getByText("Remaining time on Professional (monthly)").waitFor();
+    await shot("plan-preview");
+    await page.getByRole("button", { name: /^Confirm and charge/ }).click();
+    await page.getByText(/^Now on professional: invoice INV-/).waitFor();
+    await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+    await page.getByRole("tab", { name: "Invoices" }).click();
+    await page.getByRole("cell", { name: "paid", exact: true }).waitFor();
+    await shot("invoices");
+  });
+  await step("suspend with a reason", async () => {
+    await page.getByRole("button", { name: "Suspend" }).click();
+    await page.getByLabel("Reason").fill("chargeback under review");
+    await page.getByRole("dialog").getByRole("button", { name: "Suspend" }).click();
+    await page.getByRole("heading", { name: company }).getByText("suspended").waitFor();
+    await page.getByRole("tab", { name: "Audit log" }).click();
+    await page.getByRole("cell", { name: "TENANT_SUSPENDED" }).waitFor();
+    await shot("suspended");
+  });
   await step("reload and stay signed in", async () => {
     await page.reload();
     await page.getByRole("heading", { name: company }).waitFor();

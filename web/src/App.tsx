@@ -29,7 +29,8 @@ export function App() {
   });
   if (session.isPending) return <Spin fullscreen />;
   if (!session.data) return <SignIn onSignedIn={(s) => queries.setQueryData(["session"], s)} />;
-  const tenantID = path.match(/^\/tenants\/([0-9a-f-]{36})$/)?.[1];
+  // A tenant admin's home is its own tenant; an operator's, the tenant list.
+  const tenantID = path.match(/^\/tenants\/([0-9a-f-]{36})$/)?.[1] ?? (session.data.role === "operator" ? undefined : session.data.tenant_id ?? undefined);
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16 }}>
@@ -48,7 +49,7 @@ export function App() {
         </Button>
       </Layout.Header>
       <Layout.Content style={{ padding: 24 }}>
-        {tenantID ? <TenantPage id={tenantID} /> : <Tenants open={(id) => go(`/tenants/${id}`)} />}
+        {tenantID ? <TenantPage id={tenantID} session={session.data} /> : <Tenants open={(id) => go(`/tenants/${id}`)} />}
       </Layout.Content>
     </Layout>
   );

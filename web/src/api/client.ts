@@ -7,6 +7,13 @@ export type Tenant = components["schemas"]["Tenant"];
 export type TenantList = components["schemas"]["TenantList"];
 export type Session = components["schemas"]["Session"];
 export type APIError = components["schemas"]["Error"]["error"];
+export type Plan = components["schemas"]["Plan"];
+export type PlanChange = components["schemas"]["PlanChangeRequest"];
+export type PlanPreview = components["schemas"]["PlanPreview"];
+export type PlanChangeResult = components["schemas"]["PlanChangeResponse"];
+export type Invoice = components["schemas"]["Invoice"];
+export type AuditEntry = components["schemas"]["Audit"];
+export type Usage = components["schemas"]["UsageResponse"];
 
 let csrf = "";
 
@@ -58,6 +65,39 @@ export const api = {
     return call<TenantList>("GET", `/v1/tenants?${params}`);
   },
   tenant(id: string): Promise<Tenant> {
-    return call<Tenant>("GET", `/v1/tenants/${encodeURIComponent(id)}`);
+    return call<Tenant>("GET", tenantPath(id));
+  },
+  async plans(): Promise<Plan[]> {
+    return (await call<components["schemas"]["PlanList"]>("GET", "/v1/plans")).plans;
+  },
+  previewPlanChange(id: string, change: PlanChange): Promise<PlanPreview> {
+    return call<PlanPreview>("POST", `${tenantPath(id)}/plan/preview`, change);
+  },
+  changePlan(id: string, change: PlanChange): Promise<PlanChangeResult> {
+    return call<PlanChangeResult>("POST", `${tenantPath(id)}/plan`, change);
+  },
+  suspend(id: string, reason: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/suspend`, { reason });
+  },
+  reactivate(id: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/reactivate`);
+  },
+  async invoices(id: string): Promise<Invoice[]> {
+    return (await call<components["schemas"]["InvoiceList"]>("GET", `${tenantPath(id)}/invoices`)).invoices;
+  },
+  async audit(id: string): Promise<AuditEntry[]> {
+    return (await call<components["schemas"]["AuditList"]>("GET", `${tenantPath(id)}/audit?limit=50`)).audit;
+  },
+  usage(id: string): Promise<Usage> {
+    return call<Usage>("GET", `${tenantPath(id)}/usage`);
   },
 };
+
+function tenantPath(id: string): string {
+  return `/v1/tenants/${encodeURIComponent(id)}`;
+}
+
+// money is cents in a currency, as people read it.
+export function money(cents: number, currency = "USD"): string {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).format(cents / 100);
+}

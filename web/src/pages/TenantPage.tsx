@@ -1,20 +1,48 @@
-import { Alert, Descriptions, Spin, Typography } from "antd";
-import { useQuery } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { useState } from "react";
+import { Alert, Button, Descriptions, Input, Modal, Progress, Space, Spin, Table, Tabs, Typography } from "antd";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, money, type AuditEntry, type Invoice, type Session, type Tenant, type Usage } from "../api/client";
 import { StatusBadge } from "./status";
+import { ChangePlan } from "./ChangePlan";
 
-// A tenant's page: who it is, where it stands, what it may use.
-export function TenantPage({ id }: { id: string }) {
+const date = (d?: string | null) => (d ? new Date(d).toLocaleString() : "—");
+
+// A tenant's page: who it is, where it stands, what it uses, what it was
+// billed and what happened to it; an operator acts on it from here.
+export function TenantPage({ id, session }: { id: string; session: Session }) {
   const tenant = useQuery({ queryKey: ["tenant", id], queryFn: () => api.tenant(id) });
+  const [changing, setChanging] = useState(false);
   if (tenant.isPending) return <Spin />;
   if (tenant.isError) return <Alert type="error" showIcon message={tenant.error.message} />;
   const t = tenant.data;
-  const date = (d?: string | null) => (d ? new Date(d).toLocaleString() : "—");
+  const operator = session.role === "operator";
   return (
-    <>
-      <Typography.Title level={3}>
-        {t.name} <StatusBadge status={t.status} />
-      </Typography.Title>
+    <Space direction="vertical" size="middle" style={{ width: "100%" }}>
+      <Space align="center" wrap>
+        <Typography.Title level={3} style={{ margin: 0 }}>
+          {t.name} <StatusBadge status={t.status} />
+        </Typography.Title>
+        {["trial", "active", "past_due"].includes(t.status) && <Button onClick={() => setChanging(true)}>Change plan</Button>}
+        {operator && <SuspendOrReactivate tenant={t} />}
+      </Space>
+      <ChangePlan tenant={t} open={changing} close={() => setChanging(false)} />
+      <Tabs
+        items={[
+          { key: "overview", label: "Overview", children: <Overview t={t} /> },
+          { key: "invoices", label: "Invoices", children: <Invoices id={id} /> },
+          { key: "audit", label: "Audit log", children: <Audit id={id} /> },
+        ]}
+      />
+    </Space>
+  );
+}
+
+function Overview({ t }: { t: Tenant }) {
+  // Usage is measured in the tenant's database, which is closed unless the tenant is live.
+  const open = ["trial", "active", "past_due"].includes(t.status) && !!t.database.name;
+  const usage = useQuery({ queryKey: ["usage", t.id], queryFn: () => api.usage(t.id), enabled: open });
+  return (
+    <Space direction="vertical" size="large" style={{ width: "100%" }}>
       <Descriptions bordered column={2} size="small">
         <Descriptions.Item label="Subdomain">{t.subdomain}</Descriptions.Item>
         <Descriptions.Item label="Admin">{t.admin_email}</Descriptions.Item>
@@ -23,12 +51,126 @@ export function TenantPage({ id }: { id: string }) {
         <Descriptions.Item label="Trial ends">{date(t.trial_ends_at)}</Descriptions.Item>
         <Descriptions.Item label="Current period">{t.current_period_start ? `${date(t.current_period_start)} – ${date(t.current_period_end)}` : "—"}</Descriptions.Item>
         <Descriptions.Item label="Database">{t.database.name ?? "—"} on {t.database.server ?? "—"}</Descriptions.Item>
-        <Descriptions.Item label="Credit balance">{(t.credit_balance_cents / 100).toFixed(2)}</Descriptions.Item>
-        <Descriptions.Item label="Companies allowed">{t.limits.max_companies}</Descriptions.Item>
-        <Descriptions.Item label="Users per company">{t.limits.max_users_per_company}</Descriptions.Item>
-        <Descriptions.Item label="Transactions a month">{t.limits.max_transactions_per_month}</Descriptions.Item>
-        <Descriptions.Item label="Storage">{t.limits.max_storage_gb} GB</Descriptions.Item>
+        <Descriptions.Item label="Credit balance">{money(t.credit_balance_cents)}</Descriptions.Item>
       </Descriptions>
+      {open ? usage.data && <UsageBars u={usage.data} /> : <Alert type="info" showIcon message="Its database is closed: usage is measured while the tenant is live." />}
+    </Space>
+  );
+}
+
+// Limits beside usage: a bar turns amber at 90 % and red when full.
+function UsageBars({ u }: { u: Usage }) {
+  const rows: [string, Usage["companies"]][] = [
+    ["Companies", u.companies],
+    ["Users", u.users],
+    ["Transactions this month", u.transactions_this_month],
+    ["Storage (bytes)", u.storage_bytes],
+  ];
+  return (
+    <Descriptions title="Limits and usage" bordered column={1} size="small">
+      {rows.map(([label, { used, limit }]) => {
+        const percent = limit ? Math.min(100, Math.round((used / limit) * 100)) : 0;
+        return (
+          <Descriptions.Item key={label} label={label}>
+            <Space style={{ width: "100%" }}>
+              <Progress
+                aria-label={`${label} used`}
+                percent={percent}
+                status={percent >= 100 ? "exception" : "normal"}
+                strokeColor={percent >= 100 ? undefined : percent >= 90 ? "#faad14" : undefined}
+                style={{ width: 240 }}
+              />
+              <span>{used} of {limit ?? "unlimited"}</span>
+            </Space>
+          </Descriptions.Item>
+        );
+      })}
+    </Descriptions>
+  );
+}
+
+function Invoices({ id }: { id: string }) {
+  const invoices = useQuery({ queryKey: ["invoices", id], queryFn: () => api.invoices(id) });
+  return (
+    <Table<Invoice>
+      rowKey="id"
+      loading={invoices.isPending}
+      dataSource={invoices.data}
+      pagination={false}
+      expandable={{
+        expandedRowRender: (inv) => (
+          <Table size="small" pagination={false} rowKey={(l) => l.description} dataSource={inv.lines}
+            columns={[
+              { title: "Line", dataIndex: "description" },
+              { title: "Amount", dataIndex: "amount_cents", align: "right", render: (c: number) => money(c, inv.currency) },
+            ]} />
+        ),
+      }}
+      columns={[
+        { title: "Number", dataIndex: "number" },
+        { title: "Status", dataIndex: "status" },
+        { title: "Total", dataIndex: "total_cents", align: "right", render: (c: number, inv) => money(c, inv.currency) },
+        { title: "Created", dataIndex: "created_at", render: date },
+        { title: "Paid", dataIndex: "paid_at", render: date },
+      ]}
+    />
+  );
+}
+
+function Audit({ id }: { id: string }) {
+  const audit = useQuery({ queryKey: ["audit", id], queryFn: () => api.audit(id) });
+  return (
+    <Table<AuditEntry>
+      rowKey="id"
+      size="small"
+      loading={audit.isPending}
+      dataSource={audit.data}
+      pagination={false}
+      columns={[
+        { title: "When", dataIndex: "created_at", render: date },
+        { title: "What", dataIndex: "action" },
+        { title: "Who", dataIndex: "actor" },
+        { title: "Details", dataIndex: "details", render: (d: unknown) => <code style={{ wordBreak: "break-all" }}>{JSON.stringify(d)}</code> },
+      ]}
+    />
+  );
+}
+
+// An operator suspends a live tenant for a reason, or lets a suspended one back;
+// each asks first and says what follows.
+function SuspendOrReactivate({ tenant }: { tenant: Tenant }) {
+  const queries = useQueryClient();
+  const [reason, setReason] = useState("");
+  const [asking, setAsking] = useState(false);
+  const done = (t: Tenant) => {
+    queries.setQueryData(["tenant", t.id], t);
+    queries.invalidateQueries({ queryKey: ["audit", t.id] });
+    setAsking(false);
+  };
+  const suspend = useMutation({ mutationFn: () => api.suspend(tenant.id, reason), onSuccess: done });
+  const reactivate = useMutation({ mutationFn: () => api.reactivate(tenant.id), onSuccess: done });
+  if (tenant.status === "suspended" || tenant.status === "cancelled") {
+    return (
+      <>
+        <Button onClick={() => setAsking(true)}>Reactivate</Button>
+        <Modal title={`Reactivate ${tenant.name}?`} open={asking} onCancel={() => setAsking(false)} okText="Reactivate"
+          confirmLoading={reactivate.isPending} onOk={() => reactivate.mutate()}>
+          <p>Its database opens to it again and its admin can use everything, in the status it had before.</p>
+          {reactivate.isError && <Alert type="error" showIcon message={reactivate.error.message} />}
+        </Modal>
+      </>
+    );
+  }
+  if (!["trial", "active", "past_due"].includes(tenant.status)) return null;
+  return (
+    <>
+      <Button danger onClick={() => setAsking(true)}>Suspend</Button>
+      <Modal title={`Suspend ${tenant.name}?`} open={asking} onCancel={() => setAsking(false)} okText="Suspend"
+        okButtonProps={{ danger: true, disabled: !reason.trim() }} confirmLoading={suspend.isPending} onOk={() => suspend.mutate()}>
+        <p>Its database closes to it at once and its admin can only pay until an operator reactivates it.</p>
+        <Input aria-label="Reason" placeholder="Reason (recorded in the audit log)" value={reason} onChange={(e) => setReason(e.target.value)} />
+        {suspend.isError && <Alert type="error" showIcon message={suspend.error.message} style={{ marginTop: 12 }} />}
+      </Modal>
     </>
   );
 }
