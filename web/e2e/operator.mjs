@@ -41,9 +41,31 @@ try {
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     if (cookies.includes("landlord_session") || stored.includes(token)) throw new Error("a page script can read the session or the token");
   });
+  await step("create a tenant with the wizard and watch it onboard", async () => {
+    await page.getByRole("button", { name: "New tenant" }).click();
+    await page.getByLabel("Company name").fill("Wizard Works");
+    await page.getByLabel("Subdomain").fill("portal-wizard");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Admin's name").fill("Wanda Wizard");
+    await page.getByLabel("Admin's email").fill("wanda@portal-wizard.example.com");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("combobox", { name: "Plan" }).click({ force: true }); // Ant Design's select input is drawn transparent
+    await page.getByTitle("Trial").click();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText("wanda@portal-wizard.example.com").waitFor();
+    await shot("wizard-review");
+    await page.getByRole("button", { name: "Create the tenant" }).click();
+    await page.getByText("Wizard Works is trial").waitFor();
+    await shot("wizard-ready");
+    await page.getByRole("button", { name: "Open the tenant" }).click();
+    await page.getByRole("heading", { name: "Wizard Works" }).waitFor();
+    await page.getByRole("link", { name: "landlord" }).click();
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  });
   await step("find the tenant", async () => {
     await page.getByLabel("Search tenants").fill(subdomain);
     await page.getByLabel("Search tenants").press("Enter");
+    await page.getByText("1 tenant", { exact: true }).waitFor();
     await page.getByRole("cell", { name: subdomain, exact: true }).waitFor();
     const rows = await page.locator("tbody tr.ant-table-row").count();
     if (rows !== 1) throw new Error(`${rows} rows for one tenant`);

@@ -5,6 +5,7 @@ import { api, HTTPError, type Session } from "./api/client";
 import { SignIn } from "./pages/SignIn";
 import { Tenants } from "./pages/Tenants";
 import { TenantPage } from "./pages/TenantPage";
+import { NewTenant } from "./pages/NewTenant";
 
 // The route is the URL's path: / lists tenants, /tenants/{id} shows one.
 function usePath(): [string, (p: string) => void] {
@@ -49,7 +50,13 @@ export function App() {
         </Button>
       </Layout.Header>
       <Layout.Content style={{ padding: 24 }}>
-        {tenantID ? <TenantPage id={tenantID} session={session.data} /> : <Tenants open={(id) => go(`/tenants/${id}`)} />}
+        {tenantID ? (
+          <TenantPage id={tenantID} session={session.data} />
+        ) : path === "/new" ? (
+          <NewTenant open={(id) => go(`/tenants/${id}`)} />
+        ) : (
+          <Tenants open={(id) => go(`/tenants/${id}`)} create={() => go("/new")} />
+        )}
       </Layout.Content>
     </Layout>
   );

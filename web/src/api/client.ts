@@ -14,6 +14,8 @@ export type PlanChangeResult = components["schemas"]["PlanChangeResponse"];
 export type Invoice = components["schemas"]["Invoice"];
 export type AuditEntry = components["schemas"]["Audit"];
 export type Usage = components["schemas"]["UsageResponse"];
+export type NewTenant = components["schemas"]["CreateTenantRequest"];
+export type Onboarded = components["schemas"]["OnboardResponse"];
 
 let csrf = "";
 
@@ -63,6 +65,9 @@ export const api = {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") params.set(k, String(v));
     return call<TenantList>("GET", `/v1/tenants?${params}`);
+  },
+  createTenant(t: NewTenant): Promise<Onboarded> {
+    return call<Onboarded>("POST", "/v1/tenants", t);
   },
   tenant(id: string): Promise<Tenant> {
     return call<Tenant>("GET", tenantPath(id));

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Input, Select, Space, Table, Typography } from "antd";
+import { Button, Input, Select, Space, Table, Typography } from "antd";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, type Tenant } from "../api/client";
 import { StatusBadge } from "./status";
@@ -7,7 +7,7 @@ import { StatusBadge } from "./status";
 const statuses: Tenant["status"][] = ["provisioning", "trial", "active", "past_due", "suspended", "cancelled", "archived", "failed"];
 
 // The operator's tenant list: search, filters, order, and keyset pages.
-export function Tenants({ open }: { open: (id: string) => void }) {
+export function Tenants({ open, create }: { open: (id: string) => void; create: () => void }) {
   const [q, setQ] = useState("");
   const [status, setStatus] = useState<string>();
   const [sort, setSort] = useState<"created" | "name">("created");
@@ -21,7 +21,10 @@ export function Tenants({ open }: { open: (id: string) => void }) {
   const reset = () => setCursors([""]);
   return (
     <Space direction="vertical" size="middle" style={{ width: "100%" }}>
-      <Typography.Title level={3}>Tenants</Typography.Title>
+      <Space style={{ width: "100%", justifyContent: "space-between" }}>
+        <Typography.Title level={3} style={{ margin: 0 }}>Tenants</Typography.Title>
+        <Button type="primary" onClick={create}>New tenant</Button>
+      </Space>
       <Space wrap>
         <Input.Search
           aria-label="Search tenants"
@@ -64,7 +67,7 @@ export function Tenants({ open }: { open: (id: string) => void }) {
         ]}
       />
       <Space>
-        <Typography.Text>{list.data ? `${list.data.total} tenants` : ""}</Typography.Text>
+        <Typography.Text>{list.data ? `${list.data.total} ${list.data.total === 1 ? "tenant" : "tenants"}` : ""}</Typography.Text>
         <a aria-disabled={page === 0} onClick={() => page > 0 && setCursors(cursors.slice(0, -1))}>Previous</a>
         <a
           aria-disabled={!list.data?.next_cursor}
