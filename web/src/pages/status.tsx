@@ -1,16 +1,17 @@
 import { Tag } from "antd";
 import type { Tenant } from "../api/client";
 
+// Dark enough for white text (WCAG AA).
 const colors: Record<Tenant["status"], string> = {
-  provisioning: "processing",
-  trial: "blue",
-  active: "green",
-  past_due: "orange",
-  suspended: "red",
-  cancelled: "default",
-  archiving: "default",
-  archived: "default",
-  failed: "magenta",
+  provisioning: "#0958d9",
+  trial: "#0958d9",
+  active: "#237804",
+  past_due: "#ad4e00",
+  suspended: "#a8071a",
+  cancelled: "#595959",
+  archiving: "#595959",
+  archived: "#595959",
+  failed: "#9e1068",
 };
 
 export function StatusBadge({ status }: { status: Tenant["status"] }) {
