@@ -56,3 +56,30 @@ func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	assert.Equal(t, "suspended", string(s.tenantRow(id).Status), "what the page showed is what happened")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }
+
+// TestTheTenantAdminMeetsItsLimitUpgradesAndSeesItsSuspension: the tenant
+// admin's portal in Debian's chromium (web/e2e/tenant_admin.mjs): it adds
+// users until the plan's limit, takes the upgrade the limit offers, adds the
+// user it held back; then, suspended by an operator, it sees why.
+func TestTheTenantAdminMeetsItsLimitUpgradesAndSeesItsSuspension(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{portal: portalFiles(t)})
+	id, admin := s.createTenant("portal-admin", "starter")
+	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
+	require.Equal(t, http.StatusOK, code, out)
+	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	act := func(name string) {
+		t.Helper()
+		cmd := exec.Command("node", "e2e/tenant_admin.mjs", s.url, admin, "Acme portal-admin", name, shots)
+		cmd.Dir = filepath.Join("..", "web")
+		printed, err := cmd.CombinedOutput()
+		require.NoError(t, err, "the browser scenario (%s):\n%s\n(screenshots in %s)", name, printed, shots)
+		assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
+	}
+	act("limits")
+	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "legal hold"})
+	require.Equal(t, http.StatusOK, code, out)
+	act("suspended")
+}

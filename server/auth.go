@@ -156,7 +156,9 @@ func tenantParam(c echo.Context) (uuid.UUID, error) {
 var suspendedMayCall = map[string]bool{
 	"GET /v1/me": true, "GET /v1/tenants/:id": true, "GET /v1/tenants/:id/invoices": true,
 	"GET /v1/invoices/:id": true, "PUT /v1/tenants/:id/payment-method": true, "GET /v1/tenants/:id/notifications": true,
-	"POST /v1/tenants/:id/plan": true, // an expired trial comes back by choosing a plan
+	"POST /v1/tenants/:id/plan":         true, // an expired trial comes back by choosing a plan
+	"POST /v1/tenants/:id/plan/preview": true,
+	"GET /v1/session":                   true, "DELETE /v1/session": true, // the portal loads, and signs out
 }
 
 // tenantMayCall blocks the admins of tenants that are not live: a suspended

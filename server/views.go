@@ -67,6 +67,7 @@ type tenantView struct {
 	Name               string           `json:"name"`
 	Subdomain          string           `json:"subdomain"`
 	Status             lifecycle.Status `json:"status"`
+	SuspensionReason   *string          `json:"suspension_reason"` // while suspended: trial_expired, payment_overdue, or an operator's reason
 	PlanCode           string           `json:"plan_code"`
 	BillingCycle       string           `json:"billing_cycle"`
 	Limits             limitsView       `json:"limits"`
@@ -88,7 +89,7 @@ type tenantView struct {
 
 func newTenantView(t db.Tenant, serverName *string) tenantView {
 	return tenantView{
-		ID: t.ID, Code: t.TenantCode, Name: t.TenantName, Subdomain: t.Subdomain, Status: t.Status,
+		ID: t.ID, Code: t.TenantCode, Name: t.TenantName, Subdomain: t.Subdomain, Status: t.Status, SuspensionReason: t.SuspensionReason,
 		PlanCode: t.PlanCode, BillingCycle: t.BillingCycle,
 		Limits: limitsView{
 			MaxCompanies: t.MaxCompanies, MaxUsersPerCompany: t.MaxUsersPerCompany, MaxTotalUsers: t.MaxTotalUsers,

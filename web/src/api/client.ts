@@ -16,6 +16,8 @@ export type AuditEntry = components["schemas"]["Audit"];
 export type Usage = components["schemas"]["UsageResponse"];
 export type NewTenant = components["schemas"]["CreateTenantRequest"];
 export type Onboarded = components["schemas"]["OnboardResponse"];
+export type Company = components["schemas"]["Company"];
+export type User = components["schemas"]["User"];
 
 let csrf = "";
 
@@ -71,6 +73,18 @@ export const api = {
   },
   tenant(id: string): Promise<Tenant> {
     return call<Tenant>("GET", tenantPath(id));
+  },
+  async companies(): Promise<Company[]> {
+    return (await call<components["schemas"]["CompanyList"]>("GET", "/v1/companies")).companies;
+  },
+  async users(company: string): Promise<User[]> {
+    return (await call<components["schemas"]["UserList"]>("GET", `/v1/companies/${encodeURIComponent(company)}/users`)).users;
+  },
+  createUser(company: string, u: components["schemas"]["UserRequest"]): Promise<User> {
+    return call<User>("POST", `/v1/companies/${encodeURIComponent(company)}/users`, u);
+  },
+  setPaymentMethod(id: string, paymentMethod: string): Promise<components["schemas"]["PaymentMethodResponse"]> {
+    return call("PUT", `${tenantPath(id)}/payment-method`, { payment_method: paymentMethod });
   },
   async plans(): Promise<Plan[]> {
     return (await call<components["schemas"]["PlanList"]>("GET", "/v1/plans")).plans;

@@ -1,18 +1,24 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert, Button, Form, Modal, Radio, Select, Space, Table, Typography } from "antd";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, money, type PlanChange, type PlanPreview, type Tenant } from "../api/client";
 
 // Changing plan: choose, read the exact invoice the change would make (the
 // API's own quote, nothing changed yet), then confirm.
-export function ChangePlan({ tenant, open, close }: { tenant: Tenant; open: boolean; close: () => void }) {
+export function ChangePlan({ tenant, open, close, initialPlan = "" }: { tenant: Tenant; open: boolean; close: () => void; initialPlan?: string }) {
   const queries = useQueryClient();
   const plans = useQuery({ queryKey: ["plans"], queryFn: api.plans, enabled: open });
-  const [change, setChange] = useState<PlanChange>({ plan_code: "", billing_cycle: tenant.billing_cycle, effective: "" });
+  const [change, setChange] = useState<PlanChange>({ plan_code: initialPlan, billing_cycle: tenant.billing_cycle, effective: "" });
   const preview = useMutation({ mutationFn: (c: PlanChange) => api.previewPlanChange(tenant.id, c) });
+  useEffect(() => {
+    if (initialPlan) preview.mutate({ plan_code: initialPlan, billing_cycle: tenant.billing_cycle, effective: "" });
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- once, for the plan it was opened with
   const confirm = useMutation({
     mutationFn: (c: PlanChange) => api.changePlan(tenant.id, c),
-    onSuccess: () => queries.invalidateQueries({ queryKey: ["tenant", tenant.id] }),
+    onSuccess: () => {
+      queries.invalidateQueries({ queryKey: ["tenant", tenant.id] });
+      queries.invalidateQueries({ queryKey: ["invoices", tenant.id] });
+    },
   });
   const choose = (next: Partial<PlanChange>) => {
     const c = { ...change, ...next };

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, money, type AuditEntry, type Invoice, type Session, type Tenant, type Usage } from "../api/client";
 import { StatusBadge } from "./status";
 import { ChangePlan } from "./ChangePlan";
+import { Companies } from "./Companies";
 
 const date = (d?: string | null) => (d ? new Date(d).toLocaleString() : "—");
 
@@ -11,7 +12,7 @@ const date = (d?: string | null) => (d ? new Date(d).toLocaleString() : "—");
 // billed and what happened to it; an operator acts on it from here.
 export function TenantPage({ id, session }: { id: string; session: Session }) {
   const tenant = useQuery({ queryKey: ["tenant", id], queryFn: () => api.tenant(id) });
-  const [changing, setChanging] = useState(false);
+  const [changing, setChanging] = useState<string | false>(false); // false, or the plan to start from ("" for none)
   if (tenant.isPending) return <Spin />;
   if (tenant.isError) return <Alert type="error" showIcon message={tenant.error.message} />;
   const t = tenant.data;
@@ -22,15 +23,19 @@ export function TenantPage({ id, session }: { id: string; session: Session }) {
         <Typography.Title level={3} style={{ margin: 0 }}>
           {t.name} <StatusBadge status={t.status} />
         </Typography.Title>
-        {["trial", "active", "past_due"].includes(t.status) && <Button onClick={() => setChanging(true)}>Change plan</Button>}
+        {["trial", "active", "past_due"].includes(t.status) && <Button onClick={() => setChanging("")}>Change plan</Button>}
         {operator && <SuspendOrReactivate tenant={t} />}
       </Space>
-      <ChangePlan tenant={t} open={changing} close={() => setChanging(false)} />
+      {t.status === "suspended" && <SuspendedBanner tenant={t} operator={operator} />}
+      {changing !== false && <ChangePlan tenant={t} initialPlan={changing} open close={() => setChanging(false)} />}
       <Tabs
         items={[
           { key: "overview", label: "Overview", children: <Overview t={t} /> },
+          ...(!operator && t.status !== "suspended"
+            ? [{ key: "companies", label: "Companies and users", children: <Companies tenant={t} upgrade={(plan: string) => setChanging(plan)} /> }]
+            : []),
           { key: "invoices", label: "Invoices", children: <Invoices id={id} /> },
-          { key: "audit", label: "Audit log", children: <Audit id={id} /> },
+          ...(operator || t.status !== "suspended" ? [{ key: "audit", label: "Audit log", children: <Audit id={id} /> }] : []),
         ]}
       />
     </Space>
@@ -172,5 +177,38 @@ function SuspendOrReactivate({ tenant }: { tenant: Tenant }) {
         {suspend.isError && <Alert type="error" showIcon message={suspend.error.message} style={{ marginTop: 12 }} />}
       </Modal>
     </>
+  );
+}
+
+// While suspended, the page says why and what brings the tenant back.
+function SuspendedBanner({ tenant, operator }: { tenant: Tenant; operator: boolean }) {
+  const queries = useQueryClient();
+  const [card, setCard] = useState("");
+  const unpaid = tenant.suspension_reason === "trial_expired" || tenant.suspension_reason === "payment_overdue";
+  const pay = useMutation({
+    mutationFn: () => api.setPaymentMethod(tenant.id, card.trim()),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["tenant", tenant.id] }),
+  });
+  const why = { trial_expired: "its trial ended without a payment method", payment_overdue: "invoices are unpaid" }[tenant.suspension_reason ?? ""]
+    ?? `an operator suspended it: ${tenant.suspension_reason ?? "no reason given"}`;
+  return (
+    <Alert
+      type="error"
+      showIcon
+      role="alert"
+      message={`${tenant.name} is suspended: ${why}.`}
+      description={
+        operator ? "Its database is closed to it; its admin can only pay." : unpaid ? (
+          <Space direction="vertical">
+            <span>Your data is kept. Add a payment method to pay what is open and come back at once{tenant.suspension_reason === "trial_expired" ? ", then choose a plan" : ""}.</span>
+            <Space>
+              <Input aria-label="Payment method" placeholder="pm_…" value={card} onChange={(e) => setCard(e.target.value)} style={{ width: 240 }} />
+              <Button type="primary" loading={pay.isPending} disabled={!card.trim()} onClick={() => pay.mutate()}>Pay and come back</Button>
+            </Space>
+            {pay.isError && <span>{pay.error.message}</span>}
+          </Space>
+        ) : "Your data is kept. Contact us to come back."
+      }
+    />
   );
 }

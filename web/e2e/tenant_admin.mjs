@@ -1,0 +1,83 @@
+// A tenant admin in the portal, in Debian's chromium. Two acts, the test
+// suspending the tenant between them:
+//   limits:    sign in, add users until the plan's limit, take the upgrade it offers, add one more
+//   suspended: sign in, see why the tenant is suspended and nothing it may not use
+// Usage: node tenant_admin.mjs <portal URL> <tenant admin token> <company name> <act> [screenshot dir]
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const [url, token, company, act, shots] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const problems = [];
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+// A 401 tells the page it is signed out and a 403 limit_exceeded is the limit being met, on purpose.
+page.on("console", (m) => m.type() === "error" && !/status of 40[13]/.test(m.text()) && problems.push(`console: ${m.text()}`));
+const shot = async (name) => {
+  if (shots) await page.screenshot({ path: `${shots}/admin-${name}.png` });
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () =>
+    (await window.axe.run({ exclude: [".ant-select-item-option"] }, { resultTypes: ["violations"] })).violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`));
+  if (found.length) problems.push(`axe on ${name}:\n  ${found.join("\n  ")}`);
+};
+const step = async (what, fn) => {
+  try {
+    await fn();
+  } catch (e) {
+    if (shots) await page.screenshot({ path: `${shots}/admin-failed-${what.replaceAll(" ", "-")}.png` });
+    throw new Error(`${what}: ${e.message}`);
+  }
+};
+
+try {
+  await step("sign in to its own tenant", async () => {
+    await page.goto(url);
+    await page.getByLabel("Token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: company }).waitFor();
+  });
+  if (act === "limits") {
+    await step("add users until the limit, and be offered the upgrade", async () => {
+      await page.getByRole("tab", { name: "Companies and users" }).click();
+      await page.getByText(/^\d+ of 5 users in this company/).waitFor();
+      for (let i = 1; i <= 6; i++) {
+        await page.getByLabel("Email").fill(`user${i}@example.com`);
+        await page.getByLabel("Name", { exact: true }).fill(`User ${i}`);
+        await page.getByRole("button", { name: "Add user" }).click();
+        const offered = page.getByRole("button", { name: "Upgrade to professional" });
+        const added = page.getByRole("cell", { name: `user${i}@example.com` });
+        await offered.or(added).first().waitFor();
+        if (await offered.isVisible()) break;
+      }
+      await page.getByText("Your starter plan allows 5 users per company.").waitFor();
+      await shot("limit");
+    });
+    await step("upgrade from the offer", async () => {
+      await page.getByRole("button", { name: "Upgrade to professional" }).click();
+      await page.getByLabel("Invoice preview").getByText("Remaining time on Professional (monthly)").waitFor();
+      await page.getByRole("button", { name: /^Confirm and charge/ }).click();
+      await page.getByText(/^Now on professional: invoice INV-/).waitFor();
+      await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+    });
+    await step("add the user the limit held back", async () => {
+      await page.getByText(/^5 of \d+ users in this company \(your professional plan\)/).waitFor();
+      await page.getByRole("button", { name: "Add user" }).click();
+      await page.getByText(/^6 of \d+ users in this company/).waitFor();
+      await shot("upgraded");
+    });
+  } else {
+    await step("see why it is suspended", async () => {
+      await page.getByRole("alert").getByText(/is suspended: an operator suspended it: legal hold/).waitFor();
+      if (await page.getByRole("tab", { name: "Companies and users" }).count()) throw new Error("a suspended tenant's admin is offered its companies");
+      await shot("suspended");
+    });
+  }
+  if (problems.length) throw new Error(problems.join("\n"));
+  console.log("ok");
+} finally {
+  await browser.close();
+}
