@@ -1,11 +1,12 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Button, Layout, Spin, Typography } from "antd";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, HTTPError, type Session } from "./api/client";
 import { SignIn } from "./pages/SignIn";
-import { Tenants } from "./pages/Tenants";
-import { TenantPage } from "./pages/TenantPage";
-import { NewTenant } from "./pages/NewTenant";
+// The pages after signing in load when first shown: the sign-in page stays light.
+const Tenants = lazy(() => import("./pages/Tenants").then((m) => ({ default: m.Tenants })));
+const TenantPage = lazy(() => import("./pages/TenantPage").then((m) => ({ default: m.TenantPage })));
+const NewTenant = lazy(() => import("./pages/NewTenant").then((m) => ({ default: m.NewTenant })));
 
 // The route is the URL's path: / lists tenants, /tenants/{id} shows one.
 function usePath(): [string, (p: string) => void] {
@@ -50,6 +51,7 @@ export function App() {
         </Button>
       </Layout.Header>
       <Layout.Content style={{ padding: 24 }}>
+        <Suspense fallback={<Spin />}>
         {tenantID ? (
           <TenantPage id={tenantID} session={session.data} />
         ) : path === "/new" ? (
@@ -57,6 +59,7 @@ export function App() {
         ) : (
           <Tenants open={(id) => go(`/tenants/${id}`)} create={() => go("/new")} />
         )}
+        </Suspense>
       </Layout.Content>
     </Layout>
   );
