@@ -58,6 +58,18 @@ try {
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     if (cookies.includes("landlord_session") || stored.includes(token)) throw new Error("a page script can read the session or the token");
   });
+  await step("read this month's figures on the dashboard", async () => {
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Dashboard" }).click();
+    const month = new Date().toISOString().slice(0, 7);
+    const kpis = await (await page.request.get(`${url}/v1/kpis?month=${month}`)).json(); // with the session's cookie
+    const paying = page.locator(".ant-statistic").filter({ hasText: "Paying tenants" });
+    await paying.getByText(String(kpis.paying_tenants), { exact: true }).waitFor();
+    if (kpis.paying_tenants < 2) throw new Error(`the month shows ${kpis.paying_tenants} paying tenants, the test made 2`);
+    await page.getByText("MRR, last 12 months").waitFor();
+    await shot("dashboard");
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Tenants" }).click();
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  });
   await step("create a tenant with the wizard and watch it onboard", async () => {
     await page.getByRole("button", { name: "New tenant" }).click();
     await page.getByLabel("Company name").fill("Wizard Works");

@@ -7,6 +7,7 @@ import { SignIn } from "./pages/SignIn";
 const Tenants = lazy(() => import("./pages/Tenants").then((m) => ({ default: m.Tenants })));
 const TenantPage = lazy(() => import("./pages/TenantPage").then((m) => ({ default: m.TenantPage })));
 const NewTenant = lazy(() => import("./pages/NewTenant").then((m) => ({ default: m.NewTenant })));
+const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
 
 // The route is the URL's path: / lists tenants, /tenants/{id} shows one.
 function usePath(): [string, (p: string) => void] {
@@ -39,6 +40,13 @@ export function App() {
         <Typography.Title level={4} style={{ color: "#fff", margin: 0, flex: 1 }}>
           <a href="/" style={{ color: "inherit" }} onClick={(e) => { e.preventDefault(); go("/"); }}>landlord</a>
         </Typography.Title>
+        {session.data.role === "operator" && (
+          <nav aria-label="Sections" style={{ display: "flex", gap: 16 }}>
+            {[["/", "Tenants"], ["/dashboard", "Dashboard"]].map(([to, label]) => (
+              <a key={to} href={to} style={{ color: "#fff" }} onClick={(e) => { e.preventDefault(); go(to); }}>{label}</a>
+            ))}
+          </nav>
+        )}
         <Typography.Text style={{ color: "#fff" }}>{session.data.role === "operator" ? "Operator" : "Tenant admin"}</Typography.Text>
         <Button
           onClick={async () => {
@@ -56,6 +64,8 @@ export function App() {
           <TenantPage id={tenantID} session={session.data} />
         ) : path === "/new" ? (
           <NewTenant open={(id) => go(`/tenants/${id}`)} />
+        ) : path === "/dashboard" ? (
+          <Dashboard />
         ) : (
           <Tenants open={(id) => go(`/tenants/${id}`)} create={() => go("/new")} />
         )}

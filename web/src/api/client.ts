@@ -17,6 +17,7 @@ export type Usage = components["schemas"]["UsageResponse"];
 export type NewTenant = components["schemas"]["CreateTenantRequest"];
 export type Onboarded = components["schemas"]["OnboardResponse"];
 export type Company = components["schemas"]["Company"];
+export type KPIs = components["schemas"]["KpiResponse"];
 export type User = components["schemas"]["User"];
 
 let csrf = "";
@@ -73,6 +74,9 @@ export const api = {
   },
   tenant(id: string): Promise<Tenant> {
     return call<Tenant>("GET", tenantPath(id));
+  },
+  kpis(month: string): Promise<KPIs> {
+    return call<KPIs>("GET", `/v1/kpis?month=${encodeURIComponent(month)}`);
   },
   async companies(): Promise<Company[]> {
     return (await call<components["schemas"]["CompanyList"]>("GET", "/v1/companies")).companies;
