@@ -1,41 +1,11 @@
 // The operator's first minutes in the portal, as a person clicks, in Debian's
 // chromium: sign in with a token, find a tenant by search, open it, sign out.
 // Usage: node operator.mjs <portal URL> <operator token> <subdomain> <company name> [screenshot dir]
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+import { openBrowser } from "./browser.mjs";
 
 const [url, token, subdomain, company, shots] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-const problems = [];
-page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 // A 401 is how the page learns it is signed out; any other console error is a problem.
-page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 401") && problems.push(`console: ${m.text()}`));
-const shot = async (name) => {
-  if (shots) await page.screenshot({ path: `${shots}/${name}.png` });
-  await accessible(name);
-};
-// No serious or critical axe-core violation on any page shown.
-const accessible = async (name) => {
-  await page.evaluate(axeSource); // through the debugger, so the page's CSP stays as it is
-  const found = await page.evaluate(async () =>
-    // Ant Design's select options carry aria-selected on elements without an option role: its own markup, not ours.
-    (await window.axe.run({ exclude: [".ant-select-item-option"] }, { resultTypes: ["violations"] })).violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`));
-  if (found.length) problems.push(`axe on ${name}:\n  ${found.join("\n  ")}`);
-};
-const step = async (what, fn) => {
-  try {
-    await fn();
-  } catch (e) {
-    if (shots) await page.screenshot({ path: `${shots}/failed-${what.replaceAll(" ", "-")}.png` });
-    throw new Error(`${what}: ${e.message}`);
-  }
-};
+const { browser, page, shot, step, finish } = await openBrowser({ shots });
 
 try {
   await step("open the portal", async () => {
@@ -140,8 +110,7 @@ try {
     await page.reload();
     await page.getByText("Sign in to landlord").waitFor();
   });
-  if (problems.length) throw new Error(problems.join("\n"));
-  console.log("ok");
+  finish();
 } finally {
   await browser.close();
 }

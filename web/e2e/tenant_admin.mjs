@@ -3,35 +3,12 @@
 //   limits:    sign in, add users until the plan's limit, take the upgrade it offers, add one more
 //   suspended: sign in, see why the tenant is suspended and nothing it may not use
 // Usage: node tenant_admin.mjs <portal URL> <tenant admin token> <company name> <act> [screenshot dir]
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { openBrowser } from "./browser.mjs";
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const [url, token, company, act, shots] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-const problems = [];
-page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 // A 401 tells the page it is signed out and a 403 limit_exceeded is the limit being met, on purpose.
-page.on("console", (m) => m.type() === "error" && !/status of 40[13]/.test(m.text()) && problems.push(`console: ${m.text()}`));
-const shot = async (name) => {
-  if (shots) await page.screenshot({ path: `${shots}/admin-${name}.png` });
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () =>
-    (await window.axe.run({ exclude: [".ant-select-item-option"] }, { resultTypes: ["violations"] })).violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`));
-  if (found.length) problems.push(`axe on ${name}:\n  ${found.join("\n  ")}`);
-};
-const step = async (what, fn) => {
-  try {
-    await fn();
-  } catch (e) {
-    if (shots) await page.screenshot({ path: `${shots}/admin-failed-${what.replaceAll(" ", "-")}.png` });
-    throw new Error(`${what}: ${e.message}`);
-  }
-};
+const { browser, page, shot, step, finish } = await openBrowser({ shots, prefix: "admin-", expectedStatus: /status of 40[13]/,
+  viewport: { width: 1280, height: 900 } });
 
 try {
   await step("sign in to its own tenant", async () => {
@@ -76,8 +53,7 @@ try {
       await shot("suspended");
     });
   }
-  if (problems.length) throw new Error(problems.join("\n"));
-  console.log("ok");
+  finish();
 } finally {
   await browser.close();
 }
