@@ -63,22 +63,29 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return unauthorized("the Authorization scheme must be Bearer")
 		case plain == "":
 			return unauthorized("the bearer token is empty")
-		case !wellFormedToken(plain):
-			return s.badToken(c)
 		}
-		ctx := c.Request().Context()
-		hash := token.Hash(plain)
-		row, err := s.q.APITokenAuthenticate(ctx, hash)
-		// The index finds the row by hash; the stored hash is compared again in
-		// constant time, so nothing but that lookup depends on the token's bytes.
-		if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && (row.RevokedAt != nil || subtle.ConstantTimeCompare(row.TokenHash, hash) != 1)) {
-			return s.badToken(c)
-		}
+		row, err := s.liveToken(c, plain)
 		if err != nil {
 			return err
 		}
 		return s.admit(c, next, row)
 	}
+}
+
+// liveToken is the row of a well-formed, known, unrevoked token; any other
+// answers as a bad token (401, or 429 past the address's budget).
+func (s *Server) liveToken(c echo.Context, plain string) (db.APITokenAuthenticateRow, error) {
+	if !wellFormedToken(plain) {
+		return db.APITokenAuthenticateRow{}, s.badToken(c)
+	}
+	hash := token.Hash(plain)
+	row, err := s.q.APITokenAuthenticate(c.Request().Context(), hash)
+	// The index finds the row by hash; the stored hash is compared again in
+	// constant time, so nothing but that lookup depends on the token's bytes.
+	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && (row.RevokedAt != nil || subtle.ConstantTimeCompare(row.TokenHash, hash) != 1)) {
+		return db.APITokenAuthenticateRow{}, s.badToken(c)
+	}
+	return row, err
 }
 
 // admit lets the request through as the token row names it: its role and

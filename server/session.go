@@ -15,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/landlordhq/landlord/db"
-	"github.com/landlordhq/landlord/token"
 )
 
 // A browser (the portal) never holds a token where page scripts can read it:
@@ -47,19 +46,11 @@ func (s *Server) startSession(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	plain := strings.TrimSpace(req.Token)
-	if !wellFormedToken(plain) {
-		return s.badToken(c)
-	}
-	ctx := c.Request().Context()
-	hash := token.Hash(plain)
-	row, err := s.q.APITokenAuthenticate(ctx, hash)
-	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && (row.RevokedAt != nil || subtle.ConstantTimeCompare(row.TokenHash, hash) != 1)) {
-		return s.badToken(c)
-	}
+	row, err := s.liveToken(c, strings.TrimSpace(req.Token))
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	id, csrf := randomToken(), randomToken()
 	expires := time.Now().Add(sessionLifetime).UTC().Truncate(time.Second)
 	sum := sha256.Sum256([]byte(id))
@@ -68,10 +59,7 @@ func (s *Server) startSession(c echo.Context) error {
 		if err := q.APISessionCreate(ctx, db.APISessionCreateParams{IDSha256: sum[:], TokenID: row.ID, CsrfToken: csrf, ExpiresAt: expires}); err != nil {
 			return err
 		}
-		actor := "operator:" + row.ID.String()
-		if row.Role != token.RoleOperator {
-			actor = "tenant_admin:" + row.ID.String()
-		}
+		actor := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}.actor()
 		return q.AuditInsert(ctx, db.AuditInsertParams{TenantID: row.TenantID, Actor: actor, Action: "SESSION_STARTED", Details: details})
 	})
 	if err != nil {
