@@ -780,3 +780,71 @@ func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams
 	)
 	return i, err
 }
+
+const tenantSetTrialEnd = `-- name: TenantSetTrialEnd :one
+UPDATE tenants SET trial_ends_at = $2, updated_at = now() WHERE id = $1 AND status = 'trial' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at
+`
+
+type TenantSetTrialEndParams struct {
+	ID          uuid.UUID
+	TrialEndsAt *time.Time
+}
+
+// Moves a trial's end (an operator extending it, or ending it now).
+func (q *Queries) TenantSetTrialEnd(ctx context.Context, arg TenantSetTrialEndParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantSetTrialEnd, arg.ID, arg.TrialEndsAt)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.TenantCode,
+		&i.TenantName,
+		&i.Domain,
+		&i.Subdomain,
+		&i.Status,
+		&i.PlanCode,
+		&i.BillingCycle,
+		&i.TrialEndsAt,
+		&i.CurrentPeriodStart,
+		&i.CurrentPeriodEnd,
+		&i.PendingPlanCode,
+		&i.PendingBillingCycle,
+		&i.MaxCompanies,
+		&i.MaxUsersPerCompany,
+		&i.MaxTotalUsers,
+		&i.MaxTransactionsPerMonth,
+		&i.MaxStorageGb,
+		&i.ApiRateLimitPerHour,
+		&i.Features,
+		&i.ModulesEnabled,
+		&i.DatabaseServerID,
+		&i.DatabaseName,
+		&i.DatabaseRole,
+		&i.DatabasePasswordEnc,
+		&i.AdminEmail,
+		&i.AdminName,
+		&i.Phone,
+		&i.BillingEmail,
+		&i.PaymentMethod,
+		&i.BillingCustomerID,
+		&i.CreditBalanceCents,
+		&i.GraceUntil,
+		&i.SuspensionReason,
+		&i.OnboardingCompleted,
+		&i.OnboardingError,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CancelledAt,
+		&i.DeletedAt,
+		&i.SuspendedAt,
+		&i.ResumeStatus,
+		&i.BillingVersion,
+		&i.BillingHold,
+		&i.BillingHoldUntil,
+		&i.BillingApplied,
+		&i.RequestSha256,
+		&i.TrialEndStartedFor,
+		&i.EmailVerifiedAt,
+		&i.PhoneVerifiedAt,
+	)
+	return i, err
+}

@@ -12,6 +12,8 @@ type Tenant struct {
 	GraceUntil       *time.Time
 	HasPaymentMethod bool
 	OpenInvoices     int // draft or open
+	CurrentPeriodEnd *time.Time
+	CancelledAt      *time.Time
 }
 
 // SuspensionDue reports whether the tenant should be suspended for reason now:

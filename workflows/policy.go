@@ -1,18 +1,14 @@
 package workflows
 
-import "time"
+import (
+	"time"
 
-// LifecyclePolicy is the operator's calendar: when to remind, retry, suspend
-// and archive. It travels in workflow inputs, so a run keeps the policy it
-// started with.
-type LifecyclePolicy struct {
-	TrialReminder          time.Duration   // how long before a trial ends the reminder goes out
-	Grace                  time.Duration   // from the first failed charge to suspension
-	DunningRetries         []time.Duration // retries, counted from the first failed charge
-	Retention              time.Duration   // from cancellation to backup and archive
-	SuspendedOffboardAfter time.Duration   // an unpaid suspended tenant is offboarded after this
-	OffboardWarning        time.Duration   // warning sent this long before that
-}
+	"github.com/landlordhq/landlord/lifecycle"
+)
+
+// LifecyclePolicy is the operator's calendar (lifecycle.Calendar), under the
+// name workflow inputs have always carried it by.
+type LifecyclePolicy = lifecycle.Calendar
 
 // DefaultPolicy is the calendar of the brief: reminder 3 days before a trial
 // ends, dunning on days 1, 3 and 7, suspension after 14 days' grace, archive

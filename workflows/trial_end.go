@@ -23,6 +23,10 @@ type TrialEndResult struct {
 	Outcome string // "converted", "suspended", or "none" when the tenant had left the trial
 }
 
+// TrialEndRecheckSignal wakes a waiting trial end to read the tenant again: an
+// operator moved the trial's end (or ended it now).
+const TrialEndRecheckSignal = "recheck"
+
 // TrialEndWorkflowID is the ID of a tenant's trial end.
 func TrialEndWorkflowID(tenantID uuid.UUID) string { return "trial-end/" + tenantID.String() }
 
@@ -42,7 +46,7 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 		}
 		now, ends := workflow.Now(ctx), *st.TrialEndsAt
 		if remindAt := ends.Add(-in.Policy.TrialReminder); now.Before(remindAt) {
-			if err := workflow.Sleep(ctx, remindAt.Sub(now)); err != nil {
+			if err := sleepOrRecheck(ctx, remindAt.Sub(now)); err != nil {
 				return nil, err
 			}
 			continue
@@ -53,7 +57,7 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 					"ends_at": ends.Format("2 Jan 2006"), "days_left": daysLeft(now, ends)})
 				reminded = true
 			}
-			if err := workflow.Sleep(ctx, ends.Sub(workflow.Now(ctx))); err != nil {
+			if err := sleepOrRecheck(ctx, ends.Sub(workflow.Now(ctx))); err != nil {
 				return nil, err
 			}
 			continue
@@ -67,6 +71,20 @@ func TrialEnd(ctx workflow.Context, in TrialEndInput) (*TrialEndResult, error) {
 		}
 		return &TrialEndResult{Outcome: "suspended"}, nil
 	}
+}
+
+// sleepOrRecheck waits for d, or until the recheck signal comes.
+func sleepOrRecheck(ctx workflow.Context, d time.Duration) error {
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	var err error
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(workflow.NewTimer(tctx, d), func(f workflow.Future) { err = f.Get(ctx, nil) })
+	sel.AddReceive(workflow.GetSignalChannel(ctx, TrialEndRecheckSignal), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+	})
+	sel.Select(ctx)
+	return err
 }
 
 // convertTrial starts the first paid period and collects its invoice.

@@ -123,3 +123,7 @@ WHERE i.status IN ('draft', 'open') AND i.idempotency_key LIKE 'period/%'
   AND (i.period_start, i.tenant_id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY i.period_start, i.tenant_id
 LIMIT sqlc.arg(row_limit);
+
+-- name: TenantSetTrialEnd :one
+-- Moves a trial's end (an operator extending it, or ending it now).
+UPDATE tenants SET trial_ends_at = $2, updated_at = now() WHERE id = $1 AND status = 'trial' RETURNING *;
