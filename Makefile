@@ -37,6 +37,7 @@ lint: tools build node_modules/.package-lock.json
 	  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint $(BIN)/openapi.json
 
 unit: tools web
+	@echo "--- portal component tests"; cd web && npm test
 	@echo "--- go test"; $(GO) test -race -count=1 -timeout 20m ./...
 
 bench: $(call stamp,$(TEMPORAL_CLI)) build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor

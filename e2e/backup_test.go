@@ -41,7 +41,7 @@ func TestOffboardingPublishesAVerifiedBackupToS3(t *testing.T) {
 	_, err = admin.Exec(t.Context(), `CREATE DATABASE `+tenantdb.ScratchName(tenantdb.Name(id)))
 	require.NoError(t, err)
 
-	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String(), s.operator, nil)
+	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String()+"?reason=closing", s.operator, nil)
 	require.Equal(t, http.StatusAccepted, code)
 	s.waitStatus(id, "archived")
 	rows, err := db.New(s.db.Pool).TenantBackupList(t.Context(), id)
@@ -63,7 +63,7 @@ func TestABackupTakenTwiceIsPublishedAndRecordedOnce(t *testing.T) {
 	long.Retention = time.Hour
 	s := newStack(t, stackOptions{policy: &long})
 	id, _ := s.createTenant("twice", "starter")
-	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String(), s.operator, nil)
+	code, _ := s.call(http.MethodDelete, "/v1/tenants/"+id.String()+"?reason=closing", s.operator, nil)
 	require.Equal(t, http.StatusAccepted, code)
 	s.waitStatus(id, "cancelled")
 	s.waitAccess(id, false) // the offboarding has closed the database and sleeps through its retention

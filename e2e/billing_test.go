@@ -41,7 +41,7 @@ func (s *stack) midPeriod(id uuid.UUID) (start, end time.Time) {
 
 func (s *stack) setPaymentMethod(id uuid.UUID, pm string) map[string]any {
 	s.t.Helper()
-	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", s.operator, map[string]any{"payment_method": pm})
+	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", s.operator, map[string]any{"reason": "asked by the customer", "payment_method": pm})
 	require.Equal(s.t, http.StatusOK, code, out)
 	return out
 }
@@ -135,7 +135,7 @@ func TestDeclinedUpgradeLeavesTheTenantAsItWas(t *testing.T) {
 	s.setPaymentMethod(id, "pm_card_chargeDeclined")
 	before := s.tenantRow(id)
 
-	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": "enterprise"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"reason": "asked by the customer", "plan_code": "enterprise"})
 	require.Equal(t, http.StatusPaymentRequired, code, out)
 	assert.Equal(t, "payment_failed", errorCode(out))
 	assert.Equal(t, "card_declined", out["error"].(map[string]any)["details"].(map[string]any)["failure_code"])
@@ -202,7 +202,7 @@ func TestDowngradeThatDoesNotFitIsRefusedWithEachViolation(t *testing.T) {
 		SELECT id, 'user' || g || '@crowded.example.com', 'User' FROM companies, generate_series(1, 5) g WHERE code = 'default'`)
 	require.NoError(t, err)
 
-	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": "starter"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"reason": "asked by the customer", "plan_code": "starter"})
 	require.Equal(t, http.StatusUnprocessableEntity, code, out)
 	assert.Equal(t, "invalid_input", errorCode(out))
 	violations := out["error"].(map[string]any)["details"].(map[string]any)["violations"]
@@ -292,7 +292,7 @@ func TestConcurrentPlanChangesOneWinsOneConflicts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], _ = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": plan})
+			codes[i], _ = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"reason": "asked by the customer", "plan_code": plan})
 		}()
 	}
 	wg.Wait()
@@ -450,7 +450,7 @@ func TestADowngradeCreditsOnlyWhatThePeriodWasPaid(t *testing.T) {
 	// An operator-created paid tenant has a period but no invoice: nothing was paid for it.
 	id, _ := s.createTenant("never-invoiced", "professional")
 	s.setPaymentMethod(id, "pm_card_visa")
-	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": "starter", "effective": "immediate"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"reason": "asked by the customer", "plan_code": "starter", "effective": "immediate"})
 	require.Equal(t, http.StatusOK, code, out)
 	assert.Equal(t, int64(0), s.tenantRow(id).CreditBalanceCents, "no credit for a period never paid")
 	for _, l := range lineAmounts(out["invoice"].(map[string]any)) {

@@ -171,10 +171,12 @@ func TestInvariantsHoldUnderRandomInterleavings(t *testing.T) {
 		{"suspend", func(tn tenant) {
 			call(http.MethodPost, "/v1/tenants/"+tn.id.String()+"/suspend", s.operator, map[string]any{"reason": "chaos hold"})
 		}},
-		{"reactivate", func(tn tenant) { call(http.MethodPost, "/v1/tenants/"+tn.id.String()+"/reactivate", s.operator, nil) }},
+		{"reactivate", func(tn tenant) {
+			call(http.MethodPost, "/v1/tenants/"+tn.id.String()+"/reactivate", s.operator, map[string]any{"reason": "back in after review"})
+		}},
 		{"delete", func(tn tenant) {
 			if pick(3) == 0 { // rarer: it ends the tenant's part in the run
-				call(http.MethodDelete, "/v1/tenants/"+tn.id.String(), s.operator, nil)
+				call(http.MethodDelete, "/v1/tenants/"+tn.id.String()+"?reason=closing", s.operator, nil)
 			}
 		}},
 		{"trial ends", func(tn tenant) {

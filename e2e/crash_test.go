@@ -122,7 +122,7 @@ func TestWorkerKilledBeforeTheChargeChargesOnceThenGrants(t *testing.T) {
 	id, _ := s.createTenant("crash-pay", "starter")
 	s.setPaymentMethod(id, "pm_card_visa")
 
-	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"plan_code": "professional"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/plan", s.operator, map[string]any{"reason": "asked by the customer", "plan_code": "professional"})
 	require.Equal(t, http.StatusAccepted, code, out)
 	assert.Equal(t, "plan-change/"+id.String(), out["workflow_id"])
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

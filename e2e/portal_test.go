@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,4 +85,44 @@ func TestTheTenantAdminMeetsItsLimitUpgradesAndSeesItsSuspension(t *testing.T) {
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "legal hold"})
 	require.Equal(t, http.StatusOK, code, out)
 	act("suspended")
+}
+
+// TestTheOperatorRunsATrialEndRestartsAnOnboardingAndSuspendsInBulk: the
+// operator's day-two work in Debian's chromium (web/e2e/operations.mjs): a
+// trial's end read on its timeline and run now, a failed onboarding started
+// again, three tenants suspended in one bulk operation, the list exported, a
+// sweep run from the operations page.
+func TestTheOperatorRunsATrialEndRestartsAnOnboardingAndSuspendsInBulk(t *testing.T) {
+	t.Parallel()
+	fb := &flakyBilling{doomed: map[string]bool{"ana@ops-failed.example.com": true}}
+	s := newStack(t, stackOptions{portal: portalFiles(t), billing: fb, schedules: true})
+	trial, _ := s.createTenant("ops-trial", "trial")
+	failed, _ := s.signup(signupBody("ops-failed"))
+	s.waitStatus(failed, "failed")
+	var bulk []uuid.UUID
+	for _, sub := range []string{"ops-bulk-a", "ops-bulk-b", "ops-bulk-c"} {
+		id, _ := s.createTenant(sub, "starter")
+		bulk = append(bulk, id)
+	}
+	ends := s.tenantRow(trial).TrialEndsAt.UTC().Format(time.RFC3339Nano)
+
+	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	cmd := exec.Command("node", "e2e/operations.mjs", s.url, s.operator, trial.String(), ends, failed.String(), shots)
+	cmd.Dir = filepath.Join("..", "web")
+	printed, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
+	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
+
+	// What the pages showed is what happened.
+	row := s.tenantRow(trial)
+	assert.Equal(t, "suspended", string(row.Status))
+	assert.Equal(t, "trial_expired", *row.SuspensionReason)
+	for _, id := range bulk {
+		assert.Equal(t, "suspended", string(s.tenantRow(id).Status))
+		assert.Equal(t, "chargebacks from one card", s.auditActions(id)["BULK_SUSPEND_REQUESTED"]["reason"])
+	}
+	var again string
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT status FROM tenants WHERE subdomain = 'ops-failed' AND id <> $1`, failed).Scan(&again))
+	assert.Equal(t, "trial", again)
 }

@@ -48,15 +48,15 @@ func TestRecordHistories(t *testing.T) {
 	up, _ := fast.createTenant("rec-upgrade", "starter")
 	fast.setPaymentMethod(up, "pm_card_visa")
 	fast.midPeriod(up)
-	code, out := fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"plan_code": "professional"})
+	code, out := fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"reason": "asked by the customer", "plan_code": "professional"})
 	require.Equal(t, http.StatusOK, code, out)
 	fast.save("change_plan_charged_then_granted", workflows.ChangePlanWorkflowID(up))
-	code, out = fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"plan_code": "starter"})
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+up.String()+"/plan", fast.operator, map[string]any{"reason": "asked by the customer", "plan_code": "starter"})
 	require.Equal(t, http.StatusOK, code, out)
 	fast.save("change_plan_scheduled", workflows.ChangePlanWorkflowID(up))
 	declined, _ := fast.createTenant("rec-declined", "starter")
 	fast.setPaymentMethod(declined, "pm_card_chargeDeclined")
-	code, out = fast.call(http.MethodPost, "/v1/tenants/"+declined.String()+"/plan", fast.operator, map[string]any{"plan_code": "enterprise"})
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+declined.String()+"/plan", fast.operator, map[string]any{"reason": "asked by the customer", "plan_code": "enterprise"})
 	require.Equal(t, http.StatusPaymentRequired, code, out)
 	fast.save("change_plan_rejected", workflows.ChangePlanWorkflowID(declined))
 
@@ -76,7 +76,7 @@ func TestRecordHistories(t *testing.T) {
 	code, out = fast.call(http.MethodPost, "/v1/tenants/"+paused.String()+"/suspend", fast.operator, map[string]any{"reason": "fraud review"})
 	require.Equal(t, http.StatusOK, code, out)
 	fast.save("suspend_operator", workflows.SuspendWorkflowID(paused))
-	code, out = fast.call(http.MethodPost, "/v1/tenants/"+paused.String()+"/reactivate", fast.operator, nil)
+	code, out = fast.call(http.MethodPost, "/v1/tenants/"+paused.String()+"/reactivate", fast.operator, map[string]any{"reason": "back in after review"})
 	require.Equal(t, http.StatusOK, code, out)
 	fast.save("reactivate_operator", workflows.ReactivateWorkflowID(paused))
 
@@ -97,7 +97,7 @@ func TestRecordHistories(t *testing.T) {
 	require.Equal(t, 1, fast.sweep("renewals"))
 	fast.saveDone("renewal_dunning_exhausted", workflows.RenewalWorkflowID(dunned, end))
 	leaving, _ := fast.createTenant("rec-leaving", "starter")
-	code, _ = fast.call(http.MethodDelete, "/v1/tenants/"+leaving.String(), fast.operator, nil)
+	code, _ = fast.call(http.MethodDelete, "/v1/tenants/"+leaving.String()+"?reason=closing", fast.operator, nil)
 	require.Equal(t, http.StatusAccepted, code)
 	fast.waitStatus(leaving, "archived")
 	fast.saveDone("offboarding_archived", workflows.OffboardingWorkflowID(leaving))
@@ -115,7 +115,7 @@ func TestRecordHistories(t *testing.T) {
 	require.Equal(t, 1, slow.sweep("renewals"))
 	slow.saveSleeping("renewal_dunning_waiting", workflows.RenewalWorkflowID(waiting, end))
 	kept, _ := slow.createTenant("rec-retention", "starter")
-	code, _ = slow.call(http.MethodDelete, "/v1/tenants/"+kept.String(), slow.operator, nil)
+	code, _ = slow.call(http.MethodDelete, "/v1/tenants/"+kept.String()+"?reason=closing", slow.operator, nil)
 	require.Equal(t, http.StatusAccepted, code)
 	slow.saveSleeping("offboarding_retention_waiting", workflows.OffboardingWorkflowID(kept))
 	unpaid, _ := slow.createTenant("rec-unpaid", "starter")
@@ -128,6 +128,25 @@ func TestRecordHistories(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, slow.sweep("dunning"))
 	slow.saveSleeping("offboarding_unpaid_warning_waiting", workflows.OffboardingWorkflowID(unpaid))
+}
+
+// TestRecordBulkHistory records a bulk operation: two tenants suspended, one
+// skipped. Separate from TestRecordHistories so the older recordings stay as
+// their code wrote them (go test ./e2e -run TestRecordBulkHistory -args -record).
+func TestRecordBulkHistory(t *testing.T) {
+	if !*record {
+		t.Skip("records histories only with -args -record")
+	}
+	s := newStack(t, stackOptions{})
+	a, _ := s.createTenant("rec-bulk-a", "starter")
+	b, _ := s.createTenant("rec-bulk-b", "trial")
+	held, _ := s.createTenant("rec-bulk-held", "starter")
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+held.String()+"/suspend", s.operator, map[string]any{"reason": "earlier"})
+	require.Equal(t, http.StatusOK, code, out)
+	code, out = s.call(http.MethodPost, "/v1/bulk-operations", s.operator, map[string]any{"action": "suspend",
+		"tenant_ids": []uuid.UUID{a, b, held}, "reason": "recorded"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	s.saveDone("bulk_suspend", out["workflow_id"].(string))
 }
 
 // endPeriod ends the tenant's current period now and returns its end.

@@ -59,6 +59,7 @@ type stackOptions struct {
 	tenantDBRoots  *x509.CertPool             // what registered database servers' certificates chain to
 	codecKey       string                     // CODEC_KEY
 	portal         fs.FS                      // the built portal, served at /
+	schedules      bool                       // create the sweeps' schedules (hourly, under a prefix of the test's own)
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -148,7 +149,18 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	if o.signupsPerHour == 0 {
 		o.signupsPerHour = 1000
 	}
-	s.apiOptions = server.Options{Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
+	var schedulePrefix string
+	if o.schedules {
+		schedulePrefix = s.taskQueue + "-"
+		sch := worker.Schedules{Prefix: schedulePrefix, TaskQueue: s.taskQueue, Every: time.Hour, Policy: s.policy}
+		require.NoError(t, worker.EnsureSchedules(t.Context(), tc, sch))
+		t.Cleanup(func() {
+			for _, name := range workflows.SweepNames {
+				_ = tc.ScheduleClient().GetHandle(context.Background(), sch.ScheduleID(name)).Delete(context.Background())
+			}
+		})
+	}
+	s.apiOptions = server.Options{SchedulePrefix: schedulePrefix, Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
 		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots,
 		CodecKey: o.codecKey, CodecOrigins: []string{"http://127.0.0.1:8233"}, Portal: o.portal}

@@ -199,7 +199,7 @@ func TestSuspendedOrUnreachableTenantsAreRefusedAlone(t *testing.T) {
 	code, out = s.call(http.MethodPost, "/v1/transactions", tokB, map[string]any{"company_id": companyB, "amount_cents": 100})
 	assert.Equal(t, http.StatusForbidden, code)
 	assert.Equal(t, "tenant_suspended", errorCode(out))
-	code, _ = s.call(http.MethodPost, "/v1/tenants/"+b.String()+"/reactivate", s.operator, nil)
+	code, _ = s.call(http.MethodPost, "/v1/tenants/"+b.String()+"/reactivate", s.operator, map[string]any{"reason": "back in after review"})
 	require.Equal(t, http.StatusOK, code)
 	conn := s.tenantConn(t, tenantdb.Name(b))
 	var n int

@@ -21,14 +21,17 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/workflows"
 )
 
 type planChangeRequest struct {
 	PlanCode     string `json:"plan_code"`
-	BillingCycle string `json:"billing_cycle"`
-	Effective    string `json:"effective"`
+	BillingCycle string `json:"billing_cycle,omitempty"`
+	Effective    string `json:"effective,omitempty"`
+	Reason       string `json:"reason,omitempty"` // required of operators
 }
 
 type changeView struct {
@@ -60,8 +63,16 @@ func (s *Server) changePlan(c echo.Context) error {
 		// Checked here, so a 60 KB value never reaches a workflow, its failure or a log line.
 		return invalidFields(map[string]string{"plan_code": "is not an available plan"})
 	}
+	reason, err := reasonFor(c, req.Reason)
+	if err != nil {
+		return err
+	}
 	in := workflows.ChangePlanInput{TenantID: id, PlanCode: req.PlanCode, BillingCycle: req.BillingCycle,
 		Effective: req.Effective, Actor: principalOf(c).actor()}
+	if err := s.recordRequest(c.Request().Context(), id, in.Actor, "PLAN_CHANGE_REQUESTED", reason, map[string]any{
+		"plan_code": req.PlanCode, "billing_cycle": req.BillingCycle, "effective": req.Effective}); err != nil {
+		return err
+	}
 	var res workflows.ChangePlanResult
 	wfID := workflows.ChangePlanWorkflowID(id)
 	done, err := s.runWorkflow(c.Request().Context(), wfID, workflows.ChangePlan, in, &res)
@@ -101,6 +112,7 @@ var (
 
 type paymentMethodRequest struct {
 	PaymentMethod string `json:"payment_method"`
+	Reason        string `json:"reason,omitempty"` // required of operators
 }
 
 // setPaymentMethod stores a payment method and retries the tenant's open invoices with it.
@@ -116,7 +128,14 @@ func (s *Server) setPaymentMethod(c echo.Context) error {
 	if !paymentMethodRe.MatchString(req.PaymentMethod) {
 		return invalidFields(map[string]string{"payment_method": "must be a payment method id such as pm_card_visa"})
 	}
+	reason, err := reasonFor(c, req.Reason)
+	if err != nil {
+		return err
+	}
 	in := workflows.UpdatePaymentMethodInput{TenantID: id, PaymentMethod: req.PaymentMethod, Actor: principalOf(c).actor()}
+	if err := s.recordRequest(c.Request().Context(), id, in.Actor, "PAYMENT_METHOD_CHANGE_REQUESTED", reason, nil); err != nil {
+		return err
+	}
 	var res workflows.UpdatePaymentMethodResult
 	wfID := workflows.UpdatePaymentMethodWorkflowID(id)
 	done, err := s.runWorkflow(c.Request().Context(), wfID, workflows.UpdatePaymentMethod, in, &res)
@@ -335,15 +354,18 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 }
 
 type planPreview struct {
-	Direction          string            `json:"direction"`            // upgrade | downgrade
-	Scheduled          bool              `json:"scheduled"`            // applied at effective_at (a downgrade, a trial's choice)
-	EffectiveAt        time.Time         `json:"effective_at"`         // when the new plan takes effect
-	Lines              []invoiceLineView `json:"lines"`                // what the invoice would say; none when scheduled
-	SubtotalCents      int64             `json:"subtotal_cents"`       // the lines' sum when positive
-	CreditAppliedCents int64             `json:"credit_applied_cents"` // taken from the credit balance first
-	TotalCents         int64             `json:"total_cents"`          // charged to the payment method
-	CreditAddedCents   int64             `json:"credit_added_cents"`   // an immediate downgrade's unused time, to the credit balance
-	Currency           string            `json:"currency"`
+	Direction          string                `json:"direction"`            // upgrade | downgrade
+	Scheduled          bool                  `json:"scheduled"`            // applied at effective_at (a downgrade, a trial's choice)
+	EffectiveAt        time.Time             `json:"effective_at"`         // when the new plan takes effect
+	Lines              []invoiceLineView     `json:"lines"`                // what the invoice would say; none when scheduled
+	SubtotalCents      int64                 `json:"subtotal_cents"`       // the lines' sum when positive
+	CreditAppliedCents int64                 `json:"credit_applied_cents"` // taken from the credit balance first
+	TotalCents         int64                 `json:"total_cents"`          // charged to the payment method
+	CreditAddedCents   int64                 `json:"credit_added_cents"`   // an immediate downgrade's unused time, to the credit balance
+	Currency           string                `json:"currency"`
+	Limits             limitsView            `json:"limits"`         // the new plan's
+	UsageMeasured      bool                  `json:"usage_measured"` // false: the tenant's database could not be read (a suspended tenant's is closed)
+	Over               []lifecycle.Violation `json:"over"`           // the limits the tenant's usage now is over on the new plan
 }
 
 // previewPlanChange answers what POST /v1/tenants/{id}/plan would invoice now,
@@ -387,5 +409,34 @@ func (s *Server) previewPlanChange(c echo.Context) error {
 	} else {
 		out.CreditAddedCents = -qt.NetCents
 	}
+	plan, err := s.q.PlanGet(ctx, req.PlanCode)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	out.Limits, out.Over = newPlanView(plan).Limits, []lifecycle.Violation{}
+	if u, err := s.measure(ctx, id); err == nil {
+		l := lifecycle.Limits{MaxCompanies: int(plan.MaxCompanies), MaxUsersPerCompany: int(plan.MaxUsersPerCompany)}
+		if plan.MaxTotalUsers != nil {
+			l.MaxTotalUsers = ptr(int(*plan.MaxTotalUsers))
+		}
+		out.UsageMeasured, out.Over = true, append(out.Over, lifecycle.Violations(u, l)...)
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// measure is what the tenant holds now, read in its own database.
+func (s *Server) measure(ctx context.Context, id uuid.UUID) (lifecycle.Usage, error) {
+	t, err := s.openTenant(ctx, id)
+	if err != nil {
+		return lifecycle.Usage{}, err
+	}
+	m, err := tenantdb.Measure(ctx, t.pool, time.Now())
+	if err != nil {
+		return lifecycle.Usage{}, err
+	}
+	u := lifecycle.Usage{Companies: int(m.Companies), Users: int(m.Users)}
+	for _, n := range m.UsersPerCompany {
+		u.MaxUsersInACompany = max(u.MaxUsersInACompany, int(n))
+	}
+	return u, nil
 }

@@ -27,7 +27,12 @@ type suspendRequest struct {
 }
 
 type graceRequest struct {
-	Until time.Time `json:"until"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
 }
 
 // suspendTenant is an operator suspending a tenant with a reason.
@@ -58,7 +63,18 @@ func (s *Server) reactivateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var req reasonRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	reason, err := reasonFor(c, req.Reason)
+	if err != nil {
+		return err
+	}
 	in := workflows.ReactivateInput{TenantID: id, Actor: principalOf(c).actor(), Force: true, Policy: s.policy}
+	if err := s.recordRequest(c.Request().Context(), id, in.Actor, "REACTIVATION_REQUESTED", reason, nil); err != nil {
+		return err
+	}
 	var res activities.Reactivation
 	return s.runAndRender(c, id, workflows.ReactivateWorkflowID(id), workflows.Reactivate, in, &res, func() (bool, string) {
 		return res.Reactivated, "the tenant is neither suspended nor cancelled"
@@ -91,6 +107,10 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	reason, err := reasonFor(c, c.QueryParam("reason"))
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	t, err := s.q.TenantGet(ctx, id)
 	if err != nil {
@@ -105,6 +125,9 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	conflictPolicy := enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
 	if t.Status == lifecycle.Cancelled {
 		conflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	}
+	if err := s.recordRequest(ctx, id, principalOf(c).actor(), "CANCELLATION_REQUESTED", reason, nil); err != nil {
+		return err
 	}
 	wfID := workflows.OffboardingWorkflowID(id)
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -131,6 +154,11 @@ func (s *Server) extendGrace(c echo.Context) error {
 	if !req.Until.After(time.Now()) || req.Until.After(time.Now().AddDate(1, 0, 0)) {
 		return invalidFields(map[string]string{"until": "must be a time within the next year"})
 	}
+	reason, err := reasonFor(c, req.Reason)
+	if err != nil {
+		return err
+	}
+	details, _ := json.Marshal(map[string]string{"until": req.Until.UTC().Format(time.RFC3339), "reason": reason})
 	actor := principalOf(c).actor()
 	err = db.InOperatorScope(c.Request().Context(), s.pool, func(q *db.Queries) error {
 		t, err := q.TenantSetGrace(c.Request().Context(), db.TenantSetGraceParams{ID: id, GraceUntil: &req.Until})
@@ -141,7 +169,7 @@ func (s *Server) extendGrace(c echo.Context) error {
 			return err
 		}
 		return q.AuditInsert(c.Request().Context(), db.AuditInsertParams{TenantID: &t.ID, Actor: actor, Action: "GRACE_EXTENDED",
-			Details: []byte(`{"until":"` + req.Until.UTC().Format(time.RFC3339) + `"}`)})
+			Details: details})
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/lifecycle"
 	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/token"
 	"github.com/landlordhq/landlord/workflows"
@@ -102,6 +103,45 @@ func (s *Server) createTenant(c echo.Context) error {
 		req.PlanCode = "trial"
 	}
 	if err := req.validate(); err != nil {
+		return err
+	}
+	return s.onboard(c, req, principalOf(c).actor(), "operator")
+}
+
+// restartOnboarding starts again, as a new tenant, an onboarding that failed
+// and was undone: the same company, subdomain, admin, plan and cycle. The
+// failed tenant stays as the record of the attempt (its audit log says who
+// started again and why).
+func (s *Server) restartOnboarding(c echo.Context) error {
+	id, err := tenantParam(c)
+	if err != nil {
+		return err
+	}
+	var body reasonRequest
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	reason, err := reasonFor(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t, err := s.q.TenantGet(ctx, id)
+	if err != nil {
+		return db.NotFound(err)
+	}
+	if t.Status != lifecycle.Failed {
+		return conflict("only a failed onboarding can be started again; this tenant is " + string(t.Status))
+	}
+	req := createTenantRequest{signupRequest: signupRequest{CompanyName: t.TenantName, Subdomain: t.Subdomain,
+		AdminEmail: t.AdminEmail, AdminName: t.AdminName}, TenantCode: t.TenantCode, PlanCode: t.PlanCode, BillingCycle: t.BillingCycle}
+	if t.Phone != nil {
+		req.Phone = *t.Phone
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	if err := s.recordRequest(ctx, id, principalOf(c).actor(), "ONBOARDING_RESTARTED", reason, nil); err != nil {
 		return err
 	}
 	return s.onboard(c, req, principalOf(c).actor(), "operator")

@@ -40,9 +40,10 @@ type param struct {
 }
 
 var (
-	idPathParam     = param{"id", "path", "", map[string]any{"type": "string", "format": "uuid"}}
-	limitQueryParam = param{"limit", "query", "how many, newest first", map[string]any{"type": "integer", "minimum": 1}}
-	stringParam     = func(name, in, description string) param {
+	idPathParam      = param{"id", "path", "", map[string]any{"type": "string", "format": "uuid"}}
+	limitQueryParam  = param{"limit", "query", "how many, newest first", map[string]any{"type": "integer", "minimum": 1}}
+	reasonQueryParam = param{"reason", "query", "why: required of operators, kept in the tenant's audit log", map[string]any{"type": "string", "maxLength": 200}}
+	stringParam      = func(name, in, description string) param {
 		return param{name, in, description, map[string]any{"type": "string"}}
 	}
 )
@@ -112,11 +113,18 @@ func operations() []operation {
 				stringParam("server", "query", "only tenants on this database server (its name)"),
 				{"sort", "query", "created: newest first (the default); name: A to Z", map[string]any{"type": "string", "enum": []string{"created", "name"}}},
 				stringParam("cursor", "query", "next_cursor of the page before, in the same order")}},
+		{method: http.MethodGet, path: "/v1/tenants/export", id: "exportTenants", tag: "tenants", summary: "Every tenant the filters select, as CSV",
+			description: "The list's filters, newest first, no paging. A cell that would start a spreadsheet formula (=, +, -, @) is prefixed with '.",
+			access:      operators, responses: map[int]any{200: text("text/csv"), 422: nil},
+			params: []param{stringParam("q", "query", "in the name, subdomain or admin email, any letter case"),
+				stringParam("status", "query", "only tenants in this status"), stringParam("plan", "query", "only tenants on this plan"),
+				stringParam("server", "query", "only tenants on this database server (its name)")}},
 		{method: http.MethodGet, path: "/v1/tenants/{id}", id: "getTenant", tag: "tenants", summary: "A tenant, with its onboarding's progress",
 			access: tenantScoped, params: []param{idPathParam}, responses: map[int]any{200: tenantView{}, 404: nil}},
 		{method: http.MethodDelete, path: "/v1/tenants/{id}", id: "deleteTenant", tag: "lifecycle",
-			summary: "Cancel a tenant now; back up and archive it after the retention period",
-			access:  operators, params: []param{idPathParam}, responses: map[int]any{202: offboardingStarted{}, 404: nil, 409: nil}},
+			summary:     "Cancel a tenant now; back up and archive it after the retention period",
+			description: "The reason goes to the tenant's audit log.",
+			access:      operators, params: []param{idPathParam, reasonQueryParam}, responses: map[int]any{202: offboardingStarted{}, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/tenants/{id}/tokens", id: "createTenantToken", tag: "tokens",
 			summary: "Mint another tenant-admin token", description: "The token is shown only in this answer; minting is audited.",
 			access: tenantScoped, params: []param{idPathParam}, body: tokenRequest{}, responses: map[int]any{201: tokenCreated{}, 404: nil, 409: nil}},
@@ -129,7 +137,7 @@ func operations() []operation {
 		{method: http.MethodPost, path: "/v1/tenants/{id}/plan", id: "changePlan", tag: "billing", summary: "Change plan or billing cycle",
 			description: "Upgrades charge the prorated difference now and apply once paid; downgrades wait for the period's end unless " +
 				`effective is "immediate" (the difference becomes credit). 402 when the charge is declined (nothing changes); ` +
-				"202 when it takes longer than the API waits.",
+				"202 when it takes longer than the API waits. An operator must give a reason (for the tenant's audit log).",
 			access: tenantScoped, params: []param{idPathParam}, body: planChangeRequest{},
 			responses: map[int]any{200: planChangeResponse{}, 202: accepted, 402: nil, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/tenants/{id}/plan/preview", id: "previewPlanChange", tag: "billing",
@@ -139,8 +147,8 @@ func operations() []operation {
 			access: tenantScoped, params: []param{idPathParam}, body: planChangeRequest{},
 			responses: map[int]any{200: planPreview{}, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPut, path: "/v1/tenants/{id}/payment-method", id: "setPaymentMethod", tag: "billing",
-			summary: "Store a payment method and charge every open invoice with it",
-			access:  tenantScoped, params: []param{idPathParam}, body: paymentMethodRequest{},
+			summary: "Store a payment method and charge every open invoice with it", description: "An operator must give a reason.",
+			access: tenantScoped, params: []param{idPathParam}, body: paymentMethodRequest{},
 			responses: map[int]any{200: paymentMethodResponse{}, 202: accepted, 404: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/tenants/{id}/verify", id: "verifyContact", tag: "tenants",
 			summary: "Enter a code sent to the admin's email or phone",
@@ -154,16 +162,42 @@ func operations() []operation {
 			access: operators, params: []param{idPathParam}, body: suspendRequest{},
 			responses: map[int]any{200: tenantView{}, 202: accepted, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/tenants/{id}/reactivate", id: "reactivateTenant", tag: "lifecycle",
-			summary: "Let a suspended or cancelled tenant back to the status it left",
-			access:  operators, params: []param{idPathParam}, responses: map[int]any{200: tenantView{}, 202: accepted, 404: nil, 409: nil}},
+			summary: "Let a suspended or cancelled tenant back to the status it left", description: "The reason goes to the tenant's audit log.",
+			access: operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{200: tenantView{}, 202: accepted, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/tenants/{id}/grace", id: "extendGrace", tag: "lifecycle",
-			summary: "Move a past-due tenant's suspension deadline",
-			access:  operators, params: []param{idPathParam}, body: graceRequest{}, responses: map[int]any{200: tenantView{}, 404: nil, 409: nil, 422: nil}},
+			summary:     "Move a past-due tenant's suspension deadline",
+			description: "The reason goes to the tenant's audit log.",
+			access:      operators, params: []param{idPathParam}, body: graceRequest{}, responses: map[int]any{200: tenantView{}, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodGet, path: "/v1/tenants/{id}/backups", id: "listBackups", tag: "lifecycle", summary: "The tenant's verified backups",
 			access: operators, params: []param{idPathParam}, responses: map[int]any{200: backupList{}, 404: nil}},
 		{method: http.MethodGet, path: "/v1/tenants/{id}/usage", id: "getUsage", tag: "tenants",
 			summary: "The tenant's use of each limit, measured in its database now",
 			access:  tenantScoped, params: []param{idPathParam}, responses: map[int]any{200: usageResponse{}, 404: nil}},
+		{method: http.MethodGet, path: "/v1/tenants/{id}/timeline", id: "getTimeline", tag: "lifecycle",
+			summary: "What happened to the tenant, what its workflows are doing, and what the calendar does next",
+			description: "next: the lifecycle's timed steps, soonest first, with what an operator may do about each (run_now, extend). " +
+				"running: the tenant's workflows now running, with any step being retried, its attempt and last error. " +
+				"past: status changes, audit log, invoices, messages and backups, newest first.",
+			access: operators, params: []param{idPathParam}, responses: map[int]any{200: timeline{}, 404: nil}},
+		{method: http.MethodPost, path: "/v1/tenants/{id}/trial/extend", id: "extendTrial", tag: "lifecycle",
+			summary: "Move a trial's end later", description: "The reason goes to the tenant's audit log.",
+			access: operators, params: []param{idPathParam}, body: trialExtendRequest{}, responses: map[int]any{200: tenantView{}, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodPost, path: "/v1/tenants/{id}/trial/end", id: "endTrial", tag: "lifecycle",
+			summary: "End a trial now", description: "As when it runs out: converted to its plan with a card on file, suspended without one.",
+			access: operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{200: tenantView{}, 202: accepted, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodPost, path: "/v1/tenants/{id}/onboarding/restart", id: "restartOnboarding", tag: "tenants",
+			summary:     "Start a failed onboarding again, as a new tenant",
+			description: "The same company, subdomain, admin, plan and cycle; the failed tenant stays as the record of the attempt.",
+			access:      operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{202: onboardResponse{}, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodPost, path: "/v1/bulk-operations", id: "startBulk", tag: "lifecycle",
+			summary: "One action for many tenants, as one durable operation",
+			description: "suspend, reactivate, change_plan (plan_code) or extend_trial (until), for up to 500 tenants, with a reason " +
+				"written to each one's audit log. Each tenant's own workflow runs, a few at a time; one failing does not stop the others.",
+			access: operators, body: bulkRequest{}, responses: map[int]any{202: bulkView{}, 422: nil}},
+		{method: http.MethodGet, path: "/v1/bulk-operations/{id}", id: "getBulk", tag: "lifecycle", summary: "A bulk operation's progress, tenant by tenant",
+			access: operators, params: []param{idPathParam}, responses: map[int]any{200: bulkView{}, 404: nil}},
+		{method: http.MethodGet, path: "/v1/sweeps", id: "listSweeps", tag: "operations", summary: "The sweeps: schedule, next and last run, last run by hand",
+			access: operators, responses: map[int]any{200: sweepList{}}},
 		{method: http.MethodGet, path: "/v1/alerts", id: "listAlerts", tag: "operations", summary: "Alerts fired, newest first",
 			description: "An operator sees every tenant's (or one's), a tenant admin its own.",
 			access:      anyToken, params: []param{limitQueryParam, {"tenant_id", "query", "one tenant's", map[string]any{"type": "string", "format": "uuid"}}},

@@ -45,6 +45,7 @@ type Options struct {
 	WorkflowWait        time.Duration
 	StripeWebhookSecret string
 	Policy              workflows.LifecyclePolicy // for offboarding and sweeps started here
+	SchedulePrefix      string                    // before the sweeps' schedule IDs: empty in production
 	TenantPools         *tenantdb.Pools           // pools on tenant databases, for the tenant API
 	Box                 *secrets.Box              // opens tenant database passwords
 	RateLimiter         ratelimit.Limiter         // per-tenant API limit; default in process
@@ -64,19 +65,20 @@ type Server struct {
 	signups   *addressLimiter
 	failures  *addressLimiter // bad tokens per client address
 
-	workflowWait  time.Duration
-	webhookSecret string
-	policy        workflows.LifecyclePolicy
-	pools         *tenantdb.Pools
-	box           *secrets.Box
-	limiter       ratelimit.Limiter
-	tenantDBRoots *x509.CertPool
+	workflowWait   time.Duration
+	webhookSecret  string
+	policy         workflows.LifecyclePolicy
+	schedulePrefix string
+	pools          *tenantdb.Pools
+	box            *secrets.Box
+	limiter        ratelimit.Limiter
+	tenantDBRoots  *x509.CertPool
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
-		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy,
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix,
 		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
 	if o.AuthFailuresPerHour == 0 {
 		o.AuthFailuresPerHour = 360
@@ -120,6 +122,7 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/tokens/:id", s.revokeToken)
 	api.POST("/tenants", s.createTenant, operatorOnly)
 	api.GET("/tenants", s.listTenants, operatorOnly)
+	api.GET("/tenants/export", s.exportTenants, operatorOnly)
 	api.GET("/tenants/:id", s.getTenant)
 	api.POST("/tenants/:id/tokens", s.createTenantToken)
 	api.GET("/tenants/:id/notifications", s.listNotifications)
@@ -136,6 +139,13 @@ func New(o Options) *echo.Echo {
 	api.DELETE("/tenants/:id", s.deleteTenant, operatorOnly)
 	api.GET("/tenants/:id/backups", s.listBackups, operatorOnly)
 	api.GET("/tenants/:id/usage", s.getUsage)
+	api.GET("/tenants/:id/timeline", s.getTimeline, operatorOnly)
+	api.POST("/tenants/:id/trial/extend", s.extendTrial, operatorOnly)
+	api.POST("/tenants/:id/trial/end", s.endTrial, operatorOnly)
+	api.POST("/tenants/:id/onboarding/restart", s.restartOnboarding, operatorOnly)
+	api.POST("/bulk-operations", s.startBulk, operatorOnly)
+	api.GET("/bulk-operations/:id", s.getBulk, operatorOnly)
+	api.GET("/sweeps", s.listSweeps, operatorOnly)
 	api.GET("/alerts", s.listAlerts)
 	api.GET("/kpis", s.kpis, operatorOnly)
 	api.POST("/sweeps/:name", s.runSweep, operatorOnly)

@@ -54,6 +54,13 @@ func (s *Server) onboardingView(ctx context.Context, t db.Tenant) *onboardingVie
 		if p.Error != "" {
 			v.Error = &p.Error
 		}
+		if w, err := s.describeRunning(qctx, workflows.OnboardingWorkflowID(t.ID)); err == nil && w != nil {
+			for _, a := range w.Pending {
+				if a.Attempt > 1 {
+					v.Retrying = &a
+				}
+			}
+		}
 		return v
 	case lifecycle.Failed:
 		return &onboardingView{Step: workflows.StepFailed, Done: []string{}, Error: t.OnboardingError}
@@ -117,18 +124,9 @@ func (s *Server) listTenants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var filter db.TenantCountParams
-	for name, to := range map[string]**string{"status": &filter.Status, "plan": &filter.PlanCode, "server": &filter.ServerName} {
-		if v := c.QueryParam(name); v != "" {
-			*to = &v
-		}
-	}
-	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
-		if len(q) > 100 {
-			return invalidFields(map[string]string{"q": "must be at most 100 characters"})
-		}
-		pattern := "%" + likeEscaper.Replace(q) + "%"
-		filter.Search = &pattern
+	filter, err := tenantFilter(c)
+	if err != nil {
+		return err
 	}
 	sortBy := c.QueryParam("sort")
 	if sortBy != "" && sortBy != "created" && sortBy != "name" {
@@ -191,6 +189,24 @@ func (s *Server) listTenants(c echo.Context) error {
 		out = append(out, newTenantView(t, name))
 	}
 	return c.JSON(http.StatusOK, tenantList{Tenants: out, NextCursor: next, Total: total})
+}
+
+// tenantFilter reads the tenant list's filters: q, status, plan, server.
+func tenantFilter(c echo.Context) (db.TenantCountParams, error) {
+	var filter db.TenantCountParams
+	for name, to := range map[string]**string{"status": &filter.Status, "plan": &filter.PlanCode, "server": &filter.ServerName} {
+		if v := c.QueryParam(name); v != "" {
+			*to = &v
+		}
+	}
+	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
+		if len(q) > 100 {
+			return filter, invalidFields(map[string]string{"q": "must be at most 100 characters"})
+		}
+		pattern := "%" + likeEscaper.Replace(q) + "%"
+		filter.Search = &pattern
+	}
+	return filter, nil
 }
 
 // likeEscaper makes a search term match itself in a LIKE pattern.

@@ -56,9 +56,10 @@ type databaseView struct {
 }
 
 type onboardingView struct {
-	Step  string   `json:"step"`
-	Done  []string `json:"done"`
-	Error *string  `json:"error"`
+	Step     string           `json:"step"`
+	Done     []string         `json:"done"`
+	Error    *string          `json:"error"`
+	Retrying *pendingActivity `json:"retrying,omitempty"` // while provisioning: a step failing and being retried
 }
 
 type tenantView struct {

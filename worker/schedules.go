@@ -26,7 +26,7 @@ type Schedules struct {
 // Temporal was down this long or less still runs once it is back.
 const catchupAtLeast = 10 * time.Minute
 
-func (s Schedules) ScheduleID(name string) string { return s.Prefix + "sweep-" + name }
+func (s Schedules) ScheduleID(name string) string { return workflows.SweepScheduleID(s.Prefix, name) }
 
 // EnsureSchedules creates the sweep schedules, or brings existing ones up to
 // date (interval, policy, task queue), so every worker start leaves them as

@@ -55,6 +55,10 @@ const (
 	pagesPerRun = 5
 )
 
+// SweepScheduleID is the ID of a sweep's Temporal Schedule; prefix is empty
+// in production (tests give each run one of its own).
+func SweepScheduleID(prefix, name string) string { return prefix + "sweep-" + name }
+
 // SweepWorkflowID is the ID of an operator-triggered run of a sweep by the
 // deployment on taskQueue (deployments may share a Temporal namespace).
 func SweepWorkflowID(name, taskQueue string) string { return "sweep-" + name + "/manual/" + taskQueue }

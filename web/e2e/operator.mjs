@@ -83,7 +83,9 @@ try {
     await page.getByTitle(/^Professional/).click();
     const preview = page.getByLabel("Invoice preview");
     await preview.getByText("Remaining time on Professional (monthly)").waitFor();
+    await page.getByLabel("Limits preview").getByText("1 → 3").waitFor();
     await shot("plan-preview");
+    await page.getByRole("dialog").getByLabel("Reason").fill("the customer asked by phone");
     await page.getByRole("button", { name: /^Confirm and charge/ }).click();
     await page.getByText(/^Now on professional: invoice INV-/).waitFor();
     await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();

@@ -46,6 +46,12 @@ try {
       await page.getByText(/^6 of \d+ users in this company/).waitFor();
       await shot("upgraded");
     });
+    await step("remove a user", async () => {
+      await page.getByRole("button", { name: "Remove User 1" }).click();
+      await page.getByRole("tooltip").getByRole("button", { name: "Remove" }).click();
+      await page.getByText(/^5 of \d+ users in this company/).waitFor();
+      if (await page.getByRole("cell", { name: "user1@example.com" }).count()) throw new Error("the removed user is still listed");
+    });
   } else {
     await step("see why it is suspended", async () => {
       await page.getByRole("alert").getByText(/is suspended: an operator suspended it: legal hold/).waitFor();

@@ -7,6 +7,7 @@ import { SignIn } from "./pages/SignIn";
 const Tenants = lazy(() => import("./pages/Tenants").then((m) => ({ default: m.Tenants })));
 const TenantPage = lazy(() => import("./pages/TenantPage").then((m) => ({ default: m.TenantPage })));
 const NewTenant = lazy(() => import("./pages/NewTenant").then((m) => ({ default: m.NewTenant })));
+const Operations = lazy(() => import("./pages/Operations").then((m) => ({ default: m.Operations })));
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
 
 // The route is the URL's path: / lists tenants, /tenants/{id} shows one.
@@ -42,7 +43,7 @@ export function App() {
         </Typography.Title>
         {session.data.role === "operator" && (
           <nav aria-label="Sections" style={{ display: "flex", gap: 16 }}>
-            {[["/", "Tenants"], ["/dashboard", "Dashboard"]].map(([to, label]) => (
+            {[["/", "Tenants"], ["/dashboard", "Dashboard"], ["/operations", "Operations"]].map(([to, label]) => (
               <a key={to} href={to} style={{ color: "#fff" }} onClick={(e) => { e.preventDefault(); go(to); }}>{label}</a>
             ))}
           </nav>
@@ -61,11 +62,13 @@ export function App() {
       <Layout.Content style={{ padding: 24 }}>
         <Suspense fallback={<Spin />}>
         {tenantID ? (
-          <TenantPage id={tenantID} session={session.data} />
+          <TenantPage id={tenantID} session={session.data} open={(id) => go(`/tenants/${id}`)} />
         ) : path === "/new" ? (
           <NewTenant open={(id) => go(`/tenants/${id}`)} />
         ) : path === "/dashboard" ? (
           <Dashboard />
+        ) : path === "/operations" ? (
+          <Operations />
         ) : (
           <Tenants open={(id) => go(`/tenants/${id}`)} create={() => go("/new")} />
         )}

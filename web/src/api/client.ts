@@ -19,6 +19,11 @@ export type Onboarded = components["schemas"]["OnboardResponse"];
 export type Company = components["schemas"]["Company"];
 export type KPIs = components["schemas"]["KpiResponse"];
 export type User = components["schemas"]["User"];
+export type Timeline = components["schemas"]["Timeline"];
+export type Bulk = components["schemas"]["Bulk"];
+export type BulkRequest = components["schemas"]["BulkRequest"];
+export type Sweep = components["schemas"]["Sweep"];
+export type DatabaseServer = components["schemas"]["DatabaseServer"];
 
 let csrf = "";
 
@@ -102,8 +107,49 @@ export const api = {
   suspend(id: string, reason: string): Promise<Tenant> {
     return call<Tenant>("POST", `${tenantPath(id)}/suspend`, { reason });
   },
-  reactivate(id: string): Promise<Tenant> {
-    return call<Tenant>("POST", `${tenantPath(id)}/reactivate`);
+  reactivate(id: string, reason: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/reactivate`, { reason });
+  },
+  timeline(id: string): Promise<Timeline> {
+    return call<Timeline>("GET", `${tenantPath(id)}/timeline`);
+  },
+  extendTrial(id: string, until: string, reason: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/trial/extend`, { until, reason });
+  },
+  endTrial(id: string, reason: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/trial/end`, { reason });
+  },
+  extendGrace(id: string, until: string, reason: string): Promise<Tenant> {
+    return call<Tenant>("POST", `${tenantPath(id)}/grace`, { until, reason });
+  },
+  restartOnboarding(id: string, reason: string): Promise<Onboarded> {
+    return call<Onboarded>("POST", `${tenantPath(id)}/onboarding/restart`, { reason });
+  },
+  startBulk(b: BulkRequest): Promise<Bulk> {
+    return call<Bulk>("POST", "/v1/bulk-operations", b);
+  },
+  bulk(id: string): Promise<Bulk> {
+    return call<Bulk>("GET", `/v1/bulk-operations/${encodeURIComponent(id)}`);
+  },
+  async sweeps(): Promise<Sweep[]> {
+    return (await call<components["schemas"]["SweepList"]>("GET", "/v1/sweeps")).sweeps;
+  },
+  runSweep(name: string): Promise<unknown> {
+    return call("POST", `/v1/sweeps/${encodeURIComponent(name)}`);
+  },
+  async databaseServers(): Promise<DatabaseServer[]> {
+    return (await call<components["schemas"]["DatabaseServerList"]>("GET", "/v1/database-servers")).database_servers;
+  },
+  checkDatabaseServer(id: string): Promise<DatabaseServer> {
+    return call<DatabaseServer>("POST", `/v1/database-servers/${encodeURIComponent(id)}/check`);
+  },
+  deleteUser(id: string): Promise<void> {
+    return call<void>("DELETE", `/v1/users/${encodeURIComponent(id)}`);
+  },
+  exportURL(q: TenantsQuery): string {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "" && k !== "sort" && k !== "limit" && k !== "cursor") params.set(k, String(v));
+    return `/v1/tenants/export?${params}`;
   },
   async invoices(id: string): Promise<Invoice[]> {
     return (await call<components["schemas"]["InvoiceList"]>("GET", `${tenantPath(id)}/invoices`)).invoices;

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Alert, Button, Form, Input, Select, Space, Table, Typography } from "antd";
+import { Alert, Button, Form, Input, Popconfirm, Select, Space, Table, Typography } from "antd";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, HTTPError, type Tenant, type User } from "../api/client";
 
@@ -16,6 +16,13 @@ export function Companies({ tenant, upgrade }: { tenant: Tenant; upgrade: (plan:
     mutationFn: (u: { email: string; name: string }) => api.createUser(company!, u),
     onSuccess: () => {
       form.resetFields();
+      queries.invalidateQueries({ queryKey: ["users", company] });
+      queries.invalidateQueries({ queryKey: ["usage", tenant.id] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (u: User) => api.deleteUser(u.id),
+    onSuccess: () => {
       queries.invalidateQueries({ queryKey: ["users", company] });
       queries.invalidateQueries({ queryKey: ["usage", tenant.id] });
     },
@@ -44,6 +51,14 @@ export function Companies({ tenant, upgrade }: { tenant: Tenant; upgrade: (plan:
           { title: "Name", dataIndex: "name" },
           { title: "Email", dataIndex: "email" },
           { title: "Role", dataIndex: "role" },
+          {
+            title: "", render: (_, u) => (
+              <Popconfirm title={`Remove ${u.name}?`} description="They can no longer sign in to this company." okText="Remove"
+                okButtonProps={{ danger: true }} onConfirm={() => remove.mutateAsync(u)}>
+                <Button size="small" danger aria-label={`Remove ${u.name}`}>Remove</Button>
+              </Popconfirm>
+            ),
+          },
         ]}
       />
       <Form form={form} layout="inline" onFinish={(v) => add.mutate(v)}>
@@ -51,6 +66,7 @@ export function Companies({ tenant, upgrade }: { tenant: Tenant; upgrade: (plan:
         <Form.Item label="Name" name="name" rules={[{ required: true }]}><Input /></Form.Item>
         <Button type="primary" htmlType="submit" loading={add.isPending}>Add user</Button>
       </Form>
+      {remove.isError && <Alert type="error" showIcon message={remove.error.message} />}
       {add.isError && !upgradeTo && <Alert type="error" showIcon message={add.error.message} />}
       {upgradeTo && (
         <Alert

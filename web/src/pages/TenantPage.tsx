@@ -1,17 +1,23 @@
 import { useState } from "react";
-import { Alert, Button, Descriptions, Input, Modal, Progress, Space, Spin, Table, Tabs, Typography } from "antd";
+import { Alert, Button, Descriptions, Input, Progress, Space, Spin, Table, Tabs, Typography } from "antd";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, money, type AuditEntry, type Invoice, type Session, type Tenant, type Usage } from "../api/client";
 import { StatusBadge } from "./status";
 import { ChangePlan } from "./ChangePlan";
 import { Companies } from "./Companies";
+import { Timeline } from "./Timeline";
+import { Ask } from "./Ask";
 
 const date = (d?: string | null) => (d ? new Date(d).toLocaleString() : "—");
 
 // A tenant's page: who it is, where it stands, what it uses, what it was
 // billed and what happened to it; an operator acts on it from here.
-export function TenantPage({ id, session }: { id: string; session: Session }) {
-  const tenant = useQuery({ queryKey: ["tenant", id], queryFn: () => api.tenant(id) });
+export function TenantPage({ id, session, open }: { id: string; session: Session; open: (id: string) => void }) {
+  const tenant = useQuery({
+    queryKey: ["tenant", id],
+    queryFn: () => api.tenant(id),
+    refetchInterval: (q) => (q.state.data?.status === "provisioning" ? 1000 : false), // onboarding shows its steps live
+  });
   const [changing, setChanging] = useState<string | false>(false); // false, or the plan to start from ("" for none)
   if (tenant.isPending) return <Spin />;
   if (tenant.isError) return <Alert type="error" showIcon message={tenant.error.message} />;
@@ -27,10 +33,12 @@ export function TenantPage({ id, session }: { id: string; session: Session }) {
         {operator && <SuspendOrReactivate tenant={t} />}
       </Space>
       {t.status === "suspended" && <SuspendedBanner tenant={t} operator={operator} />}
-      {changing !== false && <ChangePlan tenant={t} initialPlan={changing} open close={() => setChanging(false)} />}
+      {(t.status === "failed" || t.onboarding?.retrying) && <Onboarding tenant={t} operator={operator} open={open} />}
+      {changing !== false && <ChangePlan tenant={t} initialPlan={changing} operator={operator} open close={() => setChanging(false)} />}
       <Tabs
         items={[
           { key: "overview", label: "Overview", children: <Overview t={t} /> },
+          ...(operator ? [{ key: "timeline", label: "Timeline", children: <Timeline tenant={t} /> }] : []),
           ...(!operator && t.status !== "suspended"
             ? [{ key: "companies", label: "Companies and users", children: <Companies tenant={t} upgrade={(plan: string) => setChanging(plan)} /> }]
             : []),
@@ -64,7 +72,7 @@ function Overview({ t }: { t: Tenant }) {
 }
 
 // Limits beside usage: a bar turns amber at 90 % and red when full.
-function UsageBars({ u }: { u: Usage }) {
+export function UsageBars({ u }: { u: Usage }) {
   const rows: [string, Usage["companies"]][] = [
     ["Companies", u.companies],
     ["Users", u.users],
@@ -141,41 +149,70 @@ function Audit({ id }: { id: string }) {
   );
 }
 
-// An operator suspends a live tenant for a reason, or lets a suspended one back;
-// each asks first and says what follows.
+// An operator suspends a live tenant, or lets a suspended one back, for a
+// reason the audit log keeps; each asks first and says what follows.
 function SuspendOrReactivate({ tenant }: { tenant: Tenant }) {
   const queries = useQueryClient();
-  const [reason, setReason] = useState("");
   const [asking, setAsking] = useState(false);
-  const done = (t: Tenant) => {
-    queries.setQueryData(["tenant", t.id], t);
-    queries.invalidateQueries({ queryKey: ["audit", t.id] });
-    setAsking(false);
-  };
-  const suspend = useMutation({ mutationFn: () => api.suspend(tenant.id, reason), onSuccess: done });
-  const reactivate = useMutation({ mutationFn: () => api.reactivate(tenant.id), onSuccess: done });
-  if (tenant.status === "suspended" || tenant.status === "cancelled") {
-    return (
-      <>
-        <Button onClick={() => setAsking(true)}>Reactivate</Button>
-        <Modal title={`Reactivate ${tenant.name}?`} open={asking} onCancel={() => setAsking(false)} okText="Reactivate"
-          confirmLoading={reactivate.isPending} onOk={() => reactivate.mutate()}>
-          <p>Its database opens to it again and its admin can use everything, in the status it had before.</p>
-          {reactivate.isError && <Alert type="error" showIcon message={reactivate.error.message} />}
-        </Modal>
-      </>
-    );
-  }
-  if (!["trial", "active", "past_due"].includes(tenant.status)) return null;
+  const back = tenant.status === "suspended" || tenant.status === "cancelled";
+  const act = useMutation({
+    mutationFn: (reason: string) => (back ? api.reactivate(tenant.id, reason) : api.suspend(tenant.id, reason)),
+    onSuccess: (t: Tenant) => {
+      queries.setQueryData(["tenant", t.id], t);
+      for (const k of ["audit", "timeline"]) queries.invalidateQueries({ queryKey: [k, t.id] });
+      setAsking(false);
+    },
+  });
+  if (!back && !["trial", "active", "past_due"].includes(tenant.status)) return null;
   return (
     <>
-      <Button danger onClick={() => setAsking(true)}>Suspend</Button>
-      <Modal title={`Suspend ${tenant.name}?`} open={asking} onCancel={() => setAsking(false)} okText="Suspend"
-        okButtonProps={{ danger: true, disabled: !reason.trim() }} confirmLoading={suspend.isPending} onOk={() => suspend.mutate()}>
-        <p>Its database closes to it at once and its admin can only pay until an operator reactivates it.</p>
-        <Input aria-label="Reason" placeholder="Reason (recorded in the audit log)" value={reason} onChange={(e) => setReason(e.target.value)} />
-        {suspend.isError && <Alert type="error" showIcon message={suspend.error.message} style={{ marginTop: 12 }} />}
-      </Modal>
+      <Button danger={!back} onClick={() => { act.reset(); setAsking(true); }}>{back ? "Reactivate" : "Suspend"}</Button>
+      <Ask
+        open={asking}
+        title={back ? `Reactivate ${tenant.name}?` : `Suspend ${tenant.name}?`}
+        consequence={back
+          ? "Its database opens to it again and its admin can use everything, in the status it had before."
+          : "Its database closes to it at once and its admin can only pay until an operator reactivates it."}
+        okText={back ? "Reactivate" : "Suspend"}
+        danger={!back}
+        pending={act.isPending}
+        error={act.error}
+        onCancel={() => setAsking(false)}
+        onOk={(reason) => act.mutate(reason)}
+      />
+    </>
+  );
+}
+
+// An onboarding in trouble: a step being retried shows its attempt and error;
+// a failed one its step and cause, and an operator may start it again.
+function Onboarding({ tenant, operator, open }: { tenant: Tenant; operator: boolean; open: (id: string) => void }) {
+  const [asking, setAsking] = useState(false);
+  const restart = useMutation({ mutationFn: (reason: string) => api.restartOnboarding(tenant.id, reason), onSuccess: (o) => open(o.tenant.id) });
+  const r = tenant.onboarding?.retrying;
+  if (r && tenant.status === "provisioning") {
+    return (
+      <Alert type="warning" showIcon role="status"
+        message={`Onboarding is retrying ${r.activity} (attempt ${r.attempt})`}
+        description={`${r.last_error ?? ""}${r.next_attempt_at ? ` — next try at ${new Date(r.next_attempt_at).toLocaleTimeString()}` : ""}. It goes on by itself once the cause is gone.`} />
+    );
+  }
+  return (
+    <>
+      <Alert type="error" showIcon role="alert"
+        message="Onboarding failed, and everything it had made was undone"
+        description={tenant.onboarding?.error ?? "no cause recorded"}
+        action={operator && <Button onClick={() => setAsking(true)}>Start again</Button>} />
+      <Ask
+        open={asking}
+        title={`Start ${tenant.name}'s onboarding again?`}
+        consequence="A new tenant is made from the same company, subdomain, admin, plan and cycle; this one stays as the record of the attempt."
+        okText="Start again"
+        pending={restart.isPending}
+        error={restart.error}
+        onCancel={() => setAsking(false)}
+        onOk={(reason) => restart.mutate(reason)}
+      />
     </>
   );
 }

@@ -1,8 +1,9 @@
 import { useState } from "react";
-import { Button, Input, Select, Space, Table, Typography } from "antd";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { Button, Input, Select, Space, Table, Typography, type CheckboxProps } from "antd";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type Tenant } from "../api/client";
 import { StatusBadge } from "./status";
+import { BulkAction } from "./BulkAction";
 
 const statuses: Tenant["status"][] = ["provisioning", "trial", "active", "past_due", "suspended", "cancelled", "archived", "failed"];
 
@@ -19,11 +20,17 @@ export function Tenants({ open, create }: { open: (id: string) => void; create: 
     placeholderData: keepPreviousData,
   });
   const reset = () => setCursors([""]);
+  const queries = useQueryClient();
+  const [selected, setSelected] = useState<Tenant[]>([]); // kept across pages
+  const selectedIDs = selected.map((t) => t.id);
   return (
     <Space direction="vertical" size="middle" style={{ width: "100%" }}>
       <Space style={{ width: "100%", justifyContent: "space-between" }}>
         <Typography.Title level={3} style={{ margin: 0 }}>Tenants</Typography.Title>
-        <Button type="primary" onClick={create}>New tenant</Button>
+        <Space>
+          <Button href={api.exportURL({ q, status })} download>Export CSV</Button>
+          <Button type="primary" onClick={create}>New tenant</Button>
+        </Space>
       </Space>
       <Space wrap>
         <Input.Search
@@ -50,12 +57,23 @@ export function Tenants({ open, create }: { open: (id: string) => void; create: 
           options={[{ value: "created", label: "Newest first" }, { value: "name", label: "Name A–Z" }]}
         />
       </Space>
+      <BulkAction selected={selectedIDs} names={new Map(selected.map((t) => [t.id, t]))}
+        done={() => { setSelected([]); queries.invalidateQueries({ queryKey: ["tenants"] }); }} />
       <Table<Tenant>
         rowKey="id"
+        rowSelection={{
+          selectedRowKeys: selectedIDs,
+          preserveSelectedRowKeys: true,
+          // The checkbox input takes the label; Ant Design's types only leave it out.
+          getCheckboxProps: (t) => ({ "aria-label": `Select ${t.name}` }) as unknown as CheckboxProps,
+          onChange: (_, rows) => setSelected((before) => {
+            const onPage = new Set((list.data?.tenants ?? []).map((t) => t.id));
+            return [...before.filter((t) => !onPage.has(t.id)), ...rows.filter(Boolean)];
+          }),
+        }}
         loading={list.isFetching}
         dataSource={list.data?.tenants}
         pagination={false}
-        onRow={(t) => ({ onClick: () => open(t.id), style: { cursor: "pointer" } })}
         columns={[
           { title: "Name", dataIndex: "name", render: (name: string, t) => <a href={`/tenants/${t.id}`} onClick={(e) => { e.preventDefault(); open(t.id); }}>{name}</a> },
           { title: "Subdomain", dataIndex: "subdomain" },
