@@ -28,7 +28,7 @@ func portalFiles(t *testing.T) (files fs.FS) {
 // TestTheOperatorSignsInFindsATenantAndSignsOut drives the portal in Debian's
 // chromium (web/e2e/operator.mjs) against the real stack: sign in, find a
 // tenant, upgrade it after reading the preview and see its invoice paid,
-// suspend it with a reason, sign out. It also checks what the portal is
+// suspend it with a reason, cancel it, sign out. It also checks what the portal is
 // served with: a strict Content-Security-Policy, and never in place of the API.
 func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	t.Parallel()
@@ -56,7 +56,8 @@ func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	printed, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
 	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
-	assert.Equal(t, "suspended", string(s.tenantRow(id).Status), "what the page showed is what happened")
+	assert.Equal(t, "cancelled", string(s.tenantRow(id).Status), "what the page showed is what happened")
+	assert.Equal(t, "the customer closes the business", s.auditActions(id)["CANCELLATION_REQUESTED"]["reason"])
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }
 
@@ -82,6 +83,7 @@ func TestTheTenantAdminMeetsItsLimitUpgradesAndSeesItsSuspension(t *testing.T) {
 	}
 	act("limits")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
+	assert.Equal(t, "pm_card_mastercard", *s.tenantRow(id).PaymentMethod)
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "legal hold"})
 	require.Equal(t, http.StatusOK, code, out)
 	act("suspended")

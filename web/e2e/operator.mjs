@@ -102,6 +102,15 @@ try {
     await page.getByRole("cell", { name: "TENANT_SUSPENDED" }).waitFor();
     await shot("suspended");
   });
+  await step("cancel it, saying why", async () => {
+    await page.getByRole("button", { name: "Cancel tenant" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText(/Its data is kept for the retention period/).waitFor();
+    await dialog.getByLabel("Reason").fill("the customer closes the business");
+    await dialog.getByRole("button", { name: "Cancel the tenant" }).click();
+    await page.getByRole("heading", { name: company }).getByText("cancelled").waitFor();
+    await shot("cancelled");
+  });
   await step("reload and stay signed in", async () => {
     await page.reload();
     await page.getByRole("heading", { name: company }).waitFor();

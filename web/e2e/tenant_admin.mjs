@@ -18,6 +18,12 @@ try {
     await page.getByRole("heading", { name: company }).waitFor();
   });
   if (act === "limits") {
+    await step("replace the payment method", async () => {
+      await page.getByRole("button", { name: "Replace" }).click();
+      await page.getByLabel("New payment method").fill("pm_card_mastercard");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("pm_card_mastercard", { exact: true }).waitFor();
+    });
     await step("add users until the limit, and be offered the upgrade", async () => {
       await page.getByRole("tab", { name: "Companies and users" }).click();
       await page.getByText(/^\d+ of 5 users in this company/).waitFor();

@@ -110,6 +110,9 @@ export const api = {
   reactivate(id: string, reason: string): Promise<Tenant> {
     return call<Tenant>("POST", `${tenantPath(id)}/reactivate`, { reason });
   },
+  cancel(id: string, reason: string): Promise<components["schemas"]["OffboardingStarted"]> {
+    return call("DELETE", `${tenantPath(id)}?reason=${encodeURIComponent(reason)}`);
+  },
   timeline(id: string): Promise<Timeline> {
     return call<Timeline>("GET", `${tenantPath(id)}/timeline`);
   },

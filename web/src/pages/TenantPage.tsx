@@ -31,13 +31,14 @@ export function TenantPage({ id, session, open }: { id: string; session: Session
         </Typography.Title>
         {["trial", "active", "past_due"].includes(t.status) && <Button onClick={() => setChanging("")}>Change plan</Button>}
         {operator && <SuspendOrReactivate tenant={t} />}
+        {operator && <Cancel tenant={t} />}
       </Space>
       {t.status === "suspended" && <SuspendedBanner tenant={t} operator={operator} />}
       {(t.status === "failed" || t.onboarding?.retrying) && <Onboarding tenant={t} operator={operator} open={open} />}
       {changing !== false && <ChangePlan tenant={t} initialPlan={changing} operator={operator} open close={() => setChanging(false)} />}
       <Tabs
         items={[
-          { key: "overview", label: "Overview", children: <Overview t={t} /> },
+          { key: "overview", label: "Overview", children: <Overview t={t} operator={operator} /> },
           ...(operator ? [{ key: "timeline", label: "Timeline", children: <Timeline tenant={t} /> }] : []),
           ...(!operator && t.status !== "suspended"
             ? [{ key: "companies", label: "Companies and users", children: <Companies tenant={t} upgrade={(plan: string) => setChanging(plan)} /> }]
@@ -50,7 +51,7 @@ export function TenantPage({ id, session, open }: { id: string; session: Session
   );
 }
 
-function Overview({ t }: { t: Tenant }) {
+function Overview({ t, operator }: { t: Tenant; operator: boolean }) {
   // Usage is measured in the tenant's database, which is closed unless the tenant is live.
   const open = ["trial", "active", "past_due"].includes(t.status) && !!t.database.name;
   const usage = useQuery({ queryKey: ["usage", t.id], queryFn: () => api.usage(t.id), enabled: open });
@@ -65,6 +66,9 @@ function Overview({ t }: { t: Tenant }) {
         <Descriptions.Item label="Current period">{t.current_period_start ? `${date(t.current_period_start)} – ${date(t.current_period_end)}` : "—"}</Descriptions.Item>
         <Descriptions.Item label="Database">{t.database.name ?? "—"} on {t.database.server ?? "—"}</Descriptions.Item>
         <Descriptions.Item label="Credit balance">{money(t.credit_balance_cents)}</Descriptions.Item>
+        <Descriptions.Item label="Payment method">
+          {!operator && ["trial", "active", "past_due"].includes(t.status) ? <PaymentMethod tenant={t} /> : t.payment_method ?? "none"}
+        </Descriptions.Item>
       </Descriptions>
       {open ? usage.data && <UsageBars u={usage.data} /> : <Alert type="info" showIcon message="Its database is closed: usage is measured while the tenant is live." />}
     </Space>
@@ -181,6 +185,54 @@ function SuspendOrReactivate({ tenant }: { tenant: Tenant }) {
         onOk={(reason) => act.mutate(reason)}
       />
     </>
+  );
+}
+
+// Cancelling: the tenant is blocked now and archived after the retention period.
+function Cancel({ tenant }: { tenant: Tenant }) {
+  const queries = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const cancel = useMutation({
+    mutationFn: (reason: string) => api.cancel(tenant.id, reason),
+    onSuccess: () => {
+      for (const k of ["tenant", "audit", "timeline"]) queries.invalidateQueries({ queryKey: [k, tenant.id] });
+      setAsking(false);
+    },
+  });
+  if (!["trial", "active", "past_due", "suspended"].includes(tenant.status)) return null;
+  return (
+    <>
+      <Button danger onClick={() => { cancel.reset(); setAsking(true); }}>Cancel tenant</Button>
+      <Ask open={asking} title={`Cancel ${tenant.name}?`} okText="Cancel the tenant" danger
+        consequence="It is blocked at once. Its data is kept for the retention period, then backed up and its database dropped; reactivating it before then brings it back."
+        pending={cancel.isPending} error={cancel.error} onCancel={() => setAsking(false)} onOk={(reason) => cancel.mutate(reason)} />
+    </>
+  );
+}
+
+// A tenant admin's payment method: shown, and replaced (open invoices are charged to the new one).
+function PaymentMethod({ tenant }: { tenant: Tenant }) {
+  const queries = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [card, setCard] = useState("");
+  const save = useMutation({
+    mutationFn: () => api.setPaymentMethod(tenant.id, card.trim()),
+    onSuccess: () => {
+      for (const k of ["tenant", "invoices"]) queries.invalidateQueries({ queryKey: [k, tenant.id] });
+      setEditing(false);
+      setCard("");
+    },
+  });
+  if (!editing) {
+    return <Space>{tenant.payment_method ?? "none"}<Button size="small" onClick={() => setEditing(true)}>{tenant.payment_method ? "Replace" : "Add"}</Button></Space>;
+  }
+  return (
+    <Space wrap>
+      <Input aria-label="New payment method" placeholder="pm_…" value={card} onChange={(e) => setCard(e.target.value)} style={{ width: 200 }} />
+      <Button type="primary" size="small" loading={save.isPending} disabled={!card.trim()} onClick={() => save.mutate()}>Save</Button>
+      <Button size="small" onClick={() => setEditing(false)}>Keep the current one</Button>
+      {save.isError && <Typography.Text type="danger">{save.error.message}</Typography.Text>}
+    </Space>
   );
 }
 
