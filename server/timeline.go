@@ -25,7 +25,7 @@ import (
 // timelineEvent is one thing that happened to a tenant.
 type timelineEvent struct {
 	At      time.Time       `json:"at"`
-	Kind    string          `json:"kind"` // status, audit, invoice, message, backup
+	Kind    string          `json:"kind"` // status, audit, invoice, message, alert, backup
 	Title   string          `json:"title"`
 	Actor   *string         `json:"actor"`
 	Details json.RawMessage `json:"details,omitempty"`
@@ -114,8 +114,8 @@ func (s *Server) getTimeline(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// history merges the tenant's status changes, audit log, invoices, messages
-// and backups, newest first (the latest 100 of each).
+// history merges the tenant's status changes, audit log, invoices, messages,
+// alerts and backups, newest first (the latest 100 of each).
 func (s *Server) history(ctx context.Context, id uuid.UUID) ([]timelineEvent, error) {
 	const each = 100
 	out := []timelineEvent{}
@@ -158,6 +158,13 @@ func (s *Server) history(ctx context.Context, id uuid.UUID) ([]timelineEvent, er
 		}
 		for _, n := range messages {
 			out = append(out, timelineEvent{At: n.CreatedAt, Kind: "message", Title: n.Channel + " " + n.Template + " to " + n.Recipient + ": " + n.Status})
+		}
+		alerts, err := q.AlertList(ctx, db.AlertListParams{TenantID: &id, RowLimit: each})
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			out = append(out, timelineEvent{At: a.CreatedAt, Kind: "alert", Title: "Alert " + a.Rule + " (" + a.Period + ")", Details: a.Details})
 		}
 		backups, err := q.TenantBackupList(ctx, id)
 		if err != nil {

@@ -52,6 +52,16 @@ try {
       await page.getByText(/^6 of \d+ users in this company/).waitFor();
       await shot("upgraded");
     });
+    await step("add a company and remove it", async () => {
+      await page.getByText("1 of 3 companies (your professional plan)").waitFor();
+      await page.getByLabel("Company code").fill("branch");
+      await page.getByLabel("Company name").fill("Branch Office");
+      await page.getByRole("button", { name: "Add company" }).click();
+      await page.getByText("2 of 3 companies (your professional plan)").waitFor();
+      await page.getByRole("button", { name: "Remove company" }).click();
+      await page.getByRole("tooltip").getByRole("button", { name: "Remove" }).click();
+      await page.getByText("1 of 3 companies (your professional plan)").waitFor();
+    });
     await step("remove a user", async () => {
       await page.getByRole("button", { name: "Remove User 1" }).click();
       await page.getByRole("tooltip").getByRole("button", { name: "Remove" }).click();

@@ -146,6 +146,15 @@ export const api = {
   checkDatabaseServer(id: string): Promise<DatabaseServer> {
     return call<DatabaseServer>("POST", `/v1/database-servers/${encodeURIComponent(id)}/check`);
   },
+  createCompany(c: components["schemas"]["CompanyRequest"]): Promise<Company> {
+    return call<Company>("POST", "/v1/companies", c);
+  },
+  deleteCompany(id: string): Promise<void> {
+    return call<void>("DELETE", `/v1/companies/${encodeURIComponent(id)}`);
+  },
+  async alerts(limit: number): Promise<components["schemas"]["Alert"][]> {
+    return (await call<components["schemas"]["AlertList"]>("GET", `/v1/alerts?limit=${limit}`)).alerts;
+  },
   deleteUser(id: string): Promise<void> {
     return call<void>("DELETE", `/v1/users/${encodeURIComponent(id)}`);
   },

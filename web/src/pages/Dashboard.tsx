@@ -18,6 +18,7 @@ const percent = (r?: number | null) => (r === null || r === undefined ? "—" : 
 export function Dashboard() {
   const [month, setMonth] = useState(new Date().toISOString().slice(0, 7));
   const kpis = useQuery({ queryKey: ["kpis", month], queryFn: () => api.kpis(month) });
+  const alerts = useQuery({ queryKey: ["alerts"], queryFn: () => api.alerts(10) });
   const year = useQueries({
     queries: Array.from({ length: 12 }, (_, i) => monthBefore(month, 11 - i)).map((m) => ({
       queryKey: ["kpis", m],
@@ -98,6 +99,16 @@ export function Dashboard() {
           </Card>
         </Col>
       </Row>
+      <Card title="Latest alerts">
+        <Table size="small" pagination={false} rowKey="id" loading={alerts.isPending} dataSource={alerts.data}
+          locale={{ emptyText: "No alert has fired." }}
+          columns={[
+            { title: "When", dataIndex: "created_at", render: (d: string) => new Date(d).toLocaleString() },
+            { title: "Rule", dataIndex: "rule" },
+            { title: "Period", dataIndex: "period" },
+            { title: "Tenant", dataIndex: "tenant_id", render: (id: string) => <a href={`/tenants/${id}`}>{id.slice(0, 8)}</a> },
+          ]} />
+      </Card>
     </Space>
   );
 }

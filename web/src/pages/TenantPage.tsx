@@ -193,9 +193,19 @@ function Cancel({ tenant }: { tenant: Tenant }) {
   const queries = useQueryClient();
   const [asking, setAsking] = useState(false);
   const cancel = useMutation({
-    mutationFn: (reason: string) => api.cancel(tenant.id, reason),
-    onSuccess: () => {
-      for (const k of ["tenant", "audit", "timeline"]) queries.invalidateQueries({ queryKey: [k, tenant.id] });
+    // The offboarding starts on its own: the page waits (up to 20 s) to show the tenant cancelled.
+    mutationFn: async (reason: string) => {
+      await api.cancel(tenant.id, reason);
+      for (let i = 0; i < 40; i++) {
+        const t = await api.tenant(tenant.id);
+        if (t.status !== tenant.status) return t;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return api.tenant(tenant.id);
+    },
+    onSuccess: (t: Tenant) => {
+      queries.setQueryData(["tenant", t.id], t);
+      for (const k of ["audit", "timeline"]) queries.invalidateQueries({ queryKey: [k, t.id] });
       setAsking(false);
     },
   });
