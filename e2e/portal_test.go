@@ -56,7 +56,8 @@ func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	printed, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
 	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
-	assert.Equal(t, "cancelled", string(s.tenantRow(id).Status), "what the page showed is what happened")
+	// What the page showed is what happened (the test calendar archives 2 s after cancelling).
+	assert.Contains(t, []string{"cancelled", "archiving", "archived"}, string(s.tenantRow(id).Status))
 	assert.Equal(t, "the customer closes the business", s.auditActions(id)["CANCELLATION_REQUESTED"]["reason"])
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 }

@@ -42,9 +42,14 @@ try {
     await failed.getByText(/billing_customer/).waitFor();
     await shot("onboarding-failed");
     await failed.getByRole("button", { name: "Start again" }).click();
-    await page.getByRole("dialog").getByLabel("Reason").fill("the card network is back");
-    await page.getByRole("dialog").getByRole("button", { name: "Start again" }).click();
-    await page.waitForURL((u) => u.pathname.startsWith("/tenants/") && !u.pathname.endsWith(failedID));
+    const dialog = page.getByRole("dialog", { name: /onboarding again/ });
+    await dialog.getByLabel("Reason").fill("the card network is back");
+    await dialog.getByRole("button", { name: "Start again", exact: true }).click();
+    // The dialog closes once the new tenant's page opens, or says why not.
+    await dialog.waitFor({ state: "hidden" }).catch(async (e) => {
+      throw new Error(`${e.message}\nthe dialog still says: ${await dialog.innerText()}`);
+    });
+    await page.waitForURL((u) => u.pathname.startsWith("/tenants/") && !u.pathname.endsWith(failedID), { waitUntil: "commit" });
     await page.getByRole("heading", { name: "Acme ops-failed" }).getByText("trial").waitFor({ timeout: 30000 });
     await shot("onboarding-restarted");
   });

@@ -101,7 +101,6 @@ export function Dashboard() {
       </Row>
       <Card title="Latest alerts">
         <Table size="small" pagination={false} rowKey="id" loading={alerts.isPending} dataSource={alerts.data}
-          locale={{ emptyText: "No alert has fired." }}
           columns={[
             { title: "When", dataIndex: "created_at", render: (d: string) => new Date(d).toLocaleString() },
             { title: "Rule", dataIndex: "rule" },

@@ -50,7 +50,6 @@ export function Timeline({ tenant }: { tenant: Tenant }) {
         <Typography.Title level={5}>Next</Typography.Title>
         <Table<Next>
           size="small" pagination={false} rowKey={(n) => n.step + n.at} loading={timeline.isPending} dataSource={data?.next}
-          locale={{ emptyText: "Nothing is scheduled for this tenant." }}
           columns={[
             { title: "When", dataIndex: "at", render: (at: string) => <span title={when(at)}>{when(at)} ({inWords(at)})</span> },
             { title: "What", dataIndex: "title" },
