@@ -59,15 +59,8 @@ func (s *Server) suspendTenant(c echo.Context) error {
 // reactivateTenant is an operator letting a suspended or cancelled tenant back
 // to the status it left.
 func (s *Server) reactivateTenant(c echo.Context) error {
-	id, err := tenantParam(c)
-	if err != nil {
-		return err
-	}
 	var req reasonRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	reason, err := reasonFor(c, req.Reason)
+	id, reason, err := tenantAction(c, &req, &req.Reason)
 	if err != nil {
 		return err
 	}
@@ -143,19 +136,12 @@ func (s *Server) deleteTenant(c echo.Context) error {
 
 // extendGrace moves a past-due tenant's suspension deadline.
 func (s *Server) extendGrace(c echo.Context) error {
-	id, err := tenantParam(c)
-	if err != nil {
-		return err
-	}
 	var req graceRequest
-	if err := decode(c, &req); err != nil {
+	id, reason, err := tenantAction(c, &req, &req.Reason)
+	if err != nil {
 		return err
 	}
-	if !req.Until.After(time.Now()) || req.Until.After(time.Now().AddDate(1, 0, 0)) {
-		return invalidFields(map[string]string{"until": "must be a time within the next year"})
-	}
-	reason, err := reasonFor(c, req.Reason)
-	if err != nil {
+	if err := checkUntil(req.Until); err != nil {
 		return err
 	}
 	details, _ := json.Marshal(map[string]string{"until": req.Until.UTC().Format(time.RFC3339), "reason": reason})

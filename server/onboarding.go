@@ -113,15 +113,8 @@ func (s *Server) createTenant(c echo.Context) error {
 // failed tenant stays as the record of the attempt (its audit log says who
 // started again and why).
 func (s *Server) restartOnboarding(c echo.Context) error {
-	id, err := tenantParam(c)
-	if err != nil {
-		return err
-	}
 	var body reasonRequest
-	if err := decode(c, &body); err != nil {
-		return err
-	}
-	reason, err := reasonFor(c, body.Reason)
+	id, reason, err := tenantAction(c, &body, &body.Reason)
 	if err != nil {
 		return err
 	}

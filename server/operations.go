@@ -198,7 +198,7 @@ func (s *Server) startBulk(c echo.Context) error {
 	if req.Action == workflows.BulkChangePlan && !planCodeRe.MatchString(req.PlanCode) {
 		bad["plan_code"] = "is not an available plan"
 	}
-	if req.Action == workflows.BulkExtendTrial && (req.Until == nil || !req.Until.After(time.Now()) || req.Until.After(time.Now().AddDate(1, 0, 0))) {
+	if req.Action == workflows.BulkExtendTrial && (req.Until == nil || checkUntil(*req.Until) != nil) {
 		bad["until"] = "must be a time within the next year"
 	}
 	reason, err := reasonFor(c, req.Reason)

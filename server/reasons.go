@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,29 @@ func reasonFor(c echo.Context, reason string) (string, error) {
 		return "", invalidFields(map[string]string{"reason": problem})
 	}
 	return reason, nil
+}
+
+// tenantAction reads an action on a tenant: its id, its body, and the reason
+// the body gives (see reasonFor).
+func tenantAction(c echo.Context, body any, reason *string) (uuid.UUID, string, error) {
+	id, err := tenantParam(c)
+	if err != nil {
+		return id, "", err
+	}
+	if err := decode(c, body); err != nil {
+		return id, "", err
+	}
+	r, err := reasonFor(c, *reason)
+	return id, r, err
+}
+
+// checkUntil refuses a date an operator moves something to that is not
+// within the next year.
+func checkUntil(until time.Time) error {
+	if !until.After(time.Now()) || until.After(time.Now().AddDate(1, 0, 0)) {
+		return invalidFields(map[string]string{"until": "must be a time within the next year"})
+	}
+	return nil
 }
 
 // recordRequest writes what was asked of a tenant, by whom and why, to its

@@ -22,19 +22,12 @@ type trialExtendRequest struct {
 // extendTrial moves a trial's end later; the trial end waiting for the old
 // one reads the new one.
 func (s *Server) extendTrial(c echo.Context) error {
-	id, err := tenantParam(c)
-	if err != nil {
-		return err
-	}
 	var req trialExtendRequest
-	if err := decode(c, &req); err != nil {
+	id, reason, err := tenantAction(c, &req, &req.Reason)
+	if err != nil {
 		return err
 	}
-	if !req.Until.After(time.Now()) || req.Until.After(time.Now().AddDate(1, 0, 0)) {
-		return invalidFields(map[string]string{"until": "must be a time within the next year"})
-	}
-	reason, err := reasonFor(c, req.Reason)
-	if err != nil {
+	if err := checkUntil(req.Until); err != nil {
 		return err
 	}
 	if _, err := s.moveTrialEnd(c, id, req.Until, "TRIAL_EXTENDED", reason); err != nil {
@@ -46,15 +39,8 @@ func (s *Server) extendTrial(c echo.Context) error {
 // endTrial ends a trial now: the tenant converts to its plan with a card on
 // file, and is suspended without one, as when the trial runs out.
 func (s *Server) endTrial(c echo.Context) error {
-	id, err := tenantParam(c)
-	if err != nil {
-		return err
-	}
 	var req reasonRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	reason, err := reasonFor(c, req.Reason)
+	id, reason, err := tenantAction(c, &req, &req.Reason)
 	if err != nil {
 		return err
 	}
