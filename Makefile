@@ -43,6 +43,9 @@ unit: tools web
 bench: $(call stamp,$(TEMPORAL_CLI)) build ## signup-to-ready latency and throughput, and the CREATE DATABASE floor
 	./scripts/bench.sh
 
+bench-portal: tools web ## the portal's first page on a first visit, in chromium (p50 and max of 20 visits)
+	$(GO) test ./e2e -run '^$$' -bench FirstRender -benchtime 1x
+
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 

@@ -19,10 +19,23 @@ import (
 )
 
 // portalFiles is the built portal; make test builds it first (make web).
-func portalFiles(t *testing.T) (files fs.FS) {
+func portalFiles(t testing.TB) (files fs.FS) {
 	files, built := web.Dist()
 	require.True(t, built, "the portal is not built: run make web (make test does)")
 	return files
+}
+
+// scenario runs one of the portal's browser scenarios (web/e2e) with args,
+// screenshots kept in $TMPDIR/landlord-portal-screenshots; it prints "ok" last.
+func scenario(t *testing.T, script string, args ...string) {
+	t.Helper()
+	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	cmd := exec.Command("node", append([]string{"e2e/" + script}, append(args, shots)...)...)
+	cmd.Dir = filepath.Join("..", "web")
+	printed, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the browser scenario %s:\n%s\n(screenshots in %s)", script, printed, shots)
+	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
 }
 
 // TestTheOperatorSignsInFindsATenantAndSignsOut drives the portal in Debian's
@@ -49,13 +62,7 @@ func TestTheOperatorSignsInFindsATenantAndSignsOut(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, "the portal never answers for the API")
 
-	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	cmd := exec.Command("node", "e2e/operator.mjs", s.url, s.operator, "portal-find-me", "Acme portal-find-me", shots)
-	cmd.Dir = filepath.Join("..", "web")
-	printed, err := cmd.CombinedOutput()
-	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
-	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
+	scenario(t, "operator.mjs", s.url, s.operator, "portal-find-me", "Acme portal-find-me")
 	// What the page showed is what happened (the test calendar archives 2 s after cancelling).
 	assert.Contains(t, []string{"cancelled", "archiving", "archived"}, string(s.tenantRow(id).Status))
 	assert.Equal(t, "the customer closes the business", s.auditActions(id)["CANCELLATION_REQUESTED"]["reason"])
@@ -72,22 +79,12 @@ func TestTheTenantAdminMeetsItsLimitUpgradesAndSeesItsSuspension(t *testing.T) {
 	id, admin := s.createTenant("portal-admin", "starter")
 	code, out := s.call(http.MethodPut, "/v1/tenants/"+id.String()+"/payment-method", admin, map[string]any{"payment_method": "pm_card_visa"})
 	require.Equal(t, http.StatusOK, code, out)
-	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	act := func(name string) {
-		t.Helper()
-		cmd := exec.Command("node", "e2e/tenant_admin.mjs", s.url, admin, "Acme portal-admin", name, shots)
-		cmd.Dir = filepath.Join("..", "web")
-		printed, err := cmd.CombinedOutput()
-		require.NoError(t, err, "the browser scenario (%s):\n%s\n(screenshots in %s)", name, printed, shots)
-		assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
-	}
-	act("limits")
+	scenario(t, "tenant_admin.mjs", s.url, admin, "Acme portal-admin", "limits")
 	assert.Equal(t, "professional", s.tenantRow(id).PlanCode)
 	assert.Equal(t, "pm_card_mastercard", *s.tenantRow(id).PaymentMethod)
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "legal hold"})
 	require.Equal(t, http.StatusOK, code, out)
-	act("suspended")
+	scenario(t, "tenant_admin.mjs", s.url, admin, "Acme portal-admin", "suspended")
 }
 
 // TestTheOperatorRunsATrialEndRestartsAnOnboardingAndSuspendsInBulk: the
@@ -109,13 +106,7 @@ func TestTheOperatorRunsATrialEndRestartsAnOnboardingAndSuspendsInBulk(t *testin
 	}
 	ends := s.tenantRow(trial).TrialEndsAt.UTC().Format(time.RFC3339Nano)
 
-	shots := filepath.Join(os.TempDir(), "landlord-portal-screenshots")
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	cmd := exec.Command("node", "e2e/operations.mjs", s.url, s.operator, trial.String(), ends, failed.String(), shots)
-	cmd.Dir = filepath.Join("..", "web")
-	printed, err := cmd.CombinedOutput()
-	require.NoError(t, err, "the browser scenario:\n%s\n(screenshots in %s)", printed, shots)
-	assert.Equal(t, "ok", strings.TrimSpace(string(printed)))
+	scenario(t, "operations.mjs", s.url, s.operator, trial.String(), ends, failed.String())
 
 	// What the pages showed is what happened.
 	row := s.tenantRow(trial)

@@ -18,9 +18,21 @@ try {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("the token is not valid").waitFor();
   });
-  await step("sign in", async () => {
-    await page.getByLabel("Token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
+  await step("sign in with the keyboard alone", async () => {
+    const field = page.getByLabel("Token");
+    await field.fill("");
+    await page.locator("body").click({ position: { x: 5, y: 5 } }); // focus nowhere in particular
+    for (let i = 0; i < 10 && !(await field.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    await page.keyboard.type(token);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  });
+  await step("reach a section with the keyboard", async () => {
+    const link = page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Operations" });
+    for (let i = 0; i < 15 && !(await link.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Operations" }).waitFor();
+    await page.goBack();
     await page.getByRole("heading", { name: "Tenants" }).waitFor();
   });
   await step("keep the session out of scripts' reach", async () => {
