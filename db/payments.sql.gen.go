@@ -121,3 +121,40 @@ func (q *Queries) PaymentListByInvoice(ctx context.Context, invoiceID uuid.UUID)
 	}
 	return items, nil
 }
+
+const paymentsFor = `-- name: PaymentsFor :many
+SELECT id, invoice_id, tenant_id, amount_cents, currency, status, provider, provider_payment_id, failure_code, failure_message, idempotency_key, created_at FROM payments WHERE invoice_id = ANY($1::uuid[]) ORDER BY invoice_id, created_at, id
+`
+
+func (q *Queries) PaymentsFor(ctx context.Context, invoiceIds []uuid.UUID) ([]Payment, error) {
+	rows, err := q.db.Query(ctx, paymentsFor, invoiceIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Payment
+	for rows.Next() {
+		var i Payment
+		if err := rows.Scan(
+			&i.ID,
+			&i.InvoiceID,
+			&i.TenantID,
+			&i.AmountCents,
+			&i.Currency,
+			&i.Status,
+			&i.Provider,
+			&i.ProviderPaymentID,
+			&i.FailureCode,
+			&i.FailureMessage,
+			&i.IdempotencyKey,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -291,11 +291,23 @@ func invoiceViews(ctx context.Context, q *db.Queries, invs []db.Invoice) ([]invo
 		byInvoice[l.InvoiceID] = append(byInvoice[l.InvoiceID], invoiceLineView{Description: l.Description,
 			AmountCents: l.AmountCents, PeriodStart: l.PeriodStart, PeriodEnd: l.PeriodEnd})
 	}
+	payments, err := q.PaymentsFor(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	paid := map[uuid.UUID][]paymentView{}
+	for _, p := range payments {
+		paid[p.InvoiceID] = append(paid[p.InvoiceID], paymentView{ID: p.ID, AmountCents: p.AmountCents, Status: p.Status,
+			Provider: p.Provider, FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, CreatedAt: p.CreatedAt})
+	}
 	out := make([]invoiceView, 0, len(invs))
 	for _, inv := range invs {
 		v := newInvoiceView(inv)
 		if v.Lines = byInvoice[inv.ID]; v.Lines == nil {
 			v.Lines = []invoiceLineView{}
+		}
+		if v.Payments = paid[inv.ID]; v.Payments == nil {
+			v.Payments = []paymentView{}
 		}
 		out = append(out, v)
 	}

@@ -182,10 +182,22 @@ type invoiceView struct {
 	CreditAppliedCents int64             `json:"credit_applied_cents"`
 	TotalCents         int64             `json:"total_cents"`
 	Lines              []invoiceLineView `json:"lines"`
+	Payments           []paymentView     `json:"payments"` // every attempt to charge it, oldest first
 	PeriodStart        *time.Time        `json:"period_start"`
 	PeriodEnd          *time.Time        `json:"period_end"`
 	CreatedAt          time.Time         `json:"created_at"`
 	PaidAt             *time.Time        `json:"paid_at"`
+}
+
+// paymentView is one attempt to charge an invoice.
+type paymentView struct {
+	ID             uuid.UUID `json:"id"`
+	AmountCents    int64     `json:"amount_cents"`
+	Status         string    `json:"status"`
+	Provider       string    `json:"provider"`
+	FailureCode    *string   `json:"failure_code"`
+	FailureMessage *string   `json:"failure_message"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 func newInvoiceView(inv db.Invoice) invoiceView {

@@ -12,3 +12,6 @@ SELECT * FROM payments WHERE invoice_id = $1 ORDER BY created_at;
 
 -- name: PaymentCountFailedForInvoice :one
 SELECT count(*)::int FROM payments WHERE invoice_id = $1 AND status = 'failed';
+
+-- name: PaymentsFor :many
+SELECT * FROM payments WHERE invoice_id = ANY(sqlc.arg(invoice_ids)::uuid[]) ORDER BY invoice_id, created_at, id;

@@ -103,6 +103,8 @@ try {
     await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
     await page.getByRole("tab", { name: "Invoices" }).click();
     await page.getByRole("cell", { name: "paid", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Expand row" }).first().click();
+    await page.getByLabel(/^Payments of INV-/).getByRole("cell", { name: "succeeded" }).waitFor();
     await shot("invoices");
   });
   await step("suspend with a reason", async () => {

@@ -116,11 +116,22 @@ function Invoices({ id }: { id: string }) {
       pagination={false}
       expandable={{
         expandedRowRender: (inv) => (
-          <Table size="small" pagination={false} rowKey={(l) => l.description} dataSource={inv.lines}
-            columns={[
-              { title: "Line", dataIndex: "description" },
-              { title: "Amount", dataIndex: "amount_cents", align: "right", render: (c: number) => money(c, inv.currency) },
-            ]} />
+          <Space direction="vertical" style={{ width: "100%" }}>
+            <Table size="small" pagination={false} rowKey={(l) => l.description} dataSource={inv.lines}
+              columns={[
+                { title: "Line", dataIndex: "description" },
+                { title: "Amount", dataIndex: "amount_cents", align: "right", render: (c: number) => money(c, inv.currency) },
+              ]} />
+            {inv.payments.length > 0 && (
+              <Table size="small" pagination={false} rowKey="id" dataSource={inv.payments} aria-label={`Payments of ${inv.number}`}
+                columns={[
+                  { title: "Charged", dataIndex: "created_at", render: date },
+                  { title: "Amount", dataIndex: "amount_cents", align: "right", render: (c: number) => money(c, inv.currency) },
+                  { title: "Outcome", dataIndex: "status" },
+                  { title: "Why", render: (_, p) => p.failure_message ?? p.failure_code ?? "" },
+                ]} />
+            )}
+          </Space>
         ),
       }}
       columns={[
