@@ -19,6 +19,7 @@ export function Dashboard() {
   const [month, setMonth] = useState(new Date().toISOString().slice(0, 7));
   const kpis = useQuery({ queryKey: ["kpis", month], queryFn: () => api.kpis(month) });
   const alerts = useQuery({ queryKey: ["alerts"], queryFn: () => api.alerts(10) });
+  const servers = useQuery({ queryKey: ["database-servers"], queryFn: api.databaseServers }); // their capacity
   const year = useQueries({
     queries: Array.from({ length: 12 }, (_, i) => monthBefore(month, 11 - i)).map((m) => ({
       queryKey: ["kpis", m],
@@ -93,7 +94,13 @@ export function Dashboard() {
             <Table size="small" pagination={false} rowKey="name" dataSource={k?.database_servers ?? []}
               columns={[
                 { title: "Server", dataIndex: "name" },
-                { title: "Tenants", dataIndex: "tenants", align: "right" },
+                {
+                  title: "Tenants", dataIndex: "tenants", align: "right",
+                  render: (n: number, row) => {
+                    const max = servers.data?.find((sv) => sv.name === row.name)?.max_tenants;
+                    return max ? `${n} of ${max}` : n;
+                  },
+                },
                 { title: "Storage", dataIndex: "storage_bytes", align: "right", render: (b: number) => `${(b / 2 ** 20).toFixed(1)} MB` },
               ]} />
           </Card>
