@@ -100,11 +100,46 @@ func MigratePlatform(ctx context.Context, url string, log *slog.Logger) error {
 
 // MigrateTenant applies every pending tenant migration to the database of cfg.
 func MigrateTenant(ctx context.Context, cfg *pgx.ConnConfig) error {
-	m, err := NewTenantMigrator(cfg, nil)
+	_, _, err := MigrateTenantWith(ctx, cfg, migrations.Tenant)
+	return err
+}
+
+// MigrateTenantWith applies every pending migration of fsys (laid out as
+// migrations.Tenant: under tenant/) to the database of cfg and says which
+// version it found and which it left. Each migration runs in its own
+// transaction: one that fails leaves the database at the version before it.
+func MigrateTenantWith(ctx context.Context, cfg *pgx.ConnConfig, fsys fs.FS) (from, to int64, err error) {
+	m, err := newMigrator(cfg, fsys, "tenant", "schema_migrations", nil)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	return m.upAndClose(ctx)
+	defer func() { err = errors.Join(err, m.Close()) }()
+	if from, err = m.Version(ctx); err != nil {
+		return 0, 0, err
+	}
+	upErr := m.Up(ctx)
+	to, err = m.Version(ctx)
+	return from, to, errors.Join(upErr, err)
+}
+
+// TenantSchemaVersion is the newest migration in fsys (laid out as
+// migrations.Tenant): the version a tenant database is at once migrated.
+func TenantSchemaVersion(fsys fs.FS) (int64, error) {
+	entries, err := fs.ReadDir(fsys, "tenant")
+	if err != nil {
+		return 0, err
+	}
+	var newest int64
+	for _, e := range entries {
+		v, err := goose.NumericComponent(e.Name())
+		if err == nil && v > newest {
+			newest = v
+		}
+	}
+	if newest == 0 {
+		return 0, errors.New("no tenant migrations")
+	}
+	return newest, nil
 }
 
 func (m *Migrator) upAndClose(ctx context.Context) error {

@@ -78,6 +78,31 @@ type DatabaseServer struct {
 	CheckError       *string
 }
 
+type FleetMigration struct {
+	ID            uuid.UUID
+	TargetVersion int64
+	Status        string
+	PausedReason  *string
+	Canary        int32
+	Parallel      int32
+	MaxFailures   int32
+	Total         int32
+	StartedBy     string
+	CreatedAt     time.Time
+	FinishedAt    *time.Time
+}
+
+type FleetMigrationTenant struct {
+	FleetID     uuid.UUID
+	TenantID    uuid.UUID
+	Status      string
+	FromVersion *int64
+	ToVersion   *int64
+	Error       *string
+	DurationMs  int32
+	At          time.Time
+}
+
 type Invoice struct {
 	ID                 uuid.UUID
 	Number             string
@@ -225,6 +250,8 @@ type Tenant struct {
 	TrialEndStartedFor      *time.Time
 	EmailVerifiedAt         *time.Time
 	PhoneVerifiedAt         *time.Time
+	SchemaVersion           *int64
+	SchemaMigratedAt        *time.Time
 }
 
 type TenantBackup struct {

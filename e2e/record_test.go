@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,28 @@ func TestRecordBulkHistory(t *testing.T) {
 		"tenant_ids": []uuid.UUID{a, b, held}, "reason": "recorded"})
 	require.Equal(t, http.StatusAccepted, code, out)
 	s.saveDone("bulk_suspend", out["workflow_id"].(string))
+}
+
+// TestRecordFleetHistory records a fleet migration that pauses at a failing
+// tenant, is resumed and finishes (go test ./e2e -run TestRecordFleetHistory -args -record).
+func TestRecordFleetHistory(t *testing.T) {
+	if !*record {
+		t.Skip("records histories only with -args -record")
+	}
+	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, "00004_regions.sql", regionMigration)})
+	s.createTenant("rec-fleet-fine", "starter")
+	_, admin := s.createTenant("rec-fleet-broken", "professional")
+	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "long", "name": strings.Repeat("A very long company name ", 3)})
+	require.Equal(t, http.StatusCreated, code, out)
+	code, out = s.call(http.MethodPost, "/v1/fleet/migrations", s.operator, map[string]any{"canary": 1})
+	require.Equal(t, http.StatusAccepted, code, out)
+	id := uuid.MustParse(out["id"].(string))
+	path := "/v1/fleet/migrations/" + id.String()
+	s.fleetStatus(path, "paused")
+	code, out = s.call(http.MethodPost, path+"/resume", s.operator, nil)
+	require.Equal(t, http.StatusAccepted, code, out)
+	s.fleetStatus(path, "failed", "completed")
+	s.saveDone("fleet_migration_paused_resumed", workflows.FleetMigrationWorkflowID(id))
 }
 
 // endPeriod ends the tenant's current period now and returns its end.

@@ -46,20 +46,21 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const testSecret = testenv.SecretKey
 
 type stackOptions struct {
-	billing        billing.Provider
-	email, sms     notify.Sender
-	signupsPerHour int
-	noWorker       bool
-	workflowWait   time.Duration
-	delay          activities.StepDelay
-	policy         *workflows.LifecyclePolicy // default: testPolicy
-	limiter        ratelimit.Limiter          // default: in process
-	logs           *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
-	backups        backup.Store               // default: a folder of the test's own
-	tenantDBRoots  *x509.CertPool             // what registered database servers' certificates chain to
-	codecKey       string                     // CODEC_KEY
-	portal         fs.FS                      // the built portal, served at /
-	schedules      bool                       // create the sweeps' schedules (hourly, under a prefix of the test's own)
+	billing          billing.Provider
+	email, sms       notify.Sender
+	signupsPerHour   int
+	noWorker         bool
+	workflowWait     time.Duration
+	delay            activities.StepDelay
+	policy           *workflows.LifecyclePolicy // default: testPolicy
+	limiter          ratelimit.Limiter          // default: in process
+	logs             *syncBuffer                // also write the API's and the Temporal client's logs here, at debug level
+	backups          backup.Store               // default: a folder of the test's own
+	tenantDBRoots    *x509.CertPool             // what registered database servers' certificates chain to
+	codecKey         string                     // CODEC_KEY
+	portal           fs.FS                      // the built portal, served at /
+	schedules        bool                       // create the sweeps' schedules (hourly, under a prefix of the test's own)
+	tenantMigrations fs.FS                      // the worker's tenant migrations: this release's when nil
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -120,6 +121,9 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	servers.UseRegistry(tenantdb.Registry(d.OperatorPool, box, o.tenantDBRoots)) // as the worker and the API do
+	if o.tenantMigrations != nil {
+		servers.UseMigrations(o.tenantMigrations)
+	}
 	s := &stack{box: box, t: t, db: d, temporal: tc, servers: servers, taskQueue: testenv.RandomName("e2e-"), policy: testPolicy, backups: t.TempDir()}
 	if o.policy != nil {
 		s.policy = *o.policy

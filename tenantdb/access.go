@@ -44,6 +44,20 @@ func (s *Servers) Unblock(ctx context.Context, srv Server, name string) error {
 	return nil
 }
 
+// OpenToLandlord lets connections into a closed tenant database while its
+// role stays without CONNECT: landlord may reach it (to migrate or back it
+// up), the tenant may not. Block closes it again.
+func (s *Servers) OpenToLandlord(ctx context.Context, srv Server, name string) error {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "ALTER DATABASE "+ident(name)+" ALLOW_CONNECTIONS true"); err != nil {
+		return fmt.Errorf("open %s to landlord: %w", name, err)
+	}
+	return nil
+}
+
 // Sessions counts the open sessions in a tenant database.
 func (s *Servers) Sessions(ctx context.Context, srv Server, name string) (int, error) {
 	pool, err := s.Pool(ctx, srv)

@@ -16,13 +16,9 @@ import (
 // equal the source's. It returns the file's path. The tenant's role stays
 // without CONNECT throughout. stage names each part as it begins, for progress.
 func (s *Servers) Dump(ctx context.Context, srv Server, name, dir string, stage func(string)) (string, error) {
-	pool, err := s.Pool(ctx, srv)
-	if err != nil {
-		return "", err
-	}
 	// A cancelled tenant's database refuses connections; the administrator needs one to dump it.
-	if _, err := pool.Exec(ctx, "ALTER DATABASE "+ident(name)+" ALLOW_CONNECTIONS true"); err != nil {
-		return "", fmt.Errorf("open %s for the backup: %w", name, err)
+	if err := s.OpenToLandlord(ctx, srv, name); err != nil {
+		return "", err
 	}
 	stage("dumping")
 	path := filepath.Join(dir, name+".dump")

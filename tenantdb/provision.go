@@ -196,13 +196,26 @@ func pgCode(err error) string {
 // older template lacks, then grants the tenant's role the data privileges on
 // whatever they added. A database that is up to date changes nothing.
 func (s *Servers) MigrateForward(ctx context.Context, srv Server, name string) error {
+	_, _, err := s.Migrate(ctx, srv, name)
+	return err
+}
+
+// Migrate is MigrateForward saying which schema version it found and which
+// it left; a migration that fails leaves the database at the version before it.
+func (s *Servers) Migrate(ctx context.Context, srv Server, name string) (from, to int64, err error) {
 	cfg, err := s.ConnConfig(ctx, srv, name)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	if err := db.MigrateTenant(ctx, cfg); err != nil {
-		return fmt.Errorf("migrate tenant database %s: %w", name, err)
+	if from, to, err = db.MigrateTenantWith(ctx, cfg, s.Migrations()); err != nil {
+		return from, to, fmt.Errorf("migrate tenant database %s: %w", name, err)
 	}
+	return from, to, s.grantAfterMigrating(ctx, srv, name)
+}
+
+// grantAfterMigrating hands a database made before owner roles over, and
+// grants the tenant's role the data privileges on what migrations added.
+func (s *Servers) grantAfterMigrating(ctx context.Context, srv Server, name string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
 		return err

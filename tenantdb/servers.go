@@ -5,10 +5,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io/fs"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/migrations"
 )
 
 // Server is a PostgreSQL server that holds tenant databases.
@@ -25,10 +29,27 @@ type Servers struct {
 	template string
 	registry func(ctx context.Context, srv Server) (Login, bool, error)
 
-	mu     sync.Mutex
-	pools  map[Server]*pgxpool.Pool
-	logins map[Server]Login
+	mu         sync.Mutex
+	pools      map[Server]*pgxpool.Pool
+	logins     map[Server]Login
+	migrations fs.FS // the tenant migrations; nil: migrations.Tenant
 }
+
+// UseMigrations makes the tenant migrations fsys (laid out as
+// migrations.Tenant) instead of this release's: tests roll out a migration
+// the release does not have.
+func (s *Servers) UseMigrations(fsys fs.FS) { s.migrations = fsys }
+
+// Migrations are the tenant migrations databases are brought up to.
+func (s *Servers) Migrations() fs.FS {
+	if s.migrations == nil {
+		return migrations.Tenant
+	}
+	return s.migrations
+}
+
+// SchemaVersion is the tenant schema version a migrated database is at.
+func (s *Servers) SchemaVersion() (int64, error) { return db.TenantSchemaVersion(s.Migrations()) }
 
 // Login is how landlord logs in to a database server other than the admin URL's.
 type Login struct {

@@ -13,14 +13,15 @@ import (
 // Activity handles: workflows call activities through these nil pointers,
 // never by name.
 var (
-	tenants *activities.Tenants
-	plans   *activities.Plans
-	dbs     *activities.Databases
-	bill    *activities.Billing
-	notif   *activities.Notifications
-	life    *activities.Lifecycle
-	sweeps  *activities.Sweeps
-	usage   *activities.Usage
+	tenants   *activities.Tenants
+	plans     *activities.Plans
+	dbs       *activities.Databases
+	bill      *activities.Billing
+	notif     *activities.Notifications
+	life      *activities.Lifecycle
+	sweeps    *activities.Sweeps
+	usage     *activities.Usage
+	fleetActs *activities.Fleet
 )
 
 // opts are activity options: startToClose bounds one attempt, scheduleToClose
