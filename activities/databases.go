@@ -48,16 +48,27 @@ func (a *Databases) CreateRole(ctx context.Context, ref DatabaseRef) error {
 
 // CreateDatabase clones the template into the tenant's database, owned by its
 // role, with CONNECT revoked from PUBLIC; an existing database of that role is
-// kept. The template is (re)built first when the server lacks it.
+// kept. The template is (re)built first when the server lacks it (or this
+// release's schema is newer); the tenant is recorded at the template's version.
 func (a *Databases) CreateDatabase(ctx context.Context, ref DatabaseRef) error {
 	defer keepAlive(ctx)()
 	if err := a.Delay.pause(ctx, "create_database"); err != nil {
 		return err
 	}
-	if err := a.Servers.EnsureTemplate(ctx, ref.Server, nil); err != nil {
+	version, err := a.Servers.EnsureTemplate(ctx, ref.Server, nil)
+	if err != nil {
 		return err
 	}
-	return a.Servers.CreateDatabase(ctx, ref.Server, ref.name())
+	q := db.New(a.Pool)
+	if err := q.DatabaseServerSetTemplateVersion(ctx, db.DatabaseServerSetTemplateVersionParams{
+		Host: ref.Server.Host, Port: int32(ref.Server.Port), Version: &version}); err != nil {
+		return err
+	}
+	if err := a.Servers.CreateDatabase(ctx, ref.Server, ref.name()); err != nil {
+		return err
+	}
+	// Cloned from the template: at its version, so no rollout needs to look at it.
+	return q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: ref.TenantID, SchemaVersion: &version})
 }
 
 // SeedInput is the default data of a new tenant database.

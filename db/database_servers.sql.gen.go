@@ -15,7 +15,7 @@ import (
 const databaseServerCreate = `-- name: DatabaseServerCreate :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants, status, admin_user, admin_password_enc, tls)
 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
 `
 
 type DatabaseServerCreateParams struct {
@@ -56,12 +56,13 @@ func (q *Queries) DatabaseServerCreate(ctx context.Context, arg DatabaseServerCr
 		&i.Tls,
 		&i.CheckedAt,
 		&i.CheckError,
+		&i.TemplateVersion,
 	)
 	return i, err
 }
 
 const databaseServerGet = `-- name: DatabaseServerGet :one
-SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error FROM database_servers WHERE id = $1
+SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version FROM database_servers WHERE id = $1
 `
 
 func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (DatabaseServer, error) {
@@ -81,12 +82,13 @@ func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (Database
 		&i.Tls,
 		&i.CheckedAt,
 		&i.CheckError,
+		&i.TemplateVersion,
 	)
 	return i, err
 }
 
 const databaseServerList = `-- name: DatabaseServerList :many
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error,
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version,
        (SELECT count(*) FROM tenants t
          WHERE t.database_server_id = s.id AND t.status NOT IN ('failed', 'archived'))::int AS tenant_count
 FROM database_servers s
@@ -107,6 +109,7 @@ type DatabaseServerListRow struct {
 	Tls              string
 	CheckedAt        *time.Time
 	CheckError       *string
+	TemplateVersion  *int64
 	TenantCount      int32
 }
 
@@ -133,6 +136,7 @@ func (q *Queries) DatabaseServerList(ctx context.Context) ([]DatabaseServerListR
 			&i.Tls,
 			&i.CheckedAt,
 			&i.CheckError,
+			&i.TemplateVersion,
 			&i.TenantCount,
 		); err != nil {
 			return nil, err
@@ -179,7 +183,7 @@ func (q *Queries) DatabaseServerLogin(ctx context.Context, arg DatabaseServerLog
 }
 
 const databaseServerPick = `-- name: DatabaseServerPick :one
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version
 FROM database_servers s
 CROSS JOIN LATERAL (
     SELECT count(*)::int AS n FROM tenants t
@@ -212,6 +216,7 @@ func (q *Queries) DatabaseServerPick(ctx context.Context, kind string) (Database
 		&i.Tls,
 		&i.CheckedAt,
 		&i.CheckError,
+		&i.TemplateVersion,
 	)
 	return i, err
 }
@@ -221,7 +226,7 @@ UPDATE database_servers
 SET checked_at = now(), check_error = $2,
     status = CASE WHEN $2::text IS NULL AND status = 'pending' THEN 'active' ELSE status END
 WHERE id = $1
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
 `
 
 type DatabaseServerRecordCheckParams struct {
@@ -247,6 +252,7 @@ func (q *Queries) DatabaseServerRecordCheck(ctx context.Context, arg DatabaseSer
 		&i.Tls,
 		&i.CheckedAt,
 		&i.CheckError,
+		&i.TemplateVersion,
 	)
 	return i, err
 }
@@ -255,7 +261,7 @@ const databaseServerUpsert = `-- name: DatabaseServerUpsert :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
 `
 
 type DatabaseServerUpsertParams struct {
@@ -289,6 +295,7 @@ func (q *Queries) DatabaseServerUpsert(ctx context.Context, arg DatabaseServerUp
 		&i.Tls,
 		&i.CheckedAt,
 		&i.CheckError,
+		&i.TemplateVersion,
 	)
 	return i, err
 }

@@ -76,6 +76,7 @@ type DatabaseServer struct {
 	Tls              string
 	CheckedAt        *time.Time
 	CheckError       *string
+	TemplateVersion  *int64
 }
 
 type FleetMigration struct {

@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/migrations"
 	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/worker"
 )
 
 // withMigration is this release's tenant migrations and one more, as the next release would ship it.
@@ -123,7 +125,7 @@ func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 	v, region := version(broken)
 	assert.Equal(t, int64(3), v, "the tenant whose data broke the migration stays on its version")
 	assert.False(t, region, "… with nothing of the failed migration applied")
-	assert.Nil(t, s.tenantRow(broken).SchemaVersion)
+	assert.Equal(t, int64(3), *s.tenantRow(broken).SchemaVersion, "recorded at the version it was cloned at")
 
 	// The next rollout meets the broken tenant first (a canary), pauses, and is aborted.
 	code, out = s.call(http.MethodPost, "/v1/fleet/migrations", s.operator, map[string]any{"canary": 1})
@@ -135,4 +137,28 @@ func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 	s.fleetStatus(path, "aborted")
 	code, _ = s.call(http.MethodPost, path+"/resume", s.operator, nil)
 	assert.Equal(t, http.StatusConflict, code, "an aborted rollout stays aborted")
+}
+
+// TestAWorkerRollsItsTenantSchemaOutWhenTenantsAreBehind: a release's worker
+// starts the rollout of the migrations it brings, once; with nothing behind it starts none.
+func TestAWorkerRollsItsTenantSchemaOutWhenTenantsAreBehind(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, "00004_regions.sql", regionMigration)})
+	a, _ := s.createTenant("fleet-auto-a", "starter")
+	b, _ := s.createTenant("fleet-auto-b", "trial")
+	q := db.New(s.db.Pool)
+	id, err := worker.RollOutTenantSchema(t.Context(), s.temporal, q, s.servers, s.taskQueue)
+	require.NoError(t, err)
+	require.NotEqual(t, uuid.Nil, id)
+	again, err := worker.RollOutTenantSchema(t.Context(), s.temporal, q, s.servers, s.taskQueue)
+	require.NoError(t, err)
+	assert.Equal(t, uuid.Nil, again, "one rollout at a time")
+	done := s.fleetStatus("/v1/fleet/migrations/"+id.String(), "completed")
+	assert.Equal(t, float64(2), done["migrated"])
+	assert.Equal(t, "worker", done["started_by"])
+	assert.Equal(t, int64(4), *s.tenantRow(a).SchemaVersion)
+	assert.Equal(t, int64(4), *s.tenantRow(b).SchemaVersion)
+	none, err := worker.RollOutTenantSchema(t.Context(), s.temporal, q, s.servers, s.taskQueue)
+	require.NoError(t, err)
+	assert.Equal(t, uuid.Nil, none, "nothing behind, nothing started")
 }

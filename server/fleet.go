@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/sdk/client"
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/workflows"
@@ -56,40 +54,32 @@ func (s *Server) startFleetMigration(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	arg := db.FleetMigrationInsertParams{ID: uuid.New(), Canary: 3, Parallel: 4, MaxFailures: 0, StartedBy: principalOf(c).actor()}
+	o := workflows.DefaultFleetOptions
 	bad := map[string]string{}
 	for name, v := range map[string]struct {
 		in       *int
-		to       *int32
+		to       *int
 		min, max int
-	}{"canary": {req.Canary, &arg.Canary, 0, 100}, "parallel": {req.Parallel, &arg.Parallel, 1, 32}, "max_failures": {req.MaxFailures, &arg.MaxFailures, 0, 100000}} {
+	}{"canary": {req.Canary, &o.Canary, 0, 100}, "parallel": {req.Parallel, &o.Parallel, 1, 32}, "max_failures": {req.MaxFailures, &o.MaxFailures, 0, 100000}} {
 		if v.in == nil {
 			continue
 		}
 		if *v.in < v.min || *v.in > v.max {
 			bad[name] = "must be between " + strconv.Itoa(v.min) + " and " + strconv.Itoa(v.max)
 		}
-		*v.to = int32(*v.in)
+		*v.to = *v.in
 	}
 	if len(bad) > 0 {
 		return invalidFields(bad)
 	}
-	ctx := c.Request().Context()
-	if _, err := s.q.FleetMigrationInsert(ctx, arg); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return conflict("a fleet migration is already running or paused: resume or abort it first")
-		}
+	id, err := workflows.StartFleetMigration(c.Request().Context(), s.temporal, s.q, s.taskQueue, o, principalOf(c).actor())
+	if errors.Is(err, workflows.ErrRolloutOpen) {
+		return conflict("a fleet migration is already running or paused: resume or abort it first")
+	}
+	if err != nil {
 		return err
 	}
-	// The worker that runs it sets the target: the newest tenant migration it knows.
-	in := workflows.FleetMigrationInput{ID: arg.ID, Canary: int(arg.Canary), Parallel: int(arg.Parallel), MaxFailures: int(arg.MaxFailures)}
-	if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.FleetMigrationWorkflowID(arg.ID),
-		TaskQueue: s.taskQueue}, workflows.FleetMigration, in); err != nil {
-		_ = s.q.FleetMigrationSetStatus(ctx, db.FleetMigrationSetStatusParams{ID: arg.ID, Status: "failed"})
-		return err
-	}
-	return s.renderFleetMigration(c, http.StatusAccepted, arg.ID)
+	return s.renderFleetMigration(c, http.StatusAccepted, id)
 }
 
 // listFleetMigrations is the rollouts, newest first.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,59 +42,73 @@ const templateCommentPrefix = "landlord tenant template "
 
 // EnsureTemplate prepares srv for tenant databases: PUBLIC (so every tenant
 // role) loses CONNECT on the maintenance databases postgres and template1, and
-// the template database is built from migrations/tenant, or rebuilt when those
-// migrations changed since it was built. The template is
-// left with ALLOW_CONNECTIONS false so no session can linger in it and block
-// CREATE DATABASE ... TEMPLATE. Concurrent callers are serialised by an advisory lock.
-func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) error {
+// the template database is built from migrations/tenant, or rebuilt when this
+// release's tenant schema is newer than the one it was built with (or the same
+// version from other files). A template a newer release built is kept: during
+// a rolling deploy the old workers do not build it back. The template is left
+// with ALLOW_CONNECTIONS false so no session can linger in it and block
+// CREATE DATABASE ... TEMPLATE. Concurrent callers are serialised by an
+// advisory lock. It returns the template's schema version.
+func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) (int64, error) {
+	version, err := db.TenantSchemaVersion(migrations.Tenant)
+	if err != nil {
+		return 0, err
+	}
 	digest, err := TemplateDigest()
 	if err != nil {
-		return err
+		return 0, err
 	}
+	return s.ensureTemplate(ctx, srv, log, version, digest)
+}
+
+func (s *Servers) ensureTemplate(ctx context.Context, srv Server, log *slog.Logger, version int64, digest string) (int64, error) {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to build the template: %w", err)
+		return 0, fmt.Errorf("connect to build the template: %w", err)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('landlord.tenant_template'))`); err != nil {
-		return fmt.Errorf("lock template build: %w", err)
+		return 0, fmt.Errorf("lock template build: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('landlord.tenant_template'))`)
 	// Tenant roles may connect to their own database only: not to the server's maintenance databases.
 	if _, err := conn.Exec(ctx, `REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC`); err != nil {
-		return fmt.Errorf("close the maintenance databases to tenant roles: %w", err)
+		return 0, fmt.Errorf("close the maintenance databases to tenant roles: %w", err)
 	}
 
 	var comment *string
 	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, s.template).Scan(&comment)
 	exists := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("look up template %s: %w", s.template, err)
+		return 0, fmt.Errorf("look up template %s: %w", s.template, err)
 	}
-	if exists && comment != nil && *comment == templateCommentPrefix+digest {
-		return nil
+	if exists && comment != nil {
+		builtVersion, builtDigest := parseTemplateComment(*comment)
+		if builtVersion > version || (builtVersion == version && builtDigest == digest) {
+			return builtVersion, nil
+		}
 	}
 	if log != nil {
-		log.Info("building tenant template", "database", s.template, "digest", digest, "replacing", exists)
+		log.Info("building tenant template", "database", s.template, "version", version, "digest", digest, "replacing", exists)
 	}
 
 	build := s.template + "_build"
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(build)+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop stale template build: %w", err)
+		return 0, fmt.Errorf("drop stale template build: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(build)+" TEMPLATE template0"); err != nil {
-		return fmt.Errorf("create template build: %w", err)
+		return 0, fmt.Errorf("create template build: %w", err)
 	}
 	cfg, err := s.ConnConfig(ctx, srv, build)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := db.MigrateTenant(ctx, cfg); err != nil {
-		return fmt.Errorf("migrate template build: %w", err)
+		return 0, fmt.Errorf("migrate template build: %w", err)
 	}
 	stmts := []string{}
 	if exists {
@@ -103,11 +119,29 @@ func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logg
 	stmts = append(stmts,
 		"ALTER DATABASE "+ident(build)+" RENAME TO "+ident(s.template),
 		"ALTER DATABASE "+ident(s.template)+" IS_TEMPLATE true ALLOW_CONNECTIONS false",
-		"COMMENT ON DATABASE "+ident(s.template)+" IS "+literal(templateCommentPrefix+digest))
+		"COMMENT ON DATABASE "+ident(s.template)+" IS "+literal(fmt.Sprintf("%sv%d %s", templateCommentPrefix, version, digest)))
 	for _, stmt := range stmts {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("install template %s: %w", s.template, err)
+			return 0, fmt.Errorf("install template %s: %w", s.template, err)
 		}
 	}
-	return nil
+	return version, nil
+}
+
+// parseTemplateComment reads "landlord tenant template v<version> <digest>";
+// a template built before versions were recorded is version 0.
+func parseTemplateComment(c string) (version int64, digest string) {
+	rest, ok := strings.CutPrefix(c, templateCommentPrefix)
+	if !ok {
+		return 0, ""
+	}
+	v, d, ok := strings.Cut(rest, " ")
+	if !ok || !strings.HasPrefix(v, "v") {
+		return 0, rest
+	}
+	n, err := strconv.ParseInt(v[1:], 10, 64)
+	if err != nil {
+		return 0, rest
+	}
+	return n, d
 }

@@ -47,22 +47,34 @@ func TestTemplateIsBuiltOnceAndRebuiltWhenTheSchemaChanges(t *testing.T) {
 		require.NoError(t, conn.QueryRow(ctx, `SELECT oid, datistemplate, datallowconn FROM pg_database WHERE datname = $1`, name).Scan(&oid, &isTemplate, &allowConn))
 		return
 	}
-	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	_, err = s.EnsureTemplate(ctx, s.Local(), nil)
+	require.NoError(t, err)
 	first, isTemplate, allowConn := state()
 	assert.True(t, isTemplate)
 	assert.False(t, allowConn, "nobody may stay connected to the template")
 
-	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	_, err = s.EnsureTemplate(ctx, s.Local(), nil)
+	require.NoError(t, err)
 	again, _, _ := state()
 	assert.Equal(t, first, again, "an up-to-date template is kept")
 
 	// A template built from other migrations (its digest differs) is replaced.
 	_, err = conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS 'landlord tenant template sha256:old'")
 	require.NoError(t, err)
-	require.NoError(t, s.EnsureTemplate(ctx, s.Local(), nil))
+	_, err = s.EnsureTemplate(ctx, s.Local(), nil)
+	require.NoError(t, err)
 	rebuilt, isTemplate, _ := state()
 	assert.NotEqual(t, first, rebuilt)
 	assert.True(t, isTemplate)
+
+	// A template a newer release built is kept: an older worker of a rolling deploy does not build it back.
+	_, err = conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS 'landlord tenant template v999 sha256:newer'")
+	require.NoError(t, err)
+	version, err := s.EnsureTemplate(ctx, s.Local(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(999), version)
+	kept, _, _ := state()
+	assert.Equal(t, rebuilt, kept)
 }
 
 func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {

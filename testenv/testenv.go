@@ -122,7 +122,7 @@ func setup() error {
 			_ = adminExec(context.Background(), "ALTER DATABASE "+tenantTmpl+" IS_TEMPLATE false")
 			dropDatabase(tenantTmpl)
 		})
-		setupErr = servers.EnsureTemplate(ctx, servers.Local(), nil)
+		_, setupErr = servers.EnsureTemplate(ctx, servers.Local(), nil)
 	})
 	return setupErr
 }

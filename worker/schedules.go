@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/workflows"
 )
 
@@ -60,4 +63,23 @@ func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 		}
 	}
 	return nil
+}
+
+// RollOutTenantSchema starts a fleet migration when tenant databases are
+// behind the tenant schema this worker knows: a release's first worker rolls
+// its migrations out (one rollout at a time; a running one is left alone).
+func RollOutTenantSchema(ctx context.Context, c client.Client, q *db.Queries, servers *tenantdb.Servers, taskQueue string) (uuid.UUID, error) {
+	target, err := servers.SchemaVersion()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	behind, err := q.FleetTenantsBehindCount(ctx, target)
+	if err != nil || behind == 0 {
+		return uuid.Nil, err
+	}
+	id, err := workflows.StartFleetMigration(ctx, c, q, taskQueue, workflows.DefaultFleetOptions, "worker")
+	if errors.Is(err, workflows.ErrRolloutOpen) {
+		return uuid.Nil, nil
+	}
+	return id, err
 }

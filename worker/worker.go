@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -15,6 +16,7 @@ import (
 	"github.com/landlordhq/landlord/backup"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
 	"github.com/landlordhq/landlord/secrets"
 	"github.com/landlordhq/landlord/tenantdb"
@@ -114,6 +116,12 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 		Policy: workflows.LifecyclePolicy(cfg.Policy)}); err != nil {
 		w.Stop()
 		return err
+	}
+	// Tenant databases behind this release's schema are rolled forward, watched like any rollout.
+	if id, err := RollOutTenantSchema(ctx, c, db.New(pool), servers, cfg.TaskQueue); err != nil {
+		log.Warn("tenant schema rollout not started", "error", err)
+	} else if id != uuid.Nil {
+		log.Info("tenant schema rollout started", "fleet_migration", id)
 	}
 	<-ctx.Done()
 	w.Stop()

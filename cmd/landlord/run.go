@@ -57,10 +57,12 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	}); err != nil {
 		return fmt.Errorf("register local database server: %w", err)
 	}
-	if err := servers.EnsureTemplate(ctx, local, log); err != nil {
+	version, err := servers.EnsureTemplate(ctx, local, log)
+	if err != nil {
 		return err
 	}
-	if err := migrateTenants(ctx, db.New(pool), servers, log); err != nil {
+	if err := db.New(pool).DatabaseServerSetTemplateVersion(ctx, db.DatabaseServerSetTemplateVersionParams{
+		Host: local.Host, Port: int32(local.Port), Version: &version}); err != nil {
 		return err
 	}
 	if err := db.SetRuntimePassword(ctx, pool, cfg.DatabaseURL); err != nil {
@@ -298,26 +300,6 @@ func runToken(ctx context.Context, cfg config.Config, args []string) error {
 		return fmt.Errorf("store token: %w", err)
 	}
 	fmt.Println(plain)
-	return nil
-}
-
-// migrateTenants brings every open tenant database up to the tenant schema of
-// this release (new tenants get it from the template). A database that cannot
-// be migrated is logged and left for the next run; suspended and cancelled
-// tenants' databases are closed and are migrated once they reopen.
-func migrateTenants(ctx context.Context, q *db.Queries, servers *tenantdb.Servers, log *slog.Logger) error {
-	rows, err := q.TenantListOpenDatabases(ctx)
-	if err != nil {
-		return fmt.Errorf("list tenant databases: %w", err)
-	}
-	failed := 0
-	for _, r := range rows {
-		if err := servers.MigrateForward(ctx, tenantdb.Server{Host: r.Host, Port: int(r.Port)}, tenantdb.Name(r.ID)); err != nil {
-			failed++
-			log.Warn("tenant database not migrated", "tenant", r.ID, "error", err)
-		}
-	}
-	log.Info("tenant databases migrated", "databases", len(rows), "failed", failed)
 	return nil
 }
 

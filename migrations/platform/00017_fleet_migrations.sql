@@ -4,6 +4,10 @@
 ALTER TABLE tenants ADD COLUMN schema_version bigint,
                     ADD COLUMN schema_migrated_at timestamptz;
 
+-- The tenant schema version of each server's template, as the last worker to
+-- look found it (a worker builds it only when its own version is newer).
+ALTER TABLE database_servers ADD COLUMN template_version bigint;
+
 -- A rollout of the tenant migrations to every tenant database behind them.
 CREATE TABLE fleet_migrations (
     id             uuid PRIMARY KEY,
@@ -43,3 +47,4 @@ CREATE POLICY tenant_path ON fleet_migration_tenants TO landlord_tenant
 DROP TABLE fleet_migration_tenants;
 DROP TABLE fleet_migrations;
 ALTER TABLE tenants DROP COLUMN schema_migrated_at, DROP COLUMN schema_version;
+ALTER TABLE database_servers DROP COLUMN template_version;
