@@ -781,40 +781,6 @@ func (q *Queries) TenantListByName(ctx context.Context, arg TenantListByNamePara
 	return items, nil
 }
 
-const tenantListOpenDatabases = `-- name: TenantListOpenDatabases :many
-SELECT t.id, s.host, s.port FROM tenants t
-JOIN database_servers s ON s.id = t.database_server_id
-WHERE t.status IN ('trial', 'active', 'past_due')
-ORDER BY t.created_at, t.id
-`
-
-type TenantListOpenDatabasesRow struct {
-	ID   uuid.UUID
-	Host string
-	Port int32
-}
-
-// Tenants whose database takes connections, with where it lives.
-func (q *Queries) TenantListOpenDatabases(ctx context.Context) ([]TenantListOpenDatabasesRow, error) {
-	rows, err := q.db.Query(ctx, tenantListOpenDatabases)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []TenantListOpenDatabasesRow
-	for rows.Next() {
-		var i TenantListOpenDatabasesRow
-		if err := rows.Scan(&i.ID, &i.Host, &i.Port); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const tenantMarkFailed = `-- name: TenantMarkFailed :one
 UPDATE tenants
 SET status = 'failed', onboarding_error = $2, database_server_id = NULL, database_name = NULL,

@@ -160,13 +160,6 @@ JOIN database_servers s ON s.id = t.database_server_id
 LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
 WHERE t.id = $1;
 
--- name: TenantListOpenDatabases :many
--- Tenants whose database takes connections, with where it lives.
-SELECT t.id, s.host, s.port FROM tenants t
-JOIN database_servers s ON s.id = t.database_server_id
-WHERE t.status IN ('trial', 'active', 'past_due')
-ORDER BY t.created_at, t.id;
-
 -- name: TenantSettleLostChange :exec
 -- A paid plan change that could not be applied: what was paid becomes credit, once.
 UPDATE tenants
