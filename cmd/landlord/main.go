@@ -25,6 +25,8 @@ commands:
   api                               the HTTP API only
   worker                            the Temporal worker only
   migrate                           platform migrations, local database server, tenant template
+  fleet migrate [-canary N] [-parallel N] [-max-failures N] [-detach]
+                                    roll the tenant migrations out to every tenant database (or follow the open rollout)
   token create --role operator      mint an operator token (printed once)
   bench onboarding [-n N] [-c C]    signup-to-ready latency and throughput against the real stack
   bench lifecycle [-n N]            the trial sweep over N tenants, and how fast a suspension takes effect
@@ -87,7 +89,7 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 	if cmd == "proxy" {
 		return runProxy(ctx, log, args)
 	}
-	if !slices.Contains([]string{"dev", "api", "worker", "migrate", "token", "bench"}, cmd) {
+	if !slices.Contains([]string{"dev", "api", "worker", "migrate", "fleet", "token", "bench"}, cmd) {
 		return usageError("unknown command " + cmd)
 	}
 	cfg, err := config.Load()
@@ -106,6 +108,8 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 		return runWorker(ctx, cfg, log)
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
+	case "fleet":
+		return runFleet(ctx, cfg, args)
 	case "token":
 		return runToken(ctx, cfg, args)
 	case "bench":

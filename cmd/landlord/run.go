@@ -306,7 +306,7 @@ func runToken(ctx context.Context, cfg config.Config, args []string) error {
 // bannerToken is the operator token as the banner shows it: whole on a
 // terminal, only its prefix where the output may end up in a log.
 func bannerToken(tok string) string {
-	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+	if isTerminal(os.Stdout) {
 		return tok
 	}
 	return token.Prefix(tok) + "… (shown whole only on a terminal; it is LANDLORD_OPERATOR_TOKEN)"
