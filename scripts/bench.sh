@@ -11,3 +11,4 @@ export BACKUP_DIR=${BACKUP_DIR:-$DATA/backups}
 "$ROOT/bin/landlord" bench onboarding -n "${BENCH_N8:-80}" -c 8
 "$ROOT/bin/landlord" bench lifecycle -n "${BENCH_TENANTS:-100000}"
 "$ROOT/bin/landlord" bench transactions -tenants 50 -c 16 -n "${BENCH_TX:-20000}"
+"$ROOT/bin/landlord" bench fleet -n "${BENCH_FLEET:-1000}" -p 4

@@ -39,8 +39,11 @@ func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if len(args) > 0 && args[0] == "transactions" {
 		return benchTransactions(ctx, cfg, log, args[1:])
 	}
+	if len(args) > 0 && args[0] == "fleet" {
+		return benchFleet(ctx, cfg, log, args[1:])
+	}
 	if len(args) == 0 || args[0] != "onboarding" {
-		return usageError("usage: landlord bench onboarding [-n N] [-c C] | lifecycle [-n N] | transactions [-tenants T] [-c C] [-n N]")
+		return usageError("usage: landlord bench onboarding [-n N] [-c C] | lifecycle [-n N] | transactions [-tenants T] [-c C] [-n N] | fleet [-n N] [-p P]")
 	}
 	return benchOnboarding(ctx, cfg, log, args[1:])
 }
