@@ -24,6 +24,7 @@ export type Bulk = components["schemas"]["Bulk"];
 export type BulkRequest = components["schemas"]["BulkRequest"];
 export type Sweep = components["schemas"]["Sweep"];
 export type DatabaseServer = components["schemas"]["DatabaseServer"];
+export type FleetMigration = components["schemas"]["FleetMigration"];
 
 let csrf = "";
 
@@ -154,6 +155,15 @@ export const api = {
   },
   async alerts(limit: number): Promise<components["schemas"]["Alert"][]> {
     return (await call<components["schemas"]["AlertList"]>("GET", `/v1/alerts?limit=${limit}`)).alerts;
+  },
+  async fleetMigrations(): Promise<FleetMigration[]> {
+    return (await call<components["schemas"]["FleetMigrationList"]>("GET", "/v1/fleet/migrations")).migrations;
+  },
+  startFleetMigration(o: components["schemas"]["FleetMigrationRequest"]): Promise<FleetMigration> {
+    return call<FleetMigration>("POST", "/v1/fleet/migrations", o);
+  },
+  signalFleetMigration(id: string, action: "pause" | "resume" | "abort"): Promise<FleetMigration> {
+    return call<FleetMigration>("POST", `/v1/fleet/migrations/${encodeURIComponent(id)}/${action}`);
   },
   deleteUser(id: string): Promise<void> {
     return call<void>("DELETE", `/v1/users/${encodeURIComponent(id)}`);

@@ -1,6 +1,6 @@
-import { Alert, Button, Space, Table, Tag, Typography } from "antd";
+import { Alert, Button, Popconfirm, Progress, Space, Table, Tag, Typography } from "antd";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, type DatabaseServer, type Sweep } from "../api/client";
+import { api, type DatabaseServer, type FleetMigration, type Sweep } from "../api/client";
 import { inWords } from "./Timeline";
 import { tone } from "./status";
 
@@ -37,6 +37,7 @@ export function Operations() {
           ]}
         />
       </section>
+      <Fleet />
       <section aria-label="Database servers">
         <Typography.Title level={4}>Database servers</Typography.Title>
         <Table<DatabaseServer>
@@ -57,5 +58,83 @@ export function Operations() {
         />
       </section>
     </Space>
+  );
+}
+
+// Fleet migrations: the tenant schema rolled out to every tenant database, the
+// latest rollouts with their progress and failures, and the controls.
+function Fleet() {
+  const queries = useQueryClient();
+  const rollouts = useQuery({
+    queryKey: ["fleet-migrations"],
+    queryFn: api.fleetMigrations,
+    refetchInterval: (q) => (q.state.data?.some((m) => m.status === "running") ? 1000 : 5000),
+  });
+  const done = () => queries.invalidateQueries({ queryKey: ["fleet-migrations"] });
+  const start = useMutation({ mutationFn: () => api.startFleetMigration({}), onSettled: done });
+  const signal = useMutation({
+    mutationFn: ({ id, action }: { id: string; action: "pause" | "resume" | "abort" }) => api.signalFleetMigration(id, action),
+    onSettled: done,
+  });
+  const open = rollouts.data?.find((m) => m.status === "running" || m.status === "paused");
+  return (
+    <section aria-label="Fleet migrations">
+      <Space style={{ width: "100%", justifyContent: "space-between" }}>
+        <Typography.Title level={4}>Fleet migrations</Typography.Title>
+        <Button disabled={!!open} loading={start.isPending} onClick={() => start.mutate()}>Roll out the tenant schema</Button>
+      </Space>
+      {start.isError && <Alert type="error" showIcon message={start.error.message} />}
+      {signal.isError && <Alert type="error" showIcon message={signal.error.message} />}
+      <Table<FleetMigration>
+        rowKey="id" pagination={false} loading={rollouts.isPending} dataSource={rollouts.data}
+        expandable={{
+          rowExpandable: (m) => m.failures.length > 0,
+          expandedRowRender: (m) => (
+            <Table size="small" pagination={false} rowKey="tenant_id" dataSource={m.failures} aria-label="Failed tenants"
+              columns={[
+                { title: "Tenant", dataIndex: "tenant_id", render: (id: string) => <a href={`/tenants/${id}`}>{id}</a> },
+                { title: "Database error", dataIndex: "error" },
+              ]} />
+          ),
+        }}
+        columns={[
+          { title: "Started", dataIndex: "created_at", render: when },
+          { title: "To version", dataIndex: "target_version" },
+          {
+            title: "Progress", render: (_, m) => {
+              const finished = m.migrated + m.failed + m.skipped;
+              return (
+                <Space direction="vertical" size={0} style={{ width: 260 }}>
+                  <Progress aria-label="Rollout progress" percent={m.total ? Math.round((finished / m.total) * 100) : 100}
+                    status={m.failed ? "exception" : undefined} size="small" />
+                  <span>{`${m.migrated} migrated, ${m.failed} failed, ${m.skipped} skipped of ${m.total}`}</span>
+                </Space>
+              );
+            },
+          },
+          {
+            title: "Status", render: (_, m) => (
+              <Space direction="vertical" size={0}>
+                <Tag color={{ completed: tone.good, running: tone.info, paused: tone.warn, failed: tone.bad, aborted: undefined }[m.status]}>{m.status}</Tag>
+                {m.status === "paused" && m.paused_reason && <span>{m.paused_reason}</span>}
+              </Space>
+            ),
+          },
+          { title: "By", dataIndex: "started_by" },
+          {
+            title: "", render: (_, m) => (m.status === "running" || m.status === "paused") && (
+              <Space>
+                {m.status === "running" && <Button size="small" onClick={() => signal.mutate({ id: m.id, action: "pause" })}>Pause</Button>}
+                {m.status === "paused" && <Button size="small" onClick={() => signal.mutate({ id: m.id, action: "resume" })}>Resume</Button>}
+                <Popconfirm title="Abort this rollout?" description="Databases already migrated stay migrated; the rest stay as they are."
+                  okText="Abort" okButtonProps={{ danger: true }} onConfirm={() => signal.mutateAsync({ id: m.id, action: "abort" })}>
+                  <Button size="small" danger>Abort</Button>
+                </Popconfirm>
+              </Space>
+            ),
+          },
+        ]}
+      />
+    </section>
   );
 }
