@@ -19,6 +19,7 @@ import (
 type Fleet struct {
 	Pool    *pgxpool.Pool
 	Servers *tenantdb.Servers
+	Delay   StepDelay // fault injection: "fleet_migrate=3s" holds each tenant's step
 }
 
 // FleetTenant is a tenant database a rollout has to look at, and its server.
@@ -99,6 +100,10 @@ type MigrateOutcome struct {
 // the tenant's failure, recorded with the database's error, the database left
 // at the version before; anything else (a server unreachable) is retried.
 func (a *Fleet) MigrateTenant(ctx context.Context, in MigrateInput) (MigrateOutcome, error) {
+	defer keepAlive(ctx)() // a worker that dies mid-step is noticed in seconds, and the step runs again
+	if err := a.Delay.pause(ctx, "fleet_migrate"); err != nil {
+		return MigrateOutcome{}, err
+	}
 	var out MigrateOutcome
 	started := time.Now()
 	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {

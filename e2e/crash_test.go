@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -218,4 +219,59 @@ func TestWorkerKilledDuringCreateDatabaseIsReplacedWithinSeconds(t *testing.T) {
 	database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
 	require.NoError(t, err)
 	assert.True(t, database)
+}
+
+// TestWorkerKilledDuringAFleetMigrationMigratesEachTenantOnce: two tenant
+// databases are a migration behind; the worker of the release starts the
+// rollout itself and is killed with SIGKILL while migrating the first; the
+// next worker finishes the same rollout (it starts no second one), and each
+// database is migrated once and recorded once.
+func TestWorkerKilledDuringAFleetMigrationMigratesEachTenantOnce(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{noWorker: true})
+	first, _ := s.startWorker(t)
+	var ids []uuid.UUID
+	for _, sub := range []string{"fleet-kill-a", "fleet-kill-b", "fleet-kill-c"} {
+		id, _ := s.createTenant(sub, "starter")
+		ids = append(ids, id)
+	}
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	// Two databases lose migration 3, as if made before it shipped.
+	for _, id := range ids[:2] {
+		conn := s.tenantConn(t, tenantdb.Name(id))
+		_, err := conn.Exec(t.Context(), `DROP FUNCTION take_transaction(date, bigint); DELETE FROM schema_migrations WHERE version_id = 3`)
+		require.NoError(t, err)
+		_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET schema_version = 2 WHERE id = $1`, id)
+		require.NoError(t, err)
+	}
+
+	doomed, _ := s.startWorker(t, "LANDLORD_STEP_DELAY=fleet_migrate=2s")
+	var fleet uuid.UUID
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.NoError(c, s.db.Pool.QueryRow(t.Context(), `SELECT id FROM fleet_migrations`).Scan(&fleet))
+	}, 30*time.Second, 50*time.Millisecond, "the worker never started the rollout")
+	time.Sleep(time.Second) // inside the first tenant's step
+	require.NoError(t, doomed.Process.Kill())
+	_ = doomed.Wait()
+	var recorded int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM fleet_migration_tenants`).Scan(&recorded))
+	require.Equal(t, 0, recorded, "killed before any tenant's step finished")
+
+	s.startWorker(t)
+	done := s.fleetStatus("/v1/fleet/migrations/"+fleet.String(), "completed")
+	assert.Equal(t, float64(2), done["total"])
+	assert.Equal(t, float64(2), done["migrated"])
+	assert.Equal(t, "worker", done["started_by"])
+	var rollouts int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM fleet_migrations`).Scan(&rollouts))
+	assert.Equal(t, 1, rollouts, "the second worker joined the open rollout")
+	for _, id := range ids {
+		conn := s.tenantConn(t, tenantdb.Name(id))
+		var version, functions int
+		require.NoError(t, conn.QueryRow(t.Context(), `SELECT max(version_id), count(*) FILTER (WHERE version_id = 3) FROM schema_migrations WHERE is_applied`).Scan(&version, &functions))
+		assert.Equal(t, 3, version)
+		assert.Equal(t, 1, functions, "migration 3 applied once")
+		assert.Equal(t, int64(3), *s.tenantRow(id).SchemaVersion)
+	}
 }

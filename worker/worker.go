@@ -75,7 +75,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterActivity(&activities.Billing{Pool: d.Pool, Provider: d.Billing, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Plans{Pool: d.Pool})
 	w.RegisterActivity(&activities.Lifecycle{Pool: d.Pool, Servers: d.Servers, Backups: d.Backups, Delay: d.StepDelay})
-	w.RegisterActivity(&activities.Fleet{Pool: d.Pool, Servers: d.Servers})
+	w.RegisterActivity(&activities.Fleet{Pool: d.Pool, Servers: d.Servers, Delay: d.StepDelay})
 	w.RegisterActivity(&activities.Sweeps{Pool: d.Pool})
 	notifications := &activities.Notifications{Pool: d.Pool, Email: d.Email, SMS: d.SMS, Limits: d.Limits, TenantURL: d.TenantURL}
 	w.RegisterActivity(notifications)

@@ -169,7 +169,7 @@ func (f *fleet) migrate(ctx workflow.Context, page []activities.FleetTenant) err
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { running[t.ServerID]--; inFlight-- }()
 			var out activities.MigrateOutcome
-			err := call(ctx, opts(10*time.Minute, time.Hour), fleetActs.MigrateTenant, activities.MigrateInput{FleetID: f.in.ID, TenantID: t.ID}, &out)
+			err := call(ctx, alive(10*time.Minute, time.Hour), fleetActs.MigrateTenant, activities.MigrateInput{FleetID: f.in.ID, TenantID: t.ID}, &out)
 			if err != nil && firstErr == nil {
 				firstErr = err
 				return
