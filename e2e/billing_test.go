@@ -131,7 +131,7 @@ func TestUpgradeMidPeriodIsProratedInvoicedChargedAndAudited(t *testing.T) {
 func TestDeclinedUpgradeLeavesTheTenantAsItWas(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, stackOptions{})
-	id, _ := s.createTenant("decliner", "starter")
+	id, admin := s.createTenant("decliner", "starter")
 	s.setPaymentMethod(id, "pm_card_chargeDeclined")
 	before := s.tenantRow(id)
 
@@ -148,13 +148,15 @@ func TestDeclinedUpgradeLeavesTheTenantAsItWas(t *testing.T) {
 	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT status FROM invoices WHERE tenant_id = $1`, id).Scan(&status))
 	assert.Equal(t, "void", status)
 	assert.Empty(t, s.actions(id, "PLAN_UPGRADED", "PLAN_CHANGE_REVERTED"), "nothing was granted, so nothing was taken back")
-	// The invoice shows the declined attempt, and why.
-	code, out = s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/invoices", s.operator, nil)
-	require.Equal(t, http.StatusOK, code, out)
-	payments := out["invoices"].([]any)[0].(map[string]any)["payments"].([]any)
-	require.Len(t, payments, 1)
-	assert.Equal(t, "failed", payments[0].(map[string]any)["status"])
-	assert.Equal(t, "card_declined", payments[0].(map[string]any)["failure_code"])
+	// The invoice shows the declined attempt, and why, to the operator and to the tenant's admin.
+	for _, tok := range []string{s.operator, admin} {
+		code, out = s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/invoices", tok, nil)
+		require.Equal(t, http.StatusOK, code, out)
+		payments := out["invoices"].([]any)[0].(map[string]any)["payments"].([]any)
+		require.Len(t, payments, 1)
+		assert.Equal(t, "failed", payments[0].(map[string]any)["status"])
+		assert.Equal(t, "card_declined", payments[0].(map[string]any)["failure_code"])
+	}
 }
 
 func TestDowngradesWaitForPeriodEndOrCreditTheBalance(t *testing.T) {

@@ -43,7 +43,11 @@ CREATE POLICY operator_path ON fleet_migration_tenants TO landlord_app USING (tr
 CREATE POLICY tenant_path ON fleet_migration_tenants TO landlord_tenant
     USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 
+-- A tenant admin reads the attempts to charge its invoices (its own rows, by the tenant path's policy).
+GRANT SELECT ON payments TO landlord_tenant;
+
 -- +goose Down
+REVOKE SELECT ON payments FROM landlord_tenant;
 DROP TABLE fleet_migration_tenants;
 DROP TABLE fleet_migrations;
 ALTER TABLE tenants DROP COLUMN schema_migrated_at, DROP COLUMN schema_version;
