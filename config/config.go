@@ -63,6 +63,7 @@ type Config struct {
 	BackupDir                string // absolute; where dumps go without S3
 	BackupS3                 backup.S3Config
 	SweepInterval            time.Duration // how often the sweep schedules run
+	MoveDropAfter            time.Duration // how long a moved tenant's old copy is kept
 	Policy                   Policy
 	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
 	// fault-injection for crash tests, never set in production.
@@ -168,6 +169,9 @@ func Load() (Config, error) {
 		return c, err
 	}
 	if c.TenantPoolIdle, err = envDuration("TENANT_POOL_IDLE", 5*time.Minute); err != nil {
+		return c, err
+	}
+	if c.MoveDropAfter, err = envDuration("MOVE_DROP_AFTER", 24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.SweepInterval, err = envDuration("SWEEP_INTERVAL", 5*time.Minute); err != nil {

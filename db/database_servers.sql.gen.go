@@ -87,6 +87,32 @@ func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (Database
 	return i, err
 }
 
+const databaseServerGetByName = `-- name: DatabaseServerGetByName :one
+SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version FROM database_servers WHERE name = $1
+`
+
+func (q *Queries) DatabaseServerGetByName(ctx context.Context, name string) (DatabaseServer, error) {
+	row := q.db.QueryRow(ctx, databaseServerGetByName, name)
+	var i DatabaseServer
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Host,
+		&i.Port,
+		&i.Kind,
+		&i.Status,
+		&i.MaxTenants,
+		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
+		&i.TemplateVersion,
+	)
+	return i, err
+}
+
 const databaseServerList = `-- name: DatabaseServerList :many
 SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version,
        (SELECT count(*) FROM tenants t

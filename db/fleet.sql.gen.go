@@ -346,3 +346,17 @@ func (q *Queries) TenantSetSchemaVersion(ctx context.Context, arg TenantSetSchem
 	_, err := q.db.Exec(ctx, tenantSetSchemaVersion, arg.ID, arg.SchemaVersion)
 	return err
 }
+
+const tenantSetServer = `-- name: TenantSetServer :exec
+UPDATE tenants SET database_server_id = $2, updated_at = now() WHERE id = $1
+`
+
+type TenantSetServerParams struct {
+	ID               uuid.UUID
+	DatabaseServerID *uuid.UUID
+}
+
+func (q *Queries) TenantSetServer(ctx context.Context, arg TenantSetServerParams) error {
+	_, err := q.db.Exec(ctx, tenantSetServer, arg.ID, arg.DatabaseServerID)
+	return err
+}

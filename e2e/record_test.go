@@ -172,6 +172,23 @@ func TestRecordFleetHistory(t *testing.T) {
 	s.saveDone("fleet_migration_paused_resumed", workflows.FleetMigrationWorkflowID(id))
 }
 
+// TestRecordMoveHistory records a tenant's move to a second server, to the
+// old copy's drop (go test ./e2e -run TestRecordMoveHistory -args -record).
+func TestRecordMoveHistory(t *testing.T) {
+	if !*record {
+		t.Skip("records histories only with -args -record")
+	}
+	second := testenv.StartTLSPostgres(t)
+	s := newStack(t, stackOptions{tenantDBRoots: second.Roots, moveDropAfter: time.Second})
+	id, _ := s.createTenant("rec-mover", "starter")
+	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
+		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
+	require.Equal(t, http.StatusCreated, code, out)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "recorded"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	s.saveDone("move_to_second_server", workflows.MoveWorkflowID(id))
+}
+
 // endPeriod ends the tenant's current period now and returns its end.
 func (s *stack) endPeriod(id uuid.UUID) time.Time {
 	s.t.Helper()

@@ -61,6 +61,7 @@ type stackOptions struct {
 	portal           fs.FS                      // the built portal, served at /
 	schedules        bool                       // create the sweeps' schedules (hourly, under a prefix of the test's own)
 	tenantMigrations fs.FS                      // the worker's tenant migrations: this release's when nil
+	moveDropAfter    time.Duration              // how long a moved tenant's old copy is kept
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -164,7 +165,7 @@ func newStack(t testing.TB, o stackOptions) *stack {
 			}
 		})
 	}
-	s.apiOptions = server.Options{SchedulePrefix: schedulePrefix, Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
+	s.apiOptions = server.Options{SchedulePrefix: schedulePrefix, MoveDropAfter: o.moveDropAfter, Pool: d.AppPool, Temporal: tc, TaskQueue: s.taskQueue, Log: log, SignupsPerHour: o.signupsPerHour,
 		WorkflowWait: o.workflowWait, StripeWebhookSecret: webhookSecret, Policy: s.policy,
 		TenantPools: s.pools, Box: box, RateLimiter: o.limiter, TenantDBRoots: o.tenantDBRoots,
 		CodecKey: o.codecKey, CodecOrigins: []string{"http://127.0.0.1:8233"}, Portal: o.portal}

@@ -189,6 +189,12 @@ func operations() []operation {
 			summary:     "Start a failed onboarding again, as a new tenant",
 			description: "The same company, subdomain, admin, plan and cycle; the failed tenant stays as the record of the attempt.",
 			access:      operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{202: onboardResponse{}, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodPost, path: "/v1/tenants/{id}/move", id: "moveTenant", tag: "operations",
+			summary: "Move a tenant's database to another server",
+			description: "A workflow copies the database to the server (closed to the tenant meanwhile), verifies every table's rows and checksum, " +
+				"switches the tenant to the copy and drops the old one MOVE_DROP_AFTER later. Before the switch any failure leaves the tenant " +
+				"where it was. Its progress is on the tenant's timeline; TENANT_MOVED in the audit log says the write downtime.",
+			access: operators, params: []param{idPathParam}, body: moveRequest{}, responses: map[int]any{202: accepted, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/v1/bulk-operations", id: "startBulk", tag: "lifecycle",
 			summary: "One action for many tenants, as one durable operation",
 			description: "suspend, reactivate, change_plan (plan_code) or extend_trial (until), for up to 500 tenants, with a reason " +

@@ -4,6 +4,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -46,6 +47,7 @@ type Options struct {
 	StripeWebhookSecret string
 	Policy              workflows.LifecyclePolicy // for offboarding and sweeps started here
 	SchedulePrefix      string                    // before the sweeps' schedule IDs: empty in production
+	MoveDropAfter       time.Duration             // how long a moved tenant's old copy is kept (0: a day)
 	TenantPools         *tenantdb.Pools           // pools on tenant databases, for the tenant API
 	Box                 *secrets.Box              // opens tenant database passwords
 	RateLimiter         ratelimit.Limiter         // per-tenant API limit; default in process
@@ -69,6 +71,7 @@ type Server struct {
 	webhookSecret  string
 	policy         workflows.LifecyclePolicy
 	schedulePrefix string
+	moveDropAfter  time.Duration
 	pools          *tenantdb.Pools
 	box            *secrets.Box
 	limiter        ratelimit.Limiter
@@ -78,7 +81,7 @@ type Server struct {
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
-		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix,
+		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix, moveDropAfter: cmp.Or(o.MoveDropAfter, 24*time.Hour),
 		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
 	if o.AuthFailuresPerHour == 0 {
 		o.AuthFailuresPerHour = 360
@@ -143,6 +146,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/tenants/:id/trial/extend", s.extendTrial, operatorOnly)
 	api.POST("/tenants/:id/trial/end", s.endTrial, operatorOnly)
 	api.POST("/tenants/:id/onboarding/restart", s.restartOnboarding, operatorOnly)
+	api.POST("/tenants/:id/move", s.moveTenant, operatorOnly)
 	api.POST("/bulk-operations", s.startBulk, operatorOnly)
 	api.GET("/bulk-operations/:id", s.getBulk, operatorOnly)
 	api.GET("/sweeps", s.listSweeps, operatorOnly)

@@ -184,7 +184,7 @@ func (s *Server) history(ctx context.Context, id uuid.UUID) ([]timelineEvent, er
 func (s *Server) runningWork(ctx context.Context, t db.Tenant) ([]runningWork, error) {
 	ids := []string{workflows.OnboardingWorkflowID(t.ID), workflows.TrialEndWorkflowID(t.ID), workflows.ChangePlanWorkflowID(t.ID),
 		workflows.UpdatePaymentMethodWorkflowID(t.ID), workflows.SuspendWorkflowID(t.ID), workflows.ReactivateWorkflowID(t.ID),
-		workflows.OffboardingWorkflowID(t.ID)}
+		workflows.OffboardingWorkflowID(t.ID), workflows.MoveWorkflowID(t.ID)}
 	for _, at := range []*time.Time{t.CurrentPeriodStart, t.CurrentPeriodEnd} {
 		if at != nil {
 			ids = append(ids, workflows.RenewalWorkflowID(t.ID, *at))

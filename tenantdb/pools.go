@@ -27,6 +27,7 @@ type Pools struct {
 
 type tenantPool struct {
 	pool *pgxpool.Pool
+	srv  Server
 	used time.Time
 }
 
@@ -44,8 +45,13 @@ func (p *Pools) Get(ctx context.Context, tenantID uuid.UUID, srv Server, passwor
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if tp, ok := p.pools[tenantID]; ok {
-		tp.used = time.Now()
-		return tp.pool, nil
+		if tp.srv == srv {
+			tp.used = time.Now()
+			return tp.pool, nil
+		}
+		// The tenant moved to another server: its old pool goes.
+		delete(p.pools, tenantID)
+		go tp.pool.Close()
 	}
 	pw, err := password()
 	if err != nil {
@@ -67,7 +73,7 @@ func (p *Pools) Get(ctx context.Context, tenantID uuid.UUID, srv Server, passwor
 	if err != nil {
 		return nil, fmt.Errorf("pool for tenant %s: %w", tenantID, err)
 	}
-	p.pools[tenantID] = &tenantPool{pool: pool, used: time.Now()}
+	p.pools[tenantID] = &tenantPool{pool: pool, srv: srv, used: time.Now()}
 	return pool, nil
 }
 

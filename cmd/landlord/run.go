@@ -179,7 +179,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		TenantPools: pools, Box: box, RateLimiter: limiter, TenantDBRoots: roots,
 		CodecKey: cfg.CodecKey, CodecOrigins: cfg.CodecOrigins, Portal: portalFiles(log),
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy)})
+		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy), MoveDropAfter: cfg.MoveDropAfter})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)

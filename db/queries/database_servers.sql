@@ -51,3 +51,6 @@ WHERE s.status = 'active'
   AND (s.kind = 'shared' OR live.n = 0)
 ORDER BY live.n, s.name
 LIMIT 1;
+
+-- name: DatabaseServerGetByName :one
+SELECT * FROM database_servers WHERE name = $1;

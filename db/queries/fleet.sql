@@ -56,3 +56,6 @@ UPDATE tenants SET schema_version = $2, schema_migrated_at = now() WHERE id = $1
 
 -- name: DatabaseServerSetTemplateVersion :exec
 UPDATE database_servers SET template_version = sqlc.arg(version) WHERE host = sqlc.arg(host) AND port = sqlc.arg(port);
+
+-- name: TenantSetServer :exec
+UPDATE tenants SET database_server_id = $2, updated_at = now() WHERE id = $1;

@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/tenantdb"
+	"github.com/landlordhq/landlord/testenv"
+)
+
+// TestATenantMovesToAnotherServerWithEveryRow: a tenant with companies, users
+// and postings moves from the local server to a second PostgreSQL (over
+// verified TLS): every table's rows and checksum are equal there, the
+// tenant's admin is served from it, the write downtime is recorded, and the
+// old copy is dropped after the delay. A move to a server that is not active
+// is refused before anything is touched.
+func TestATenantMovesToAnotherServerWithEveryRow(t *testing.T) {
+	t.Parallel()
+	second := testenv.StartTLSPostgres(t)
+	s := newStack(t, stackOptions{tenantDBRoots: second.Roots, moveDropAfter: 2 * time.Second})
+	id, admin := s.createTenant("mover", "professional")
+	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "branch", "name": "Branch"})
+	require.Equal(t, http.StatusCreated, code, out)
+	branch := out["id"].(string)
+	for _, u := range []string{"ada", "bob"} {
+		code, out = s.call(http.MethodPost, "/v1/companies/"+branch+"/users", admin, map[string]any{"email": u + "@mover.example.com", "name": u})
+		require.Equal(t, http.StatusCreated, code, out)
+	}
+	for range 3 {
+		code, out = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": branch, "amount_cents": 1250, "memo": "moved"})
+		require.Equal(t, http.StatusCreated, code, out)
+	}
+	name := tenantdb.Name(id)
+	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
+	require.NoError(t, err)
+
+	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
+		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
+	require.Equal(t, http.StatusCreated, code, out)
+	require.Equal(t, "active", out["status"], out)
+	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "nowhere", "host": "localhost",
+		"port": 1, "tls": "verify-full"})
+	require.Equal(t, http.StatusCreated, code, out)
+
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "nowhere", "reason": "rebalance"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "a pending server takes nothing: %v", out)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "an operator says why: %v", out)
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "rebalance"})
+	require.Equal(t, http.StatusAccepted, code, out)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, "second", s.databaseServerOf(id))
+	}, 60*time.Second, 100*time.Millisecond, "the tenant never moved")
+	moved := s.auditActions(id)["TENANT_MOVED"]
+	require.NotNil(t, moved)
+	assert.Equal(t, "local", moved["from"])
+	assert.Equal(t, float64(9), moved["rows"], "2 companies, 3 users (admin, ada, bob), 3 postings and the month's counter")
+	t.Logf("write downtime: %v ms", moved["write_downtime_ms"])
+
+	srv := s.serverAt(t, "second")
+	after, err := s.servers.Fingerprint(t.Context(), srv, name)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "every table's rows and checksum")
+	code, out = s.call(http.MethodGet, "/v1/companies", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Len(t, out["companies"], 2, "the admin is served from the new server")
+	code, out = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": branch, "amount_cents": 1, "memo": "after"})
+	require.Equal(t, http.StatusCreated, code, out)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		database, role, err := s.servers.Exists(t.Context(), s.servers.Local(), name)
+		require.NoError(c, err)
+		assert.False(c, database, "the old copy is dropped after the delay")
+		assert.False(c, role)
+	}, 30*time.Second, 200*time.Millisecond)
+}
+
+// serverAt is where the database server of that name listens.
+func (s *stack) serverAt(t *testing.T, name string) tenantdb.Server {
+	var host string
+	var port int
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT host, port FROM database_servers WHERE name = $1`, name).Scan(&host, &port))
+	return tenantdb.Server{Host: host, Port: port}
+}

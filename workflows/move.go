@@ -1,0 +1,67 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/landlordhq/landlord/activities"
+)
+
+// MoveInput asks for a tenant's database to move to another server.
+type MoveInput struct {
+	activities.MoveInput
+	DropAfter time.Duration // how long the old copy is kept after the switch
+}
+
+// MoveResult is a finished move.
+type MoveResult struct {
+	From, To   string
+	Rows       int64
+	DowntimeMS int64 // writes refused: from closing the source to opening the copy
+}
+
+// MoveWorkflowID is the ID of a tenant's move.
+func MoveWorkflowID(tenantID uuid.UUID) string { return "move/" + tenantID.String() }
+
+// Move copies a tenant's database to another server, verifies the copy (row
+// counts and checksums of every table), switches the tenant to it, and drops
+// the old copy DropAfter later. Before the switch any failure drops the copy
+// and reopens the source as the tenant's status says: the tenant stays where
+// it was, its data untouched. The database is closed to the tenant from the
+// start of the copy to the switch (dump and copy, no replication: the
+// downtime grows with the database and is reported).
+func Move(ctx workflow.Context, in MoveInput) (*MoveResult, error) {
+	var plan activities.MovePlan
+	if err := call(ctx, opts(10*time.Second, time.Minute), dbs.PlanMove, in.MoveInput, &plan); err != nil {
+		return nil, err
+	}
+	dropTarget := activities.DropCopyInput{TenantID: plan.TenantID, Server: plan.Target}
+	var closedAt time.Time
+	var copied activities.CopyResult
+	err := call(ctx, alive(5*time.Minute, time.Hour), dbs.PrepareCopy, plan, nil)
+	if err == nil {
+		err = call(ctx, opts(30*time.Second, time.Hour), dbs.CloseForMove, plan, &closedAt)
+	}
+	if err == nil {
+		err = call(ctx, alive(time.Hour, 6*time.Hour), dbs.CopyAndVerify, plan, &copied)
+	}
+	var downtime time.Duration
+	if err == nil {
+		err = call(ctx, opts(30*time.Second, time.Hour), dbs.SwitchServer, activities.SwitchInput{Plan: plan, ClosedAt: closedAt, Copy: copied}, &downtime)
+	}
+	if err != nil {
+		// Not switched: the copy goes, and the source opens as the tenant's status says.
+		undo(ctx, "drop the copy", dbs.DropCopy, dropTarget)
+		undo(ctx, "reopen the source", life.ConvergeAccess, plan.TenantID)
+		return nil, err
+	}
+	if err := workflow.Sleep(ctx, in.DropAfter); err != nil {
+		return nil, err
+	}
+	if err := call(ctx, alive(time.Minute, time.Hour), dbs.DropCopy, activities.DropCopyInput{TenantID: plan.TenantID, Server: plan.Source}, nil); err != nil {
+		return nil, err
+	}
+	return &MoveResult{From: plan.SourceName, To: plan.TargetName, Rows: copied.Rows, DowntimeMS: downtime.Milliseconds()}, nil
+}
