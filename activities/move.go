@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,7 +18,7 @@ import (
 // MoveInput asks for a tenant's database to move to another server.
 type MoveInput struct {
 	TenantID uuid.UUID
-	Target   uuid.UUID // the database server to move to
+	Target   uuid.UUID // the database server to move to; uuid.Nil: the emptiest active one of the kind its plan wants
 	Actor    string
 }
 
@@ -47,6 +48,24 @@ func (a *Databases) PlanMove(ctx context.Context, in MoveInput) (MovePlan, error
 	}
 	if t.DatabaseServerID == nil || t.DatabaseName == nil || !(t.Status.DatabaseOpen() || t.Status == lifecycle.Suspended || t.Status == lifecycle.Cancelled) {
 		return MovePlan{}, permanent(ErrConflict, "a "+string(t.Status)+" tenant's database cannot move", nil)
+	}
+	if in.Target == uuid.Nil {
+		plan, err := q.PlanGet(ctx, t.PlanCode)
+		if err != nil {
+			return MovePlan{}, err
+		}
+		kind := "shared"
+		if plan.DatabaseStrategy == "dedicated" {
+			kind = "dedicated"
+		}
+		srv, err := q.DatabaseServerPick(ctx, kind)
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return MovePlan{}, permanent(ErrNoCapacity, "no other active "+kind+" database server has room for the tenant", nil)
+		}
+		if err != nil {
+			return MovePlan{}, err
+		}
+		in.Target = srv.ID
 	}
 	if *t.DatabaseServerID == in.Target {
 		return MovePlan{}, permanent(ErrConflict, "the tenant's database is on that server already", nil)
@@ -198,6 +217,15 @@ func (a *Databases) SwitchServer(ctx context.Context, in SwitchInput) (time.Dura
 // while after it.
 func (a *Databases) DropCopy(ctx context.Context, in DropCopyInput) error {
 	defer keepAlive(ctx)()
+	if in.Unless != uuid.Nil {
+		t, err := db.New(a.Pool).TenantGet(ctx, in.TenantID)
+		if err != nil && !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return err
+		}
+		if err == nil && t.DatabaseServerID != nil && *t.DatabaseServerID == in.Unless {
+			return nil // the tenant moved back here meanwhile: this is its database now
+		}
+	}
 	if err := a.Servers.DropDatabase(ctx, in.Server, tenantdb.Name(in.TenantID)); err != nil {
 		return err
 	}
@@ -208,4 +236,17 @@ func (a *Databases) DropCopy(ctx context.Context, in DropCopyInput) error {
 type DropCopyInput struct {
 	TenantID uuid.UUID
 	Server   tenantdb.Server
+	Unless   uuid.UUID // an old copy: kept if the tenant is placed on this server (moved back) when its time comes
+}
+
+// DrainInput pages a draining server's tenants.
+type DrainInput struct {
+	Server uuid.UUID
+	After  uuid.UUID
+	Limit  int
+}
+
+// DrainPage is the next tenants on a draining server, in id order.
+func (a *Databases) DrainPage(ctx context.Context, in DrainInput) ([]uuid.UUID, error) {
+	return db.New(a.Pool).TenantsToDrain(ctx, db.TenantsToDrainParams{ServerID: &in.Server, AfterID: in.After, RowLimit: int32(in.Limit)})
 }

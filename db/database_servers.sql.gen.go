@@ -283,6 +283,33 @@ func (q *Queries) DatabaseServerRecordCheck(ctx context.Context, arg DatabaseSer
 	return i, err
 }
 
+const databaseServerStartDraining = `-- name: DatabaseServerStartDraining :one
+UPDATE database_servers SET status = 'draining' WHERE id = $1 AND status IN ('active', 'draining') RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
+`
+
+// A server being drained takes no new tenant (placement picks active ones only).
+func (q *Queries) DatabaseServerStartDraining(ctx context.Context, id uuid.UUID) (DatabaseServer, error) {
+	row := q.db.QueryRow(ctx, databaseServerStartDraining, id)
+	var i DatabaseServer
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Host,
+		&i.Port,
+		&i.Kind,
+		&i.Status,
+		&i.MaxTenants,
+		&i.CreatedAt,
+		&i.AdminUser,
+		&i.AdminPasswordEnc,
+		&i.Tls,
+		&i.CheckedAt,
+		&i.CheckError,
+		&i.TemplateVersion,
+	)
+	return i, err
+}
+
 const databaseServerUpsert = `-- name: DatabaseServerUpsert :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants)
 VALUES ($1, $2, $3, $4, $5)
@@ -324,4 +351,40 @@ func (q *Queries) DatabaseServerUpsert(ctx context.Context, arg DatabaseServerUp
 		&i.TemplateVersion,
 	)
 	return i, err
+}
+
+const tenantsToDrain = `-- name: TenantsToDrain :many
+SELECT id FROM tenants
+WHERE database_server_id = $1 AND database_name IS NOT NULL
+  AND status IN ('trial', 'active', 'past_due', 'suspended', 'cancelled')
+  AND id > $2::uuid
+ORDER BY id LIMIT $3
+`
+
+type TenantsToDrainParams struct {
+	ServerID *uuid.UUID
+	AfterID  uuid.UUID
+	RowLimit int32
+}
+
+// The tenants whose database is on a server, after the cursor, in id order:
+// those a move can take (not being built or dropped).
+func (q *Queries) TenantsToDrain(ctx context.Context, arg TenantsToDrainParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, tenantsToDrain, arg.ServerID, arg.AfterID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

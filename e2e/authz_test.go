@@ -98,6 +98,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /v1/bulk-operations":                {"/v1/bulk-operations", `{"action":"suspend","tenant_ids":["` + B + `"],"reason":"x"}`, http.StatusForbidden},
 		"GET /v1/bulk-operations/:id":             {"/v1/bulk-operations/" + uuid.NewString(), "", http.StatusForbidden},
 		"GET /v1/sweeps":                          {"/v1/sweeps", "", http.StatusForbidden},
+		"POST /v1/tenants/:id/move":               {"/v1/tenants/" + B + "/move", `{"server":"local","reason":"x"}`, http.StatusNotFound},
+		"POST /v1/database-servers/:id/drain":     {"/v1/database-servers/" + uuid.NewString() + "/drain", `{"reason":"x"}`, http.StatusForbidden},
 		"POST /v1/fleet/migrations":               {"/v1/fleet/migrations", `{}`, http.StatusForbidden},
 		"GET /v1/fleet/migrations":                {"/v1/fleet/migrations", "", http.StatusForbidden},
 		"GET /v1/fleet/migrations/:id":            {"/v1/fleet/migrations/" + uuid.NewString(), "", http.StatusForbidden},

@@ -78,6 +78,26 @@ func TestATenantMovesToAnotherServerWithEveryRow(t *testing.T) {
 		assert.False(c, database, "the old copy is dropped after the delay")
 		assert.False(c, role)
 	}, 30*time.Second, 200*time.Millisecond)
+
+	// Draining the local server moves everyone left there, and it takes no one new.
+	a, adminA := s.createTenant("drain-a", "starter")
+	b, _ := s.createTenant("drain-b", "trial")
+	require.Equal(t, "local", s.databaseServerOf(a))
+	require.Equal(t, "local", s.databaseServerOf(b))
+	var local string
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT id FROM database_servers WHERE name = 'local'`).Scan(&local))
+	code, out = s.call(http.MethodPost, "/v1/database-servers/"+local+"/drain", s.operator, map[string]any{"reason": "hardware retirement"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	assert.Equal(t, "draining", out["server"].(map[string]any)["status"])
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, "second", s.databaseServerOf(a))
+		assert.Equal(c, "second", s.databaseServerOf(b))
+	}, 60*time.Second, 200*time.Millisecond, "the drain never moved them")
+	code, out = s.call(http.MethodGet, "/v1/companies", adminA, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Len(t, out["companies"], 1)
+	c, _ := s.createTenant("after-drain", "starter")
+	assert.Equal(t, "second", s.databaseServerOf(c), "a draining server takes no new tenant")
 }
 
 // serverAt is where the database server of that name listens.

@@ -187,6 +187,16 @@ func TestRecordMoveHistory(t *testing.T) {
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "recorded"})
 	require.Equal(t, http.StatusAccepted, code, out)
 	s.saveDone("move_to_second_server", workflows.MoveWorkflowID(id))
+	var local uuid.UUID
+	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT id FROM database_servers WHERE name = 'local'`).Scan(&local))
+	d, err := s.temporal.DescribeWorkflowExecution(t.Context(), workflows.MoveWorkflowID(id), "")
+	require.NoError(t, err)
+	s.saveDone("drop_old_copy", workflows.DropOldCopyWorkflowID(id, local, d.WorkflowExecutionInfo.Execution.RunId))
+
+	s.createTenant("rec-drained", "starter")
+	code, out = s.call(http.MethodPost, "/v1/database-servers/"+local.String()+"/drain", s.operator, map[string]any{"reason": "recorded"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	s.saveDone("drain_server", workflows.DrainWorkflowID(local))
 }
 
 // endPeriod ends the tenant's current period now and returns its end.

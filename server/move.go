@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -49,4 +51,56 @@ func (s *Server) moveTenant(c echo.Context) error {
 		return workflowError(err, "this tenant is already moving")
 	}
 	return c.JSON(http.StatusAccepted, workflowRunning{WorkflowID: wfID, Status: "running"})
+}
+
+type drainStarted struct {
+	WorkflowID string             `json:"workflow_id"`
+	Server     databaseServerView `json:"server"`
+}
+
+// drainDatabaseServer stops new placements on a server and moves every
+// tenant off it, a few at a time; running it again joins the drain going on
+// (or starts one for the tenants a failed move left).
+func (s *Server) drainDatabaseServer(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return notFound("database server")
+	}
+	var req reasonRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	reason, err := reasonFor(c, req.Reason)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	srv, err := s.q.DatabaseServerStartDraining(ctx, id)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		if _, gerr := s.q.DatabaseServerGet(ctx, id); gerr != nil {
+			return db.NotFound(gerr)
+		}
+		return conflict("only an active server can be drained")
+	}
+	if err != nil {
+		return err
+	}
+	actor := principalOf(c).actor()
+	details, _ := json.Marshal(map[string]string{"server": srv.Name, "reason": reason})
+	if err := db.InOperatorScope(ctx, s.pool, func(q *db.Queries) error {
+		return q.AuditInsert(ctx, db.AuditInsertParams{Actor: actor, Action: "DATABASE_SERVER_DRAINING", Details: details})
+	}); err != nil {
+		return err
+	}
+	wfID := workflows.DrainWorkflowID(id)
+	if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfID, TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}, workflows.Drain,
+		workflows.DrainInput{Server: id, Actor: actor, DropAfter: s.moveDropAfter}); err != nil {
+		return err
+	}
+	tenants, err := s.q.TenantCount(ctx, db.TenantCountParams{ServerName: &srv.Name})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, drainStarted{WorkflowID: wfID, Server: newDatabaseServerView(srv, int32(tenants))})
 }

@@ -262,6 +262,11 @@ func operations() []operation {
 			summary: "Check a database server again", access: operators, params: []param{idPathParam},
 			responses: map[int]any{200: databaseServerView{}, 404: nil}},
 
+		{method: http.MethodPost, path: "/v1/database-servers/{id}/drain", id: "drainDatabaseServer", tag: "operations",
+			summary: "Stop new placements on a server and move every tenant off it",
+			description: "The server becomes draining (placement skips it) and a Drain workflow moves its tenants, two at a time, each by " +
+				"its own move to the emptiest active server. A move that fails leaves its tenant where it was; draining again retries it.",
+			access: operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{202: drainStarted{}, 404: nil, 409: nil, 422: nil}},
 		{method: http.MethodPost, path: "/codec/decode", id: "codecDecode", tag: "codec",
 			summary: "Open sealed Temporal payloads (Temporal's remote codec protocol)", description: "Audited.",
 			access: codecCaller, body: payloads{}, responses: map[int]any{200: payloads{}, 400: text("text/plain")}},

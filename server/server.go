@@ -172,6 +172,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
 	api.POST("/database-servers/:id/check", s.recheckDatabaseServer, operatorOnly)
+	api.POST("/database-servers/:id/drain", s.drainDatabaseServer, operatorOnly)
 	return e
 }
 

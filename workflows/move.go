@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/landlordhq/landlord/activities"
@@ -26,8 +27,8 @@ type MoveResult struct {
 func MoveWorkflowID(tenantID uuid.UUID) string { return "move/" + tenantID.String() }
 
 // Move copies a tenant's database to another server, verifies the copy (row
-// counts and checksums of every table), switches the tenant to it, and drops
-// the old copy DropAfter later. Before the switch any failure drops the copy
+// counts and checksums of every table), switches the tenant to it, and leaves
+// the old copy to DropOldCopy, which drops it DropAfter later. Before the switch any failure drops the copy
 // and reopens the source as the tenant's status says: the tenant stays where
 // it was, its data untouched. The database is closed to the tenant from the
 // start of the copy to the switch (dump and copy, no replication: the
@@ -57,11 +58,32 @@ func Move(ctx workflow.Context, in MoveInput) (*MoveResult, error) {
 		undo(ctx, "reopen the source", life.ConvergeAccess, plan.TenantID)
 		return nil, err
 	}
-	if err := workflow.Sleep(ctx, in.DropAfter); err != nil {
-		return nil, err
-	}
-	if err := call(ctx, alive(time.Minute, time.Hour), dbs.DropCopy, activities.DropCopyInput{TenantID: plan.TenantID, Server: plan.Source}, nil); err != nil {
+	// The old copy is dropped later by a workflow of its own: the move (and a drain waiting on it) is done now.
+	drop := DropOldCopyInput{Copy: activities.DropCopyInput{TenantID: plan.TenantID, Server: plan.Source, Unless: plan.SourceID}, After: in.DropAfter}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: DropOldCopyWorkflowID(plan.TenantID, plan.SourceID, workflow.GetInfo(ctx).WorkflowExecution.RunID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON})
+	if err := workflow.ExecuteChildWorkflow(cctx, DropOldCopy, drop).GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return nil, err
 	}
 	return &MoveResult{From: plan.SourceName, To: plan.TargetName, Rows: copied.Rows, DowntimeMS: downtime.Milliseconds()}, nil
+}
+
+// DropOldCopyInput is a moved tenant's old copy, and how long it is kept.
+type DropOldCopyInput struct {
+	Copy  activities.DropCopyInput
+	After time.Duration
+}
+
+// DropOldCopyWorkflowID is the ID of the drop of the old copy a move (its run) left on a server.
+func DropOldCopyWorkflowID(tenantID, server uuid.UUID, moveRun string) string {
+	return "drop-old-copy/" + tenantID.String() + "/" + server.String() + "/" + moveRun
+}
+
+// DropOldCopy keeps a moved tenant's old copy for a while (a way back while
+// the move is fresh), then drops its database and roles.
+func DropOldCopy(ctx workflow.Context, in DropOldCopyInput) error {
+	if err := workflow.Sleep(ctx, in.After); err != nil {
+		return err
+	}
+	return call(ctx, alive(time.Minute, 0), dbs.DropCopy, in.Copy, nil)
 }

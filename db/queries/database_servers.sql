@@ -54,3 +54,16 @@ LIMIT 1;
 
 -- name: DatabaseServerGetByName :one
 SELECT * FROM database_servers WHERE name = $1;
+
+-- name: DatabaseServerStartDraining :one
+-- A server being drained takes no new tenant (placement picks active ones only).
+UPDATE database_servers SET status = 'draining' WHERE id = $1 AND status IN ('active', 'draining') RETURNING *;
+
+-- name: TenantsToDrain :many
+-- The tenants whose database is on a server, after the cursor, in id order:
+-- those a move can take (not being built or dropped).
+SELECT id FROM tenants
+WHERE database_server_id = sqlc.arg(server_id) AND database_name IS NOT NULL
+  AND status IN ('trial', 'active', 'past_due', 'suspended', 'cancelled')
+  AND id > sqlc.arg(after_id)::uuid
+ORDER BY id LIMIT sqlc.arg(row_limit);
