@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
@@ -152,12 +153,12 @@ func (a *Databases) CopyAndVerify(ctx context.Context, p MovePlan) (CopyResult, 
 	if err != nil {
 		return CopyResult{}, err
 	}
-	want, err := a.Servers.Fingerprint(ctx, p.Source, p.name())
-	if err != nil {
-		return CopyResult{}, err
-	}
-	got, err := a.Servers.Fingerprint(ctx, p.Target, p.name())
-	if err != nil {
+	// Both sides at once: the tenant waits for this.
+	var want, got map[string]string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { want, err = a.Servers.Fingerprint(gctx, p.Source, p.name()); return err })
+	g.Go(func() (err error) { got, err = a.Servers.Fingerprint(gctx, p.Target, p.name()); return err })
+	if err := g.Wait(); err != nil {
 		return CopyResult{}, err
 	}
 	for _, t := range slices.Sorted(maps.Keys(want)) {

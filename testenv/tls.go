@@ -28,7 +28,7 @@ type TLSPostgres struct {
 
 // StartTLSPostgres initdbs and starts a TLSPostgres on a free port, as the
 // postgres OS user when the test runs as root, and stops it when the test ends.
-func StartTLSPostgres(t *testing.T) TLSPostgres {
+func StartTLSPostgres(t testing.TB) TLSPostgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
