@@ -275,3 +275,53 @@ func TestWorkerKilledDuringAFleetMigrationMigratesEachTenantOnce(t *testing.T) {
 		assert.Equal(t, int64(3), *s.tenantRow(id).SchemaVersion)
 	}
 }
+
+// TestWorkerKilledDuringAMoveCopyMovesTheTenantOnce: the worker is killed
+// with SIGKILL while copying a tenant's database to a second server; the next
+// worker copies it again from the start and switches once: every row there,
+// one TENANT_MOVED, and the tenant served from the new server.
+func TestWorkerKilledDuringAMoveCopyMovesTheTenantOnce(t *testing.T) {
+	t.Parallel()
+	second := testenv.StartTLSPostgres(t)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, second.CAPEM, 0o600))
+	s := newStack(t, stackOptions{noWorker: true, tenantDBRoots: second.Roots, moveDropAfter: time.Hour})
+	first, _ := s.startWorker(t, "TENANT_DB_CA_FILE="+ca)
+	id, admin := s.createTenant("move-kill", "professional")
+	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "branch", "name": "Branch"})
+	require.Equal(t, http.StatusCreated, code, out)
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
+		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
+	require.Equal(t, http.StatusCreated, code, out)
+	name := tenantdb.Name(id)
+	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
+	require.NoError(t, err)
+
+	doomed, _ := s.startWorker(t, "TENANT_DB_CA_FILE="+ca, "LANDLORD_STEP_DELAY=move_copy=3s")
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "crash test"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	target := s.serverAt(t, "second")
+	require.EventuallyWithT(t, func(c *assert.CollectT) { // the copy's database is made: the copy step is next
+		database, _, err := s.servers.Exists(t.Context(), target, name)
+		require.NoError(c, err)
+		require.True(c, database)
+	}, 30*time.Second, 50*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, doomed.Process.Kill())
+	_ = doomed.Wait()
+	assert.Equal(t, "local", s.databaseServerOf(id), "killed before the switch: still where it was")
+
+	s.startWorker(t, "TENANT_DB_CA_FILE="+ca)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		require.Equal(c, "second", s.databaseServerOf(id))
+	}, 60*time.Second, 100*time.Millisecond, "the next worker never finished the move")
+	after, err := s.servers.Fingerprint(t.Context(), target, name)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	assert.Equal(t, 1, len(s.actions(id, "TENANT_MOVED")), "switched once")
+	code, out = s.call(http.MethodGet, "/v1/companies", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Len(t, out["companies"], 2)
+}

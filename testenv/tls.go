@@ -24,6 +24,7 @@ type TLSPostgres struct {
 	Port     int
 	Password string         // the postgres superuser's
 	Roots    *x509.CertPool // the CA its certificate chains to
+	CAPEM    []byte         // that CA's certificate
 }
 
 // StartTLSPostgres initdbs and starts a TLSPostgres on a free port, as the
@@ -81,7 +82,7 @@ func StartTLSPostgres(t testing.TB) TLSPostgres {
 		run("pg_ctl", "-D", data, "-m", "immediate", "stop")
 		os.RemoveAll(dir)
 	})
-	return TLSPostgres{Port: port, Password: password, Roots: ca.Roots}
+	return TLSPostgres{Port: port, Password: password, Roots: ca.Roots, CAPEM: ca.PEM}
 }
 
 // CA is a certificate authority made for a test.
