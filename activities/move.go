@@ -31,9 +31,17 @@ type MovePlan struct {
 	SourceName         string
 	TargetName         string
 	Actor              string
+	Logical            bool // the source publishes (wal_level = logical): the copy follows it until the switch
 }
 
 func (p MovePlan) name() string { return tenantdb.Name(p.TenantID) }
+
+func (p MovePlan) method() string {
+	if p.Logical {
+		return "logical_replication"
+	}
+	return "copy"
+}
 
 // PlanMove checks a move can start: an operator asks, the tenant holds a
 // database and is neither being built nor dropped, and the target is another
@@ -82,7 +90,12 @@ func (a *Databases) PlanMove(ctx context.Context, in MoveInput) (MovePlan, error
 	if dst.Status != "active" {
 		return MovePlan{}, permanent(ErrInvalidInput, "the server "+dst.Name+" is "+dst.Status+": only an active server takes tenants", nil)
 	}
-	return MovePlan{TenantID: t.ID, SourceID: src.ID, TargetID: dst.ID, Source: tenantdb.Server{Host: src.Host, Port: int(src.Port)},
+	source := tenantdb.Server{Host: src.Host, Port: int(src.Port)}
+	logical, err := a.Servers.CanPublish(ctx, source)
+	if err != nil {
+		return MovePlan{}, err
+	}
+	return MovePlan{Logical: logical, TenantID: t.ID, SourceID: src.ID, TargetID: dst.ID, Source: tenantdb.Server{Host: src.Host, Port: int(src.Port)},
 		Target: tenantdb.Server{Host: dst.Host, Port: int(dst.Port)}, SourceName: src.Name, TargetName: dst.Name, Actor: in.Actor}, nil
 }
 
@@ -124,10 +137,7 @@ func (a *Databases) CloseForMove(ctx context.Context, p MovePlan) (time.Time, er
 		if err := q.TenantLockAccess(ctx, p.TenantID.String()); err != nil {
 			return err
 		}
-		if err := a.Servers.Block(ctx, p.Source, p.name()); err != nil {
-			return err
-		}
-		return a.Servers.OpenToLandlord(ctx, p.Source, p.name())
+		return a.Servers.ShutOut(ctx, p.Source, p.name())
 	})
 	return time.Now(), err
 }
@@ -169,6 +179,56 @@ func (a *Databases) CopyAndVerify(ctx context.Context, p MovePlan) (CopyResult, 
 	return CopyResult{Rows: rows, Tables: len(want)}, nil
 }
 
+// StartReplication makes the copy follow the source (logical replication),
+// its initial copy done, while the tenant still writes to the source.
+func (a *Databases) StartReplication(ctx context.Context, p MovePlan) error {
+	defer keepAlive(ctx)()
+	if err := a.Delay.pause(ctx, "move_copy"); err != nil {
+		return err
+	}
+	return a.Servers.StartReplication(ctx, p.Source, p.Target, p.name())
+}
+
+// CatchUpAndVerify waits, the source closed, until the copy holds exactly
+// what the source does (every table's rows and checksum equal: the source no
+// longer changes, so equal means caught up), then ends the replication.
+func (a *Databases) CatchUpAndVerify(ctx context.Context, p MovePlan) (CopyResult, error) {
+	defer keepAlive(ctx)()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var want, got map[string]string
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { want, err = a.Servers.Fingerprint(gctx, p.Source, p.name()); return err })
+		g.Go(func() (err error) { got, err = a.Servers.Fingerprint(gctx, p.Target, p.name()); return err })
+		if err := g.Wait(); err != nil {
+			return CopyResult{}, err
+		}
+		if maps.Equal(want, got) {
+			return CopyResult{Tables: len(want), Rows: rowsIn(want)}, a.Servers.StopReplication(ctx, p.Source, p.Target, p.name())
+		}
+		if time.Now().After(deadline) {
+			return CopyResult{}, permanent(ErrConflict, "the copy did not catch up with the source within 2 minutes", nil)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// StopReplication ends a move's replication (a move that failed).
+func (a *Databases) StopReplication(ctx context.Context, p MovePlan) error {
+	return a.Servers.StopReplication(ctx, p.Source, p.Target, p.name())
+}
+
+// rowsIn sums the row counts of a fingerprint ("N rows, md5 …").
+func rowsIn(f map[string]string) int64 {
+	var total int64
+	for _, v := range f {
+		var n int64
+		fmt.Sscanf(v, "%d rows", &n)
+		total += n
+	}
+	return total
+}
+
 // SwitchInput moves the placement once the copy is verified.
 type SwitchInput struct {
 	Plan     MovePlan
@@ -208,7 +268,7 @@ func (a *Databases) SwitchServer(ctx context.Context, in SwitchInput) (time.Dura
 		}
 		downtime = time.Since(in.ClosedAt)
 		return audit(ctx, q, t.ID, p.Actor, "TENANT_MOVED", map[string]any{"from": p.SourceName, "to": p.TargetName,
-			"rows": in.Copy.Rows, "tables": in.Copy.Tables, "write_downtime_ms": downtime.Milliseconds()})
+			"rows": in.Copy.Rows, "tables": in.Copy.Tables, "write_downtime_ms": downtime.Milliseconds(), "method": p.method()})
 	})
 	return downtime, err
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/x509"
 	"net/http"
 	"testing"
 	"time"
@@ -101,9 +102,75 @@ func TestATenantMovesToAnotherServerWithEveryRow(t *testing.T) {
 }
 
 // serverAt is where the database server of that name listens.
-func (s *stack) serverAt(t *testing.T, name string) tenantdb.Server {
+func (s *stack) serverAt(t testing.TB, name string) tenantdb.Server {
 	var host string
 	var port int
 	require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT host, port FROM database_servers WHERE name = $1`, name).Scan(&host, &port))
 	return tenantdb.Server{Host: host, Port: port}
+}
+
+// TestAMoveFromAPublishingServerFollowsItByLogicalReplication: from a source
+// with wal_level = logical the copy follows the source while the tenant
+// works, and the tenant is shut out only for the catch-up; the copy is
+// verified equal and the replication leaves nothing behind (no subscription,
+// publication or slot).
+func TestAMoveFromAPublishingServerFollowsItByLogicalReplication(t *testing.T) {
+	t.Parallel()
+	publishing := testenv.StartTLSPostgres(t, "wal_level=logical")
+	other := testenv.StartTLSPostgres(t)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(publishing.CAPEM)
+	roots.AppendCertsFromPEM(other.CAPEM)
+	s := newStack(t, stackOptions{tenantDBRoots: roots, moveDropAfter: time.Hour})
+	id, admin := s.createTenant("logical", "professional")
+	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "branch", "name": "Branch"})
+	require.Equal(t, http.StatusCreated, code, out)
+	branch := out["id"].(string)
+	register := func(name string, pg testenv.TLSPostgres) {
+		code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": name, "host": "127.0.0.1",
+			"port": pg.Port, "admin_user": "postgres", "admin_password": pg.Password, "tls": "verify-full"})
+		require.Equal(t, http.StatusCreated, code, out)
+		require.Equal(t, "active", out["status"], out)
+	}
+	move := func(to string) map[string]any {
+		code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": to, "reason": "rebalance"})
+		require.Equal(t, http.StatusAccepted, code, out)
+		require.EventuallyWithT(t, func(c *assert.CollectT) { require.Equal(c, to, s.databaseServerOf(id)) }, 60*time.Second, 100*time.Millisecond)
+		var details map[string]any
+		require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'TENANT_MOVED' ORDER BY id DESC LIMIT 1`, id).Scan(&details))
+		return details
+	}
+	register("publishing", publishing)
+	assert.Equal(t, "copy", move("publishing")["method"], "the local server does not publish")
+	for range 5 {
+		code, out = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": branch, "amount_cents": 100, "memo": "on publishing"})
+		require.Equal(t, http.StatusCreated, code, out)
+	}
+	name := tenantdb.Name(id)
+	source := s.serverAt(t, "publishing")
+	before, err := s.servers.Fingerprint(t.Context(), source, name)
+	require.NoError(t, err)
+
+	register("other", other)
+	moved := move("other")
+	assert.Equal(t, "logical_replication", moved["method"])
+	t.Logf("write downtime by logical replication: %v ms", moved["write_downtime_ms"])
+	after, err := s.servers.Fingerprint(t.Context(), s.serverAt(t, "other"), name)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	code, out = s.call(http.MethodGet, "/v1/companies", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Len(t, out["companies"], 2)
+
+	// Nothing of the replication is left at either end.
+	count := func(srv tenantdb.Server, q string) (n int) {
+		conn, err := s.servers.Connect(t.Context(), srv, name)
+		require.NoError(t, err)
+		defer conn.Close(t.Context())
+		require.NoError(t, conn.QueryRow(t.Context(), q).Scan(&n))
+		return n
+	}
+	assert.Zero(t, count(s.serverAt(t, "other"), `SELECT count(*) FROM pg_subscription`))
+	assert.Zero(t, count(source, `SELECT count(*) FROM pg_publication`))
+	assert.Zero(t, count(source, `SELECT count(*) FROM pg_replication_slots`))
 }

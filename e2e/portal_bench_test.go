@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"os/exec"
@@ -38,37 +39,62 @@ func BenchmarkThePortalsFirstRender(b *testing.B) {
 	}
 }
 
-// BenchmarkMovingATenantOfAbout100MB moves a tenant whose database holds about
-// 100 MB (postings) from the local server to a second PostgreSQL over TLS, and
-// reports the write downtime the move recorded (closing the source to opening
-// the copy) and the whole move: go test ./e2e -run '^$' -bench Moving -benchtime 1x.
+// BenchmarkMovingATenantOfAbout100MB moves a tenant whose database holds
+// about 100 MB (postings) to another PostgreSQL over TLS, and reports the
+// write downtime the move recorded (the tenant shut out to the copy opened)
+// and the whole move: from the local server (which does not publish: copy),
+// and from a server with wal_level = logical (logical replication):
+// go test ./e2e -run '^$' -bench Moving -benchtime 1x.
 func BenchmarkMovingATenantOfAbout100MB(b *testing.B) {
+	publishing := testenv.StartTLSPostgres(b, "wal_level=logical")
 	second := testenv.StartTLSPostgres(b)
-	s := newStack(b, stackOptions{tenantDBRoots: second.Roots, moveDropAfter: time.Hour})
-	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
-		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
-	require.Equal(b, http.StatusCreated, code, out)
-	for b.Loop() {
-		b.StopTimer()
-		// Placed on local (the emptiest by name), then filled to about 100 MB.
-		id, _ := s.createTenant("big-"+uuid.NewString()[:8], "enterprise")
-		conn, err := s.servers.Connect(b.Context(), s.servers.Local(), tenantdb.Name(id))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(publishing.CAPEM)
+	roots.AppendCertsFromPEM(second.CAPEM)
+	s := newStack(b, stackOptions{tenantDBRoots: roots, moveDropAfter: time.Hour})
+	for name, pg := range map[string]testenv.TLSPostgres{"publishing": publishing, "second": second} {
+		code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": name, "host": "127.0.0.1",
+			"port": pg.Port, "admin_user": "postgres", "admin_password": pg.Password, "tls": "verify-full"})
+		require.Equal(b, http.StatusCreated, code, out)
+	}
+	move := func(id uuid.UUID, to string) {
+		code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": to, "reason": "benchmark"})
+		require.Equal(b, http.StatusAccepted, code, out)
+		require.Eventually(b, func() bool { return s.databaseServerOf(id) == to }, 10*time.Minute, 50*time.Millisecond)
+	}
+	fill := func(id uuid.UUID, on tenantdb.Server) (size int64) {
+		conn, err := s.servers.Connect(b.Context(), on, tenantdb.Name(id))
 		require.NoError(b, err)
+		defer conn.Close(b.Context())
 		_, err = conn.Exec(b.Context(), `INSERT INTO transactions (company_id, amount_cents, memo)
 			SELECT (SELECT id FROM companies LIMIT 1), g, repeat(md5(g::text), 2) FROM generate_series(1, 700000) g`)
 		require.NoError(b, err)
-		var size int64
 		require.NoError(b, conn.QueryRow(b.Context(), `SELECT pg_database_size(current_database())`).Scan(&size))
-		conn.Close(b.Context())
-		b.StartTimer()
-		start := time.Now()
-		code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "benchmark"})
-		require.Equal(b, http.StatusAccepted, code, out)
-		require.Eventually(b, func() bool { return s.databaseServerOf(id) == "second" }, 10*time.Minute, 50*time.Millisecond)
-		whole := time.Since(start)
-		moved := s.auditActions(id)["TENANT_MOVED"]
-		b.ReportMetric(float64(size)/1e6, "MB")
-		b.ReportMetric(moved["write_downtime_ms"].(float64), "ms_write_downtime")
-		b.ReportMetric(float64(whole.Milliseconds()), "ms_move")
+		return size
+	}
+	for _, from := range []string{"local", "publishing"} {
+		b.Run("from_"+from, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				// Placed on local (it sorts first among the emptiest); moved to the publishing server first when that is the source.
+				id, _ := s.createTenant("big-"+uuid.NewString()[:8], "enterprise")
+				to := "second"
+				if from == "publishing" {
+					move(id, "publishing")
+				}
+				size := fill(id, s.serverAt(b, from))
+				b.StartTimer()
+				start := time.Now()
+				move(id, to)
+				whole := time.Since(start)
+				var moved map[string]any // the latest move's record
+				require.NoError(b, s.db.Pool.QueryRow(b.Context(), `SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'TENANT_MOVED'
+					ORDER BY id DESC LIMIT 1`, id).Scan(&moved))
+				b.Logf("from %s: %v", from, moved)
+				b.ReportMetric(float64(size)/1e6, "MB")
+				b.ReportMetric(moved["write_downtime_ms"].(float64), "ms_write_downtime")
+				b.ReportMetric(float64(whole.Milliseconds()), "ms_move")
+			}
+		})
 	}
 }

@@ -44,6 +44,26 @@ func (s *Servers) Unblock(ctx context.Context, srv Server, name string) error {
 	return nil
 }
 
+// ShutOut ends the tenant's own use of its database and leaves it open to
+// landlord: its role loses CONNECT and its sessions end, landlord's (a copy, a
+// replication) go on.
+func (s *Servers) ShutOut(ctx context.Context, srv Server, name string) error {
+	if err := s.OpenToLandlord(ctx, srv, name); err != nil {
+		return err
+	}
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "REVOKE CONNECT ON DATABASE "+ident(name)+" FROM "+ident(name)); err != nil {
+		return fmt.Errorf("shut %s out: %w", name, err)
+	}
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = $1`, name); err != nil {
+		return fmt.Errorf("end %s's sessions: %w", name, err)
+	}
+	return nil
+}
+
 // OpenToLandlord lets connections into a closed tenant database while its
 // role stays without CONNECT: landlord may reach it (to migrate or back it
 // up), the tenant may not. Block closes it again.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -159,4 +160,133 @@ func (s *Servers) Fingerprint(ctx context.Context, srv Server, name string) (map
 		out[t] = fmt.Sprintf("%d rows, md5 %s", n, sum)
 	}
 	return out, nil
+}
+
+// CanPublish reports whether srv can be the source of logical replication
+// (wal_level = logical).
+func (s *Servers) CanPublish(ctx context.Context, srv Server) (bool, error) {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return false, err
+	}
+	var level string
+	if err := pool.QueryRow(ctx, "SHOW wal_level").Scan(&level); err != nil {
+		return false, err
+	}
+	return level == "logical", nil
+}
+
+// replicationName names a move's publication, subscription and slot (one
+// move of a tenant at a time).
+func replicationName(name string) string {
+	return "landlord_move_" + strings.TrimPrefix(name, "tenant_")
+}
+
+// StartReplication publishes the tenant database name's tables on from and
+// subscribes to them from the (empty) copy on to, and waits until the initial
+// copy of every table is done; from then on to follows from's writes. The
+// server to connects to from as landlord does, encrypted when landlord's
+// login to from is (sslmode=require: the database server has no copy of
+// landlord's CA to verify with).
+func (s *Servers) StartReplication(ctx context.Context, from, to Server, name string) error {
+	src, err := s.Connect(ctx, from, name)
+	if err != nil {
+		return err
+	}
+	defer src.Close(context.WithoutCancel(ctx))
+	tables, err := tablesInOrder(ctx, src)
+	if err != nil {
+		return err
+	}
+	rn := replicationName(name)
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = "public." + ident(t)
+	}
+	if _, err := src.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(rn)); err != nil {
+		return err
+	}
+	if _, err := src.Exec(ctx, "CREATE PUBLICATION "+ident(rn)+" FOR TABLE "+strings.Join(quoted, ", ")); err != nil {
+		return fmt.Errorf("publish %s: %w", name, err)
+	}
+	dst, err := s.Connect(ctx, to, name)
+	if err != nil {
+		return err
+	}
+	defer dst.Close(context.WithoutCancel(ctx))
+	if err := dropSubscription(ctx, dst, rn); err != nil {
+		return err
+	}
+	if _, err := dst.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", ")+" CASCADE"); err != nil {
+		return fmt.Errorf("empty the copy: %w", err)
+	}
+	cfg, err := s.ConnConfig(ctx, from, name)
+	if err != nil {
+		return err
+	}
+	sslmode := "disable"
+	if cfg.TLSConfig != nil {
+		sslmode = "require"
+	}
+	conninfo := fmt.Sprintf("host=%s port=%d dbname=%s user=%s password=%s sslmode=%s", cfg.Host, cfg.Port, name,
+		quoteConninfo(cfg.User), quoteConninfo(cfg.Password), sslmode)
+	if _, err := dst.Exec(ctx, "CREATE SUBSCRIPTION "+ident(rn)+" CONNECTION "+literal(conninfo)+" PUBLICATION "+ident(rn)+
+		" WITH (copy_data = true)"); err != nil {
+		return fmt.Errorf("subscribe %s on %s to %s: %w", name, to.Host, from.Host, err)
+	}
+	for {
+		var pending int
+		if err := dst.QueryRow(ctx, `SELECT count(*) FILTER (WHERE r.srsubstate NOT IN ('r', 's')) + $2::int - count(*)
+			FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid WHERE s.subname = $1`, rn, len(tables)).Scan(&pending); err != nil {
+			return err
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// StopReplication drops a move's subscription (and with it the slot on the
+// source) and its publication; running it again changes nothing more.
+func (s *Servers) StopReplication(ctx context.Context, from, to Server, name string) error {
+	rn := replicationName(name)
+	if dst, err := s.Connect(ctx, to, name); err == nil {
+		err = dropSubscription(ctx, dst, rn)
+		dst.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+	} else if pgCode(err) != "3D000" { // no such database: the copy is gone already
+		return err
+	}
+	src, err := s.Connect(ctx, from, name)
+	if err != nil {
+		return err
+	}
+	defer src.Close(context.WithoutCancel(ctx))
+	_, err = src.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(rn))
+	return err
+}
+
+func dropSubscription(ctx context.Context, conn *pgx.Conn, rn string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_subscription WHERE subname = $1)`, rn).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	for _, stmt := range []string{"ALTER SUBSCRIPTION " + ident(rn) + " DISABLE", "DROP SUBSCRIPTION " + ident(rn)} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("drop subscription %s: %w", rn, err)
+		}
+	}
+	return nil
+}
+
+// quoteConninfo quotes a libpq connection string value.
+func quoteConninfo(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }

@@ -29,7 +29,8 @@ type TLSPostgres struct {
 
 // StartTLSPostgres initdbs and starts a TLSPostgres on a free port, as the
 // postgres OS user when the test runs as root, and stops it when the test ends.
-func StartTLSPostgres(t testing.TB) TLSPostgres {
+// Each of settings ("wal_level=logical") is passed to the server as -c.
+func StartTLSPostgres(t testing.TB, settings ...string) TLSPostgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -76,8 +77,8 @@ func StartTLSPostgres(t testing.TB) TLSPostgres {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	run("pg_ctl", "-D", data, "-w", "-l", filepath.Join(dir, "log"), "start", "-o", fmt.Sprintf(
-		"-p %d -k %s -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s",
-		port, dir, filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")))
+		"-p %d -k %s -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s%s",
+		port, dir, filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"), extra(settings)))
 	t.Cleanup(func() {
 		run("pg_ctl", "-D", data, "-m", "immediate", "stop")
 		os.RemoveAll(dir)
@@ -147,4 +148,12 @@ func (ca *CA) Issue(t testing.TB, server bool) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+func extra(settings []string) string {
+	out := ""
+	for _, s := range settings {
+		out += " -c " + s
+	}
+	return out
 }

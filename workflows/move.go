@@ -31,8 +31,11 @@ func MoveWorkflowID(tenantID uuid.UUID) string { return "move/" + tenantID.Strin
 // the old copy to DropOldCopy, which drops it DropAfter later. Before the switch any failure drops the copy
 // and reopens the source as the tenant's status says: the tenant stays where
 // it was, its data untouched. The database is closed to the tenant from the
-// start of the copy to the switch (dump and copy, no replication: the
-// downtime grows with the database and is reported).
+// start of the copy to the switch when the source cannot publish (the
+// downtime grows with the database); when it can (wal_level = logical) the
+// copy follows the source by logical replication while the tenant works, and
+// the database is closed only for the final catch-up and check. The downtime
+// is reported either way.
 func Move(ctx workflow.Context, in MoveInput) (*MoveResult, error) {
 	var plan activities.MovePlan
 	if err := call(ctx, opts(10*time.Second, time.Minute), dbs.PlanMove, in.MoveInput, &plan); err != nil {
@@ -42,11 +45,24 @@ func Move(ctx workflow.Context, in MoveInput) (*MoveResult, error) {
 	var closedAt time.Time
 	var copied activities.CopyResult
 	err := call(ctx, alive(5*time.Minute, time.Hour), dbs.PrepareCopy, plan, nil)
-	if err == nil {
-		err = call(ctx, opts(30*time.Second, time.Hour), dbs.CloseForMove, plan, &closedAt)
-	}
-	if err == nil {
-		err = call(ctx, alive(time.Hour, 6*time.Hour), dbs.CopyAndVerify, plan, &copied)
+	if plan.Logical {
+		// The copy follows the source while the tenant works; it is closed only for the catch-up.
+		if err == nil {
+			err = call(ctx, alive(time.Hour, 6*time.Hour), dbs.StartReplication, plan, nil)
+		}
+		if err == nil {
+			err = call(ctx, opts(30*time.Second, time.Hour), dbs.CloseForMove, plan, &closedAt)
+		}
+		if err == nil {
+			err = call(ctx, alive(5*time.Minute, time.Hour), dbs.CatchUpAndVerify, plan, &copied)
+		}
+	} else {
+		if err == nil {
+			err = call(ctx, opts(30*time.Second, time.Hour), dbs.CloseForMove, plan, &closedAt)
+		}
+		if err == nil {
+			err = call(ctx, alive(time.Hour, 6*time.Hour), dbs.CopyAndVerify, plan, &copied)
+		}
 	}
 	var downtime time.Duration
 	if err == nil {
@@ -54,6 +70,9 @@ func Move(ctx workflow.Context, in MoveInput) (*MoveResult, error) {
 	}
 	if err != nil {
 		// Not switched: the copy goes, and the source opens as the tenant's status says.
+		if plan.Logical {
+			undo(ctx, "stop the replication", dbs.StopReplication, plan)
+		}
 		undo(ctx, "drop the copy", dbs.DropCopy, dropTarget)
 		undo(ctx, "reopen the source", life.ConvergeAccess, plan.TenantID)
 		return nil, err
