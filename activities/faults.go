@@ -7,9 +7,13 @@ import (
 	"time"
 )
 
-// StepDelay pauses named steps before they run. It is fault injection for crash
-// tests (LANDLORD_STEP_DELAY="seed_tenant=10s"), empty in production.
+// StepDelay pauses named steps before they run, or fails them for good. It
+// is fault injection for crash tests (LANDLORD_STEP_DELAY="seed_tenant=10s",
+// "move_copy=fail"), empty in production.
 type StepDelay map[string]time.Duration
+
+// FailStep is the StepDelay of a step that fails for good ("step=fail").
+const FailStep time.Duration = -1
 
 // ParseStepDelay reads "step=duration[,step=duration]".
 func ParseStepDelay(s string) (StepDelay, error) {
@@ -21,6 +25,10 @@ func ParseStepDelay(s string) (StepDelay, error) {
 		name, dur, ok := strings.Cut(part, "=")
 		if !ok {
 			return nil, fmt.Errorf("step delay %q: want step=duration", part)
+		}
+		if dur == "fail" {
+			d[name] = FailStep
+			continue
 		}
 		v, err := time.ParseDuration(dur)
 		if err != nil {
@@ -35,6 +43,9 @@ func (d StepDelay) pause(ctx context.Context, step string) error {
 	wait, ok := d[step]
 	if !ok {
 		return nil
+	}
+	if wait == FailStep {
+		return permanent(ErrInvalidInput, "fault injection: "+step+" fails", nil)
 	}
 	select {
 	case <-time.After(wait):

@@ -8,9 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/workflows"
 )
 
 // TestATenantMovesToAnotherServerWithEveryRow: a tenant with companies, users
@@ -173,4 +176,42 @@ func TestAMoveFromAPublishingServerFollowsItByLogicalReplication(t *testing.T) {
 	assert.Zero(t, count(s.serverAt(t, "other"), `SELECT count(*) FROM pg_subscription`))
 	assert.Zero(t, count(source, `SELECT count(*) FROM pg_publication`))
 	assert.Zero(t, count(source, `SELECT count(*) FROM pg_replication_slots`))
+}
+
+// TestAMoveThatFailsBeforeTheSwitchLeavesTheTenantWhereItWas: the copy step
+// fails for good; the copy is dropped, the source is reopened to the tenant
+// and nothing says it moved.
+func TestAMoveThatFailsBeforeTheSwitchLeavesTheTenantWhereItWas(t *testing.T) {
+	t.Parallel()
+	second := testenv.StartTLSPostgres(t)
+	s := newStack(t, stackOptions{tenantDBRoots: second.Roots, delay: activities.StepDelay{"move_copy": activities.FailStep}})
+	id, admin := s.createTenant("stays", "starter")
+	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
+		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
+	require.Equal(t, http.StatusCreated, code, out)
+	name := tenantdb.Name(id)
+	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
+	require.NoError(t, err)
+
+	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "doomed"})
+	require.Equal(t, http.StatusAccepted, code, out)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		d, err := s.temporal.DescribeWorkflowExecution(t.Context(), workflows.MoveWorkflowID(id), "")
+		require.NoError(c, err)
+		require.Equal(c, enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, d.WorkflowExecutionInfo.Status)
+	}, 60*time.Second, 100*time.Millisecond)
+
+	assert.Equal(t, "local", s.databaseServerOf(id))
+	assert.Equal(t, "active", string(s.tenantRow(id).Status))
+	database, role, err := s.servers.Exists(t.Context(), s.serverAt(t, "second"), name)
+	require.NoError(t, err)
+	assert.False(t, database, "the copy is dropped")
+	assert.False(t, role)
+	after, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the source is untouched")
+	code, out = s.call(http.MethodGet, "/v1/companies", admin, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Len(t, out["companies"], 1, "the tenant is let back into its database")
+	assert.Empty(t, s.actions(id, "TENANT_MOVED"))
 }
