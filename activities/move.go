@@ -163,12 +163,8 @@ func (a *Databases) CopyAndVerify(ctx context.Context, p MovePlan) (CopyResult, 
 	if err != nil {
 		return CopyResult{}, err
 	}
-	// Both sides at once: the tenant waits for this.
-	var want, got map[string]string
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { want, err = a.Servers.Fingerprint(gctx, p.Source, p.name()); return err })
-	g.Go(func() (err error) { got, err = a.Servers.Fingerprint(gctx, p.Target, p.name()); return err })
-	if err := g.Wait(); err != nil {
+	want, got, err := a.fingerprints(ctx, p)
+	if err != nil {
 		return CopyResult{}, err
 	}
 	for _, t := range slices.Sorted(maps.Keys(want)) {
@@ -196,11 +192,8 @@ func (a *Databases) CatchUpAndVerify(ctx context.Context, p MovePlan) (CopyResul
 	defer keepAlive(ctx)()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		var want, got map[string]string
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() (err error) { want, err = a.Servers.Fingerprint(gctx, p.Source, p.name()); return err })
-		g.Go(func() (err error) { got, err = a.Servers.Fingerprint(gctx, p.Target, p.name()); return err })
-		if err := g.Wait(); err != nil {
+		want, got, err := a.fingerprints(ctx, p)
+		if err != nil {
 			return CopyResult{}, err
 		}
 		if maps.Equal(want, got) {
@@ -211,6 +204,15 @@ func (a *Databases) CatchUpAndVerify(ctx context.Context, p MovePlan) (CopyResul
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// fingerprints are the source's and the copy's, taken at once (the tenant
+// waits for this while shut out).
+func (a *Databases) fingerprints(ctx context.Context, p MovePlan) (source, copy map[string]string, err error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { source, err = a.Servers.Fingerprint(gctx, p.Source, p.name()); return err })
+	g.Go(func() (err error) { copy, err = a.Servers.Fingerprint(gctx, p.Target, p.name()); return err })
+	return source, copy, g.Wait()
 }
 
 // StopReplication ends a move's replication (a move that failed).

@@ -292,9 +292,7 @@ func TestWorkerKilledDuringAMoveCopyMovesTheTenantOnce(t *testing.T) {
 	require.Equal(t, http.StatusCreated, code, out)
 	require.NoError(t, first.Process.Kill())
 	_ = first.Wait()
-	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
-		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
-	require.Equal(t, http.StatusCreated, code, out)
+	s.registerServer("second", second)
 	name := tenantdb.Name(id)
 	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
 	require.NoError(t, err)

@@ -42,10 +42,7 @@ func TestATenantMovesToAnotherServerWithEveryRow(t *testing.T) {
 	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
 	require.NoError(t, err)
 
-	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
-		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
-	require.Equal(t, http.StatusCreated, code, out)
-	require.Equal(t, "active", out["status"], out)
+	s.registerServer("second", second)
 	code, out = s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "nowhere", "host": "localhost",
 		"port": 1, "tls": "verify-full"})
 	require.Equal(t, http.StatusCreated, code, out)
@@ -129,12 +126,6 @@ func TestAMoveFromAPublishingServerFollowsItByLogicalReplication(t *testing.T) {
 	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "branch", "name": "Branch"})
 	require.Equal(t, http.StatusCreated, code, out)
 	branch := out["id"].(string)
-	register := func(name string, pg testenv.TLSPostgres) {
-		code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": name, "host": "127.0.0.1",
-			"port": pg.Port, "admin_user": "postgres", "admin_password": pg.Password, "tls": "verify-full"})
-		require.Equal(t, http.StatusCreated, code, out)
-		require.Equal(t, "active", out["status"], out)
-	}
 	move := func(to string) map[string]any {
 		code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": to, "reason": "rebalance"})
 		require.Equal(t, http.StatusAccepted, code, out)
@@ -143,7 +134,7 @@ func TestAMoveFromAPublishingServerFollowsItByLogicalReplication(t *testing.T) {
 		require.NoError(t, s.db.Pool.QueryRow(t.Context(), `SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'TENANT_MOVED' ORDER BY id DESC LIMIT 1`, id).Scan(&details))
 		return details
 	}
-	register("publishing", publishing)
+	s.registerServer("publishing", publishing)
 	assert.Equal(t, "copy", move("publishing")["method"], "the local server does not publish")
 	for range 5 {
 		code, out = s.call(http.MethodPost, "/v1/transactions", admin, map[string]any{"company_id": branch, "amount_cents": 100, "memo": "on publishing"})
@@ -154,7 +145,7 @@ func TestAMoveFromAPublishingServerFollowsItByLogicalReplication(t *testing.T) {
 	before, err := s.servers.Fingerprint(t.Context(), source, name)
 	require.NoError(t, err)
 
-	register("other", other)
+	s.registerServer("other", other)
 	moved := move("other")
 	assert.Equal(t, "logical_replication", moved["method"])
 	t.Logf("write downtime by logical replication: %v ms", moved["write_downtime_ms"])
@@ -186,14 +177,12 @@ func TestAMoveThatFailsBeforeTheSwitchLeavesTheTenantWhereItWas(t *testing.T) {
 	second := testenv.StartTLSPostgres(t)
 	s := newStack(t, stackOptions{tenantDBRoots: second.Roots, delay: activities.StepDelay{"move_copy": activities.FailStep}})
 	id, admin := s.createTenant("stays", "starter")
-	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
-		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
-	require.Equal(t, http.StatusCreated, code, out)
+	s.registerServer("second", second)
 	name := tenantdb.Name(id)
 	before, err := s.servers.Fingerprint(t.Context(), s.servers.Local(), name)
 	require.NoError(t, err)
 
-	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "doomed"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "doomed"})
 	require.Equal(t, http.StatusAccepted, code, out)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		d, err := s.temporal.DescribeWorkflowExecution(t.Context(), workflows.MoveWorkflowID(id), "")
@@ -214,4 +203,14 @@ func TestAMoveThatFailsBeforeTheSwitchLeavesTheTenantWhereItWas(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, out)
 	assert.Len(t, out["companies"], 1, "the tenant is let back into its database")
 	assert.Empty(t, s.actions(id, "TENANT_MOVED"))
+}
+
+// registerServer registers a second PostgreSQL as a database server under
+// name, with its own login over verified TLS; it is active at once.
+func (s *stack) registerServer(name string, pg testenv.TLSPostgres) {
+	s.t.Helper()
+	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": name, "host": "127.0.0.1",
+		"port": pg.Port, "admin_user": "postgres", "admin_password": pg.Password, "tls": "verify-full"})
+	require.Equal(s.t, http.StatusCreated, code, out)
+	require.Equal(s.t, "active", out["status"], out)
 }

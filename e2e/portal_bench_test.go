@@ -52,11 +52,8 @@ func BenchmarkMovingATenantOfAbout100MB(b *testing.B) {
 	roots.AppendCertsFromPEM(publishing.CAPEM)
 	roots.AppendCertsFromPEM(second.CAPEM)
 	s := newStack(b, stackOptions{tenantDBRoots: roots, moveDropAfter: time.Hour})
-	for name, pg := range map[string]testenv.TLSPostgres{"publishing": publishing, "second": second} {
-		code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": name, "host": "127.0.0.1",
-			"port": pg.Port, "admin_user": "postgres", "admin_password": pg.Password, "tls": "verify-full"})
-		require.Equal(b, http.StatusCreated, code, out)
-	}
+	s.registerServer("publishing", publishing)
+	s.registerServer("second", second)
 	move := func(id uuid.UUID, to string) {
 		code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": to, "reason": "benchmark"})
 		require.Equal(b, http.StatusAccepted, code, out)

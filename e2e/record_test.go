@@ -181,10 +181,8 @@ func TestRecordMoveHistory(t *testing.T) {
 	second := testenv.StartTLSPostgres(t)
 	s := newStack(t, stackOptions{tenantDBRoots: second.Roots, moveDropAfter: time.Second})
 	id, _ := s.createTenant("rec-mover", "starter")
-	code, out := s.call(http.MethodPost, "/v1/database-servers", s.operator, map[string]any{"name": "second", "host": "127.0.0.1",
-		"port": second.Port, "admin_user": "postgres", "admin_password": second.Password, "tls": "verify-full"})
-	require.Equal(t, http.StatusCreated, code, out)
-	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "recorded"})
+	s.registerServer("second", second)
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/move", s.operator, map[string]any{"server": "second", "reason": "recorded"})
 	require.Equal(t, http.StatusAccepted, code, out)
 	s.saveDone("move_to_second_server", workflows.MoveWorkflowID(id))
 	var local uuid.UUID

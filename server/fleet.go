@@ -147,20 +147,11 @@ func (s *Server) fleetMigrationView(c echo.Context, m db.FleetMigration) (fleetM
 	v := fleetMigrationView{ID: m.ID, Status: m.Status, PausedReason: m.PausedReason, TargetVersion: m.TargetVersion, Total: m.Total,
 		Canary: m.Canary, Parallel: m.Parallel, MaxFailures: m.MaxFailures, StartedBy: m.StartedBy, CreatedAt: m.CreatedAt,
 		FinishedAt: m.FinishedAt, Failures: []fleetFailure{}}
-	counts, err := s.q.FleetMigrationCounts(ctx, m.ID)
+	o, err := s.q.FleetOutcomesOf(ctx, m.ID)
 	if err != nil {
 		return v, err
 	}
-	for _, n := range counts {
-		switch n.Status {
-		case "migrated":
-			v.Migrated = int(n.N)
-		case "failed":
-			v.Failed = int(n.N)
-		case "skipped":
-			v.Skipped = int(n.N)
-		}
-	}
+	v.Migrated, v.Failed, v.Skipped = o.Migrated, o.Failed, o.Skipped
 	failures, err := s.q.FleetMigrationFailures(ctx, db.FleetMigrationFailuresParams{FleetID: m.ID, RowLimit: 100})
 	if err != nil {
 		return v, err

@@ -110,20 +110,11 @@ func fleetProgressOf(ctx context.Context, q *db.Queries, id uuid.UUID) (fleetPro
 		return fleetProgress{}, err
 	}
 	p := fleetProgress{Status: m.Status, PausedReason: m.PausedReason, Target: m.TargetVersion, Total: int(m.Total)}
-	counts, err := q.FleetMigrationCounts(ctx, id)
+	o, err := q.FleetOutcomesOf(ctx, id)
 	if err != nil {
 		return p, err
 	}
-	for _, c := range counts {
-		switch c.Status {
-		case "migrated":
-			p.Migrated = int(c.N)
-		case "failed":
-			p.Failed = int(c.N)
-		case "skipped":
-			p.Skipped = int(c.N)
-		}
-	}
+	p.Migrated, p.Failed, p.Skipped = o.Migrated, o.Failed, o.Skipped
 	if p.Status != "running" {
 		p.Failures, err = q.FleetMigrationFailures(ctx, db.FleetMigrationFailuresParams{FleetID: id, RowLimit: 20})
 	}
