@@ -94,7 +94,6 @@ func (f *fleet) run(ctx workflow.Context) (string, error) {
 type fleet struct {
 	in      FleetMigrationInput
 	aborted bool
-	signals int // signals taken, for Await
 }
 
 // listen follows the pause, resume and abort signals.
@@ -108,7 +107,6 @@ func (f *fleet) listen(ctx workflow.Context) {
 		sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); f.in.Paused = false })
 		sel.AddReceive(abort, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); f.aborted = true })
 		sel.Select(ctx)
-		f.signals++
 	}
 }
 
