@@ -2,8 +2,7 @@ package activities
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -55,20 +54,17 @@ func (a *Databases) CreateDatabase(ctx context.Context, ref DatabaseRef) error {
 	if err := a.Delay.pause(ctx, "create_database"); err != nil {
 		return err
 	}
-	version, err := a.Servers.EnsureTemplate(ctx, ref.Server, nil)
+	q := db.New(a.Pool)
+	srv, err := q.DatabaseServerGetByAddress(ctx, db.DatabaseServerGetByAddressParams{Host: ref.Server.Host, Port: int32(ref.Server.Port)})
+	if err != nil {
+		return fmt.Errorf("load database server %s:%d: %w", ref.Server.Host, ref.Server.Port, db.NotFound(err))
+	}
+	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name())
 	if err != nil {
 		return err
 	}
-	q := db.New(a.Pool)
-	if err := q.DatabaseServerSetTemplateVersion(ctx, db.DatabaseServerSetTemplateVersionParams{
-		Host: ref.Server.Host, Port: int32(ref.Server.Port), Version: &version}); err != nil {
-		return err
-	}
-	if err := a.Servers.CreateDatabase(ctx, ref.Server, ref.name()); err != nil {
-		return err
-	}
 	// Cloned from the template: at its version, so no rollout needs to look at it.
-	return q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: ref.TenantID, SchemaVersion: &version})
+	return q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: ref.TenantID, SchemaVersion: &tpl.Version})
 }
 
 // SeedInput is the default data of a new tenant database.
@@ -93,14 +89,41 @@ func (a *Databases) Seed(ctx context.Context, in SeedInput) error {
 	return a.Servers.Seed(ctx, in.Ref.Server, in.Ref.name(), password, in.CompanyName, in.AdminEmail, in.AdminName)
 }
 
-// Drop removes the tenant's database and role; absent ones are fine, so it can
-// run any number of times.
+// Drop removes the tenant's database and roles, and the pooled database it
+// claimed if that was not renamed yet; absent ones are fine, so it can run
+// any number of times.
 func (a *Databases) Drop(ctx context.Context, ref DatabaseRef) error {
 	defer keepAlive(ctx)()
-	if err := a.Servers.DropDatabase(ctx, ref.Server, ref.name()); err != nil {
-		return err
+	w, err := db.New(a.Pool).WarmDatabaseOfTenant(ctx, &ref.TenantID)
+	if err == nil {
+		if err := a.Servers.Drop(ctx, ref.Server, tenantdb.WarmName(w.ID)); err != nil {
+			return err
+		}
+	} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return fmt.Errorf("look up the pooled database of %s: %w", ref.TenantID, err)
 	}
-	return a.Servers.DropRole(ctx, ref.Server, ref.name())
+	return a.Servers.Drop(ctx, ref.Server, ref.name())
+}
+
+// DropPlaced is Drop of the tenant's database on the server it was placed on;
+// a tenant never placed has nothing to drop.
+func (a *Databases) DropPlaced(ctx context.Context, tenantID uuid.UUID) error {
+	q := db.New(a.Pool)
+	t, err := q.TenantGet(ctx, tenantID)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load tenant %s: %w", tenantID, err)
+	}
+	if t.DatabaseServerID == nil {
+		return nil
+	}
+	srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
+	if err != nil {
+		return fmt.Errorf("load database server of %s: %w", tenantID, err)
+	}
+	return a.Drop(ctx, DatabaseRef{TenantID: tenantID, Server: tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}})
 }
 
 // password returns the tenant database password, generating and storing it
@@ -115,10 +138,8 @@ func (a *Databases) password(ctx context.Context, tenantID uuid.UUID, create boo
 		if !create {
 			return "", fmt.Errorf("tenant %s has no database password yet", tenantID)
 		}
-		raw := make([]byte, 24)
-		_, _ = rand.Read(raw)
 		if _, err := q.TenantSetDatabasePassword(ctx, db.TenantSetDatabasePasswordParams{
-			ID: tenantID, DatabasePasswordEnc: a.Box.Seal([]byte(hex.EncodeToString(raw))),
+			ID: tenantID, DatabasePasswordEnc: a.newPassword(),
 		}); err != nil {
 			return "", fmt.Errorf("store database password of %s: %w", tenantID, err)
 		}

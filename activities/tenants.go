@@ -115,8 +115,15 @@ type Placement struct {
 // answer.
 func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, error) {
 	defer keepAlive(ctx)()
+	p, _, err := place(ctx, a.Pool, tenantID)
+	return p, err
+}
+
+// place is Place, also returning the chosen server's row.
+func place(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID) (Placement, db.DatabaseServer, error) {
 	var p Placement
-	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+	var srv db.DatabaseServer
+	err := db.InTx(ctx, pool, func(q *db.Queries) error {
 		t, err := q.TenantGetForUpdate(ctx, tenantID)
 		if err != nil {
 			return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
@@ -133,7 +140,7 @@ func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, err
 			if plan.DatabaseStrategy == "dedicated" {
 				kind = "dedicated"
 			}
-			srv, err := q.DatabaseServerPick(ctx, kind)
+			picked, err := q.DatabaseServerPick(ctx, kind)
 			if errors.Is(db.NotFound(err), db.ErrNotFound) {
 				return permanent(ErrNoCapacity, "no active "+kind+" database server has room for the tenant", nil)
 			}
@@ -142,20 +149,19 @@ func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, err
 			}
 			name := tenantdb.Name(tenantID)
 			if _, err := q.TenantSetPlacement(ctx, db.TenantSetPlacementParams{
-				ID: tenantID, DatabaseServerID: &srv.ID, DatabaseName: &name, DatabaseRole: &name,
+				ID: tenantID, DatabaseServerID: &picked.ID, DatabaseName: &name, DatabaseRole: &name,
 			}); err != nil {
 				return fmt.Errorf("store placement of %s: %w", tenantID, err)
 			}
-			t.DatabaseServerID = &srv.ID
+			t.DatabaseServerID = &picked.ID
 		}
-		srv, err := q.DatabaseServerGet(ctx, *t.DatabaseServerID)
-		if err != nil {
+		if srv, err = q.DatabaseServerGet(ctx, *t.DatabaseServerID); err != nil {
 			return fmt.Errorf("load database server: %w", err)
 		}
 		p = Placement{ServerID: srv.ID, Server: tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, Database: tenantdb.Name(tenantID)}
 		return nil
 	})
-	return p, err
+	return p, srv, err
 }
 
 // ActivateInput ends onboarding.

@@ -63,6 +63,8 @@ type Config struct {
 	BackupDir                string // absolute; where dumps go without S3
 	BackupS3                 backup.S3Config
 	SweepInterval            time.Duration // how often the sweep schedules run
+	WarmPoolSize             int           // ready pooled databases kept per active database server; 0: no pool
+	WarmPoolInterval         time.Duration // how often the warm pool is refilled
 	MoveDropAfter            time.Duration // how long a moved tenant's old copy is kept
 	Policy                   Policy
 	// StepDelay pauses one onboarding step before it runs ("seed_tenant=10s");
@@ -176,6 +178,15 @@ func Load() (Config, error) {
 	}
 	if c.SweepInterval, err = envDuration("SWEEP_INTERVAL", 5*time.Minute); err != nil {
 		return c, err
+	}
+	if c.WarmPoolSize, err = envInt("WARM_POOL_SIZE", 4); err != nil {
+		return c, err
+	}
+	if c.WarmPoolInterval, err = envDuration("WARM_POOL_INTERVAL", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.WarmPoolSize < 0 || c.WarmPoolSize > 1000 || c.WarmPoolInterval < time.Second {
+		return c, fmt.Errorf("WARM_POOL_SIZE must be 0 to 1000 and WARM_POOL_INTERVAL at least 1s")
 	}
 	day := 24 * time.Hour
 	p := &c.Policy

@@ -15,7 +15,7 @@ import (
 const databaseServerCreate = `-- name: DatabaseServerCreate :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants, status, admin_user, admin_password_enc, tls)
 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest
 `
 
 type DatabaseServerCreateParams struct {
@@ -57,12 +57,13 @@ func (q *Queries) DatabaseServerCreate(ctx context.Context, arg DatabaseServerCr
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
 
 const databaseServerGet = `-- name: DatabaseServerGet :one
-SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version FROM database_servers WHERE id = $1
+SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest FROM database_servers WHERE id = $1
 `
 
 func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (DatabaseServer, error) {
@@ -83,12 +84,13 @@ func (q *Queries) DatabaseServerGet(ctx context.Context, id uuid.UUID) (Database
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
 
 const databaseServerGetByName = `-- name: DatabaseServerGetByName :one
-SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version FROM database_servers WHERE name = $1
+SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest FROM database_servers WHERE name = $1
 `
 
 func (q *Queries) DatabaseServerGetByName(ctx context.Context, name string) (DatabaseServer, error) {
@@ -109,12 +111,13 @@ func (q *Queries) DatabaseServerGetByName(ctx context.Context, name string) (Dat
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
 
 const databaseServerList = `-- name: DatabaseServerList :many
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version,
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version, s.template_digest,
        (SELECT count(*) FROM tenants t
          WHERE t.database_server_id = s.id AND t.status NOT IN ('failed', 'archived'))::int AS tenant_count
 FROM database_servers s
@@ -136,6 +139,7 @@ type DatabaseServerListRow struct {
 	CheckedAt        *time.Time
 	CheckError       *string
 	TemplateVersion  *int64
+	TemplateDigest   *string
 	TenantCount      int32
 }
 
@@ -163,6 +167,7 @@ func (q *Queries) DatabaseServerList(ctx context.Context) ([]DatabaseServerListR
 			&i.CheckedAt,
 			&i.CheckError,
 			&i.TemplateVersion,
+			&i.TemplateDigest,
 			&i.TenantCount,
 		); err != nil {
 			return nil, err
@@ -209,7 +214,7 @@ func (q *Queries) DatabaseServerLogin(ctx context.Context, arg DatabaseServerLog
 }
 
 const databaseServerPick = `-- name: DatabaseServerPick :one
-SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version
+SELECT s.id, s.name, s.host, s.port, s.kind, s.status, s.max_tenants, s.created_at, s.admin_user, s.admin_password_enc, s.tls, s.checked_at, s.check_error, s.template_version, s.template_digest
 FROM database_servers s
 CROSS JOIN LATERAL (
     SELECT count(*)::int AS n FROM tenants t
@@ -243,6 +248,7 @@ func (q *Queries) DatabaseServerPick(ctx context.Context, kind string) (Database
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
@@ -252,7 +258,7 @@ UPDATE database_servers
 SET checked_at = now(), check_error = $2,
     status = CASE WHEN $2::text IS NULL AND status = 'pending' THEN 'active' ELSE status END
 WHERE id = $1
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest
 `
 
 type DatabaseServerRecordCheckParams struct {
@@ -279,12 +285,13 @@ func (q *Queries) DatabaseServerRecordCheck(ctx context.Context, arg DatabaseSer
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
 
 const databaseServerStartDraining = `-- name: DatabaseServerStartDraining :one
-UPDATE database_servers SET status = 'draining' WHERE id = $1 AND status IN ('active', 'draining') RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
+UPDATE database_servers SET status = 'draining' WHERE id = $1 AND status IN ('active', 'draining') RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest
 `
 
 // A server being drained takes no new tenant (placement picks active ones only).
@@ -306,6 +313,7 @@ func (q *Queries) DatabaseServerStartDraining(ctx context.Context, id uuid.UUID)
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }
@@ -314,7 +322,7 @@ const databaseServerUpsert = `-- name: DatabaseServerUpsert :one
 INSERT INTO database_servers (name, host, port, kind, max_tenants)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port
-RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version
+RETURNING id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest
 `
 
 type DatabaseServerUpsertParams struct {
@@ -349,6 +357,7 @@ func (q *Queries) DatabaseServerUpsert(ctx context.Context, arg DatabaseServerUp
 		&i.CheckedAt,
 		&i.CheckError,
 		&i.TemplateVersion,
+		&i.TemplateDigest,
 	)
 	return i, err
 }

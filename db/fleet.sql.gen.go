@@ -12,21 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const databaseServerSetTemplateVersion = `-- name: DatabaseServerSetTemplateVersion :exec
-UPDATE database_servers SET template_version = $1 WHERE host = $2 AND port = $3
-`
-
-type DatabaseServerSetTemplateVersionParams struct {
-	Version *int64
-	Host    string
-	Port    int32
-}
-
-func (q *Queries) DatabaseServerSetTemplateVersion(ctx context.Context, arg DatabaseServerSetTemplateVersionParams) error {
-	_, err := q.db.Exec(ctx, databaseServerSetTemplateVersion, arg.Version, arg.Host, arg.Port)
-	return err
-}
-
 const fleetMigrationCounts = `-- name: FleetMigrationCounts :many
 SELECT status, count(*)::int AS n FROM fleet_migration_tenants WHERE fleet_id = $1 GROUP BY status
 `

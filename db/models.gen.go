@@ -77,6 +77,7 @@ type DatabaseServer struct {
 	CheckedAt        *time.Time
 	CheckError       *string
 	TemplateVersion  *int64
+	TemplateDigest   *string
 }
 
 type FleetMigration struct {
@@ -291,4 +292,17 @@ type TenantUsage struct {
 	StorageBytes           int64
 	ApiCalls               int64
 	UpdatedAt              time.Time
+}
+
+type WarmDatabase struct {
+	ID               uuid.UUID
+	DatabaseServerID uuid.UUID
+	TemplateVersion  int64
+	TemplateDigest   string
+	PasswordEnc      []byte
+	CreatedAt        time.Time
+	ReadyAt          *time.Time
+	BuildMs          *int32
+	ClaimedBy        *uuid.UUID
+	ClaimedAt        *time.Time
 }

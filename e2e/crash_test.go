@@ -75,16 +75,16 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 		require.NoError(c, err)
 		var p workflows.OnboardingProgress
 		require.NoError(c, v.Get(&p))
-		require.Equal(c, workflows.StepSeed, p.Step)
+		require.Equal(c, workflows.StepProvision, p.Step)
+		database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
+		require.NoError(c, err)
+		require.True(c, database, "the tenant database exists before the crash")
 	}, 60*time.Second, 50*time.Millisecond)
 	code, tenant := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "provisioning", tenant["status"])
-	assert.Equal(t, map[string]any{"step": "seed_tenant", "done": []any{"register", "place", "create_role", "create_database"}, "error": nil},
+	assert.Equal(t, map[string]any{"step": "provision_database", "done": []any{"register"}, "error": nil},
 		tenant["onboarding"], "the API shows the running onboarding's progress")
-	database, _, err := s.servers.Exists(t.Context(), s.servers.Local(), tenantdb.Name(id))
-	require.NoError(t, err)
-	require.True(t, database, "the tenant database exists before the crash")
 
 	require.NoError(t, first.Process.Kill()) // SIGKILL: no cleanup, no goodbye to Temporal
 	_ = first.Wait()
@@ -205,7 +205,7 @@ func TestWorkerKilledDuringCreateDatabaseIsReplacedWithinSeconds(t *testing.T) {
 		require.NoError(c, err)
 		var p workflows.OnboardingProgress
 		require.NoError(c, v.Get(&p))
-		require.Equal(c, workflows.StepCreateDatabase, p.Step)
+		require.Equal(c, workflows.StepProvision, p.Step)
 	}, 60*time.Second, 50*time.Millisecond)
 
 	require.NoError(t, first.Process.Kill())

@@ -45,6 +45,13 @@ func TestRecordHistories(t *testing.T) {
 	require.Equal(t, http.StatusConflict, code)
 	fast.save("onboarding_rejected", fast.otherOnboarding(id))
 
+	// The warm pool filled, and an onboarding that claims from it.
+	fast.fillWarmPool(2)
+	fast.saveDone("warm_pool_refill", "warm-pool/"+fast.taskQueue)
+	warm, _ := fast.signup(signupBody("rec-warm"))
+	fast.waitStatus(warm, "trial")
+	fast.save("onboarding_warm", workflows.OnboardingWorkflowID(warm))
+
 	// Plan changes: charged then granted, declined, scheduled.
 	up, _ := fast.createTenant("rec-upgrade", "starter")
 	fast.setPaymentMethod(up, "pm_card_visa")

@@ -62,6 +62,7 @@ type stackOptions struct {
 	schedules        bool                       // create the sweeps' schedules (hourly, under a prefix of the test's own)
 	tenantMigrations fs.FS                      // the worker's tenant migrations: this release's when nil
 	moveDropAfter    time.Duration              // how long a moved tenant's old copy is kept
+	ownTemplate      bool                       // tenant databases from a template of the test's own, not the binary's shared one
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -118,7 +119,11 @@ func newStack(t testing.TB, o stackOptions) *stack {
 		copts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
 	tc := testenv.TemporalClientWith(t, copts)
-	servers, err := tenantdb.NewServers(testenv.AdminURL(), d.TenantTemplateDB)
+	template := d.TenantTemplateDB
+	if o.ownTemplate {
+		template = testenv.OwnTenantTemplate(t)
+	}
+	servers, err := tenantdb.NewServers(testenv.AdminURL(), template)
 	require.NoError(t, err)
 	t.Cleanup(servers.Close)
 	servers.UseRegistry(tenantdb.Registry(d.OperatorPool, box, o.tenantDBRoots)) // as the worker and the API do

@@ -60,3 +60,23 @@ var (
 		Help: "Suspended or cancelled tenants let back in.",
 	})
 )
+
+// The warm pool (counted in the worker that claims and builds).
+var (
+	// WarmPoolClaims counts onboardings by whether their server's warm pool had a database ready (hit) or not (miss).
+	WarmPoolClaims = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_warm_pool_claims_total",
+		Help: "Onboardings that claimed a pooled database (hit) or had to build one (miss).",
+	}, []string{"result"})
+	// WarmPoolReady is each server's ready pooled databases, as its last refill left them.
+	WarmPoolReady = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "landlord_warm_pool_ready",
+		Help: "Ready pooled databases per database server, as the last refill left them.",
+	}, []string{"server"})
+	// WarmPoolBuildSeconds is how long building one pooled database took.
+	WarmPoolBuildSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "landlord_warm_pool_build_seconds",
+		Help:    "Time to build one pooled database (roles, clone of the template, privileges).",
+		Buckets: []float64{0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10},
+	})
+)

@@ -267,6 +267,11 @@ func operations() []operation {
 			description: "The server becomes draining (placement skips it) and a Drain workflow moves its tenants, two at a time, each by " +
 				"its own move to the emptiest active server. A move that fails leaves its tenant where it was; draining again retries it.",
 			access: operators, params: []param{idPathParam}, body: reasonRequest{}, responses: map[int]any{202: drainStarted{}, 404: nil, 409: nil, 422: nil}},
+		{method: http.MethodGet, path: "/v1/warm-pool", id: "getWarmPool", tag: "operations",
+			summary: "Each database server's warm pool: ready and building databases, hits and misses of the last 24 hours",
+			description: "Onboarding claims a ready pooled database of its server (renamed to the tenant's names) and seeds it; " +
+				"with none ready it builds one (a miss). A Schedule refills every active server's pool to WARM_POOL_SIZE.",
+			access: operators, responses: map[int]any{200: warmPool{}}},
 		{method: http.MethodPost, path: "/codec/decode", id: "codecDecode", tag: "codec",
 			summary: "Open sealed Temporal payloads (Temporal's remote codec protocol)", description: "Audited.",
 			access: codecCaller, body: payloads{}, responses: map[int]any{200: payloads{}, 400: text("text/plain")}},

@@ -173,6 +173,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)
 	api.POST("/database-servers/:id/check", s.recheckDatabaseServer, operatorOnly)
 	api.POST("/database-servers/:id/drain", s.drainDatabaseServer, operatorOnly)
+	api.GET("/warm-pool", s.getWarmPool, operatorOnly)
 	return e
 }
 

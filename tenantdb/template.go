@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -48,48 +49,64 @@ const templateCommentPrefix = "landlord tenant template "
 // a rolling deploy the old workers do not build it back. The template is left
 // with ALLOW_CONNECTIONS false so no session can linger in it and block
 // CREATE DATABASE ... TEMPLATE. Concurrent callers are serialised by an
-// advisory lock. It returns the template's schema version.
-func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) (int64, error) {
-	version, err := db.TenantSchemaVersion(migrations.Tenant)
+// advisory lock. It returns the template it found or built.
+func (s *Servers) EnsureTemplate(ctx context.Context, srv Server, log *slog.Logger) (Template, error) {
+	release, err := ReleaseTemplate()
 	if err != nil {
-		return 0, err
+		return Template{}, err
 	}
-	digest, err := TemplateDigest()
-	if err != nil {
-		return 0, err
-	}
-	return s.ensureTemplate(ctx, srv, log, version, digest)
+	return s.ensureTemplate(ctx, srv, log, release.Version, release.Digest)
 }
 
-func (s *Servers) ensureTemplate(ctx context.Context, srv Server, log *slog.Logger, version int64, digest string) (int64, error) {
+// ReleaseTemplate is the template this release builds.
+var ReleaseTemplate = sync.OnceValues(func() (Template, error) {
+	version, err := db.TenantSchemaVersion(migrations.Tenant)
+	if err != nil {
+		return Template{}, err
+	}
+	digest, err := TemplateDigest()
+	return Template{Version: version, Digest: digest}, err
+})
+
+// MissingTemplate reports whether err is CREATE DATABASE's for a template that does not exist.
+func MissingTemplate(err error) bool { return pgCode(err) == "3D000" }
+
+// Template is what a server's template database was built from: the tenant
+// schema version and the digest of the migrations (TemplateDigest).
+type Template struct {
+	Version int64
+	Digest  string
+}
+
+func (s *Servers) ensureTemplate(ctx context.Context, srv Server, log *slog.Logger, version int64, digest string) (Template, error) {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
-		return 0, err
+		return Template{}, err
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("connect to build the template: %w", err)
+		return Template{}, fmt.Errorf("connect to build the template: %w", err)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('landlord.tenant_template'))`); err != nil {
-		return 0, fmt.Errorf("lock template build: %w", err)
+		return Template{}, fmt.Errorf("lock template build: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('landlord.tenant_template'))`)
 	// Tenant roles may connect to their own database only: not to the server's maintenance databases.
 	if _, err := conn.Exec(ctx, `REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC`); err != nil {
-		return 0, fmt.Errorf("close the maintenance databases to tenant roles: %w", err)
+		return Template{}, fmt.Errorf("close the maintenance databases to tenant roles: %w", err)
 	}
 
 	var comment *string
 	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, s.template).Scan(&comment)
 	exists := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("look up template %s: %w", s.template, err)
+		return Template{}, fmt.Errorf("look up template %s: %w", s.template, err)
 	}
 	if exists && comment != nil {
 		builtVersion, builtDigest := parseTemplateComment(*comment)
 		if builtVersion > version || (builtVersion == version && builtDigest == digest) {
-			return builtVersion, nil
+			return Template{Version: builtVersion, Digest: builtDigest}, nil
 		}
 	}
 	if log != nil {
@@ -98,17 +115,17 @@ func (s *Servers) ensureTemplate(ctx context.Context, srv Server, log *slog.Logg
 
 	build := s.template + "_build"
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(build)+" WITH (FORCE)"); err != nil {
-		return 0, fmt.Errorf("drop stale template build: %w", err)
+		return Template{}, fmt.Errorf("drop stale template build: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(build)+" TEMPLATE template0"); err != nil {
-		return 0, fmt.Errorf("create template build: %w", err)
+		return Template{}, fmt.Errorf("create template build: %w", err)
 	}
 	cfg, err := s.ConnConfig(ctx, srv, build)
 	if err != nil {
-		return 0, err
+		return Template{}, err
 	}
 	if err := db.MigrateTenant(ctx, cfg); err != nil {
-		return 0, fmt.Errorf("migrate template build: %w", err)
+		return Template{}, fmt.Errorf("migrate template build: %w", err)
 	}
 	stmts := []string{}
 	if exists {
@@ -122,10 +139,10 @@ func (s *Servers) ensureTemplate(ctx context.Context, srv Server, log *slog.Logg
 		"COMMENT ON DATABASE "+ident(s.template)+" IS "+literal(fmt.Sprintf("%sv%d %s", templateCommentPrefix, version, digest)))
 	for _, stmt := range stmts {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
-			return 0, fmt.Errorf("install template %s: %w", s.template, err)
+			return Template{}, fmt.Errorf("install template %s: %w", s.template, err)
 		}
 	}
-	return version, nil
+	return Template{Version: version, Digest: digest}, nil
 }
 
 // parseTemplateComment reads "landlord tenant template v<version> <digest>";

@@ -70,11 +70,11 @@ func TestTemplateIsBuiltOnceAndRebuiltWhenTheSchemaChanges(t *testing.T) {
 	// A template a newer release built is kept: an older worker of a rolling deploy does not build it back.
 	_, err = conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS 'landlord tenant template v999 sha256:newer'")
 	require.NoError(t, err)
-	version, err := s.EnsureTemplate(ctx, s.Local(), nil)
+	kept, err := s.EnsureTemplate(ctx, s.Local(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, int64(999), version)
-	kept, _, _ := state()
-	assert.Equal(t, rebuilt, kept)
+	assert.Equal(t, tenantdb.Template{Version: 999, Digest: "sha256:newer"}, kept)
+	keptOID, _, _ := state()
+	assert.Equal(t, rebuilt, keptOID)
 }
 
 func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {

@@ -187,17 +187,32 @@ func NewDB(t testing.TB) *DB {
 		defer servers.Close()
 		rows, _ := pool.Query(ctx, `SELECT id FROM tenants`)
 		ids, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		rows, _ = pool.Query(ctx, `SELECT id FROM warm_databases WHERE claimed_by IS NULL`)
+		warm, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 		appPool.Close()
 		operatorPool.Close()
 		pool.Close()
 		for _, id := range ids {
-			n := tenantdb.Name(id)
-			_ = servers.DropDatabase(ctx, local, n)
-			_ = servers.DropRole(ctx, local, n)
+			_ = servers.Drop(ctx, local, tenantdb.Name(id))
+		}
+		for _, id := range warm {
+			_ = servers.Drop(ctx, local, tenantdb.WarmName(id))
 		}
 		dropDatabase(name)
 	})
 	return d
+}
+
+// OwnTenantTemplate names a tenant template of the test's own, built by the
+// first onboarding or refill that needs it and dropped when the test ends:
+// for tests that change what the template is.
+func OwnTenantTemplate(t testing.TB) string {
+	name := RandomName("landlord_test_tenant_tpl_")
+	t.Cleanup(func() {
+		_ = adminExec(context.Background(), "ALTER DATABASE "+name+" IS_TEMPLATE false")
+		dropDatabase(name)
+	})
+	return name
 }
 
 // RepoRoot is the module's root folder.

@@ -22,6 +22,10 @@ type Schedules struct {
 	TaskQueue string
 	Every     time.Duration
 	Policy    workflows.LifecyclePolicy
+	// The warm pool's refill: how often, and how many ready databases per
+	// server (0 empties the pools). No schedule when WarmEvery is 0.
+	WarmEvery time.Duration
+	WarmSize  int
 }
 
 // ScheduleID is the ID of a sweep's schedule.
@@ -37,30 +41,45 @@ func (s Schedules) ScheduleID(name string) string { return workflows.SweepSchedu
 // runs a tick missed while Temporal was down if it is less than an interval old.
 func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 	for _, name := range workflows.SweepNames {
-		spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: s.Every}}}
-		action := &client.ScheduleWorkflowAction{
+		err := ensureSchedule(ctx, c, s.ScheduleID(name), s.Every, &client.ScheduleWorkflowAction{
 			ID:        s.ScheduleID(name),
 			Workflow:  workflows.Sweep,
 			Args:      []any{workflows.SweepInput{Name: name, Policy: s.Policy}},
 			TaskQueue: s.TaskQueue,
-		}
-		opts := client.ScheduleOptions{
-			ID: s.ScheduleID(name), Spec: spec, Action: action,
-			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(s.Every, catchupAtLeast),
-		}
-		_, err := c.ScheduleClient().Create(ctx, opts)
-		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-			h := c.ScheduleClient().GetHandle(ctx, opts.ID)
-			err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-				sch := in.Description.Schedule
-				sch.Spec, sch.Action = &spec, action
-				sch.Policy.Overlap, sch.Policy.CatchupWindow = opts.Overlap, opts.CatchupWindow
-				return &client.ScheduleUpdate{Schedule: &sch}, nil
-			}})
-		}
+		})
 		if err != nil {
-			return fmt.Errorf("ensure schedule %s: %w", opts.ID, err)
+			return err
 		}
+	}
+	if s.WarmEvery == 0 {
+		return nil
+	}
+	id := workflows.WarmPoolScheduleID(s.Prefix)
+	return ensureSchedule(ctx, c, id, s.WarmEvery, &client.ScheduleWorkflowAction{
+		ID: id, Workflow: workflows.WarmPool, Args: []any{workflows.WarmPoolInput{Size: s.WarmSize}}, TaskQueue: s.TaskQueue,
+	})
+}
+
+// ensureSchedule creates schedule id running action every interval, or
+// brings the existing one up to date.
+func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, action *client.ScheduleWorkflowAction) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	opts := client.ScheduleOptions{
+		ID: id, Spec: spec, Action: action,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(every, catchupAtLeast),
+	}
+	_, err := c.ScheduleClient().Create(ctx, opts)
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		h := c.ScheduleClient().GetHandle(ctx, opts.ID)
+		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			sch := in.Description.Schedule
+			sch.Spec, sch.Action = &spec, action
+			sch.Policy.Overlap, sch.Policy.CatchupWindow = opts.Overlap, opts.CatchupWindow
+			return &client.ScheduleUpdate{Schedule: &sch}, nil
+		}})
+	}
+	if err != nil {
+		return fmt.Errorf("ensure schedule %s: %w", opts.ID, err)
 	}
 	return nil
 }

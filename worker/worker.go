@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg config.Config, c client.Client, pool *pgxpool.
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if err := EnsureSchedules(ctx, c, Schedules{TaskQueue: cfg.TaskQueue, Every: cfg.SweepInterval,
-		Policy: workflows.LifecyclePolicy(cfg.Policy)}); err != nil {
+		Policy: workflows.LifecyclePolicy(cfg.Policy), WarmEvery: cfg.WarmPoolInterval, WarmSize: cfg.WarmPoolSize}); err != nil {
 		w.Stop()
 		return err
 	}

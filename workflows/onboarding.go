@@ -2,6 +2,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 // Onboarding steps, in the order they run.
 const (
 	StepRegister        = "register"
+	StepProvision       = "provision_database" // place, create role and database (or claim a pooled one), seed
 	StepPlace           = "place"
 	StepCreateRole      = "create_role"
 	StepCreateDatabase  = "create_database"
@@ -36,9 +38,9 @@ const (
 	StepFailed          = "failed"
 )
 
-// OnboardingSteps lists every step of a successful onboarding, in order.
-var OnboardingSteps = []string{StepRegister, StepPlace, StepCreateRole, StepCreateDatabase, StepSeed,
-	StepBillingCustomer, StepWelcome, StepActivate}
+// OnboardingSteps lists every step of a successful onboarding, in order
+// (the database and the billing customer are made side by side).
+var OnboardingSteps = []string{StepRegister, StepProvision, StepBillingCustomer, StepWelcome, StepActivate}
 
 // OnboardingInput is the tenant to onboard.
 type OnboardingInput struct {
@@ -77,13 +79,19 @@ func Onboarding(ctx workflow.Context, in OnboardingInput) (*OnboardingResult, er
 	if err := o.setup(ctx); err != nil {
 		return nil, err
 	}
-	res, err := o.run(ctx)
+	// Runs recorded before the coarse steps replay the steps they ran.
+	o.coarse = workflow.GetVersion(ctx, "coarse-steps", workflow.DefaultVersion, 1) == 1
+	run := o.runStepByStep
+	if o.coarse {
+		run = o.run
+	}
+	res, err := run(ctx)
 	// The registered update may still be answering: let it finish before the run closes.
 	if aerr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); aerr != nil && err == nil {
 		err = aerr
 	}
 	// A signup turned down before anything was written (a taken name) is answered, not failed.
-	if r, ok := AsRejection(o.registerErr); ok && workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1 {
+	if r, ok := AsRejection(o.registerErr); ok && (o.coarse || workflow.GetVersion(ctx, "rejections-complete", workflow.DefaultVersion, 1) == 1) {
 		return &OnboardingResult{TenantID: o.in.TenantID, Rejected: r}, nil
 	}
 	return res, err
@@ -94,6 +102,7 @@ type onboarding struct {
 	log      log.Logger
 	progress OnboardingProgress
 
+	coarse      bool // this run takes the coarse steps (run), not those of runStepByStep
 	registered  bool
 	registerErr error
 	trialDays   int
@@ -125,10 +134,68 @@ func (o *onboarding) setup(ctx workflow.Context) error {
 	})
 }
 
-// run is the business story: register, place, create role and database, seed,
-// create the billing customer, welcome, start the trial. Compensations are
-// deferred right after the step they undo and run in reverse on failure.
+// run is the business story: register the tenant; make its database (placed,
+// claimed from the warm pool or built, seeded) and its billing customer side by
+// side; queue the welcome, start the trial and deliver the welcome. The short
+// steps on landlord's own database are local activities (a marker each in the
+// history, no round trip through Temporal's task queues); the database and
+// the billing customer are activities of their own, each a unit of retry with
+// its own compensation, deferred before it starts (its effect may outlive a
+// timeout) and run in reverse on failure.
 func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error) {
+	if err = o.registerWith(ctx, true); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			o.fail(ctx, err)
+		}
+	}()
+
+	o.progress.Step = StepProvision
+	provisionIn := activities.ProvisionInput{TenantID: o.in.TenantID, CompanyName: o.in.Name, AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName}
+	defer o.compensate(ctx, &err, "drop tenant database and role", dbs.DropPlaced, o.in.TenantID)
+	provision := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alive(2*time.Minute, 30*time.Minute)), dbs.Provision, provisionIn)
+	customer := activities.CustomerInput{TenantID: o.in.TenantID, Email: o.in.AdminEmail, Name: o.in.Name}
+	defer o.compensate(ctx, &err, "remove billing customer", bill.RemoveCustomer, customer)
+	created := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alive(30*time.Second, 30*time.Minute)), bill.CreateCustomer, customer)
+	var placed activities.Provisioned
+	// Both are waited for before either is undone, so no undo races its step.
+	if perr, cerr := provision.Get(ctx, &placed), created.Get(ctx, nil); perr != nil || cerr != nil {
+		return nil, cmp.Or(perr, cerr)
+	}
+	o.progress.Done = append(o.progress.Done, StepProvision, StepBillingCustomer)
+
+	o.progress.Step = StepWelcome
+	lctx := workflow.WithLocalActivityOptions(ctx, localOpts(10*time.Second, 30*time.Minute))
+	var keys []string
+	if err = workflow.ExecuteLocalActivity(lctx, notif.QueueWelcome, o.welcome()).Get(ctx, &keys); err != nil {
+		return nil, err
+	}
+	o.progress.Done = append(o.progress.Done, StepWelcome)
+	// The welcome is delivered while the trial starts; a provider outage does not hold the tenant back.
+	dctx := workflow.WithLocalActivityOptions(ctx, localOpts(30*time.Second, time.Hour))
+	delivered := make([]workflow.Future, 0, len(keys))
+	for _, key := range keys {
+		delivered = append(delivered, workflow.ExecuteLocalActivity(dctx, notif.Deliver, key))
+	}
+	o.progress.Step = StepActivate
+	var act activities.ActivateResult
+	activate := activities.ActivateInput{TenantID: o.in.TenantID, Now: workflow.Now(ctx), Actor: o.in.Actor}
+	if err = workflow.ExecuteLocalActivity(lctx, tenants.Activate, activate).Get(ctx, &act); err != nil {
+		return nil, err
+	}
+	o.progress.Done = append(o.progress.Done, StepActivate)
+	o.awaitDelivery(ctx, delivered)
+	o.progress.Step = StepDone
+	return &OnboardingResult{TenantID: o.in.TenantID, Status: act.Status, TrialEndsAt: act.TrialEndsAt, Database: placed.Database}, nil
+}
+
+// runStepByStep is the onboarding of runs recorded before the coarse steps:
+// register, place, create role and database, seed, create the billing
+// customer, welcome, start the trial, one activity each. Kept so such runs
+// replay; no new run takes it.
+func (o *onboarding) runStepByStep(ctx workflow.Context) (res *OnboardingResult, err error) {
 	if err = o.register(ctx); err != nil {
 		return nil, err
 	}
@@ -194,9 +261,21 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 }
 
 // register writes the tenant row and releases the registered update.
-func (o *onboarding) register(ctx workflow.Context) error {
+func (o *onboarding) register(ctx workflow.Context) error { return o.registerWith(ctx, false) }
+
+// registerWith is register, as a local activity when asked.
+func (o *onboarding) registerWith(ctx workflow.Context, local bool) error {
 	var res activities.RegisterResult
-	err := o.step(ctx, StepRegister, alive(10*time.Second, time.Minute), tenants.Register, o.in.RegisterInput, &res)
+	var err error
+	if local {
+		o.progress.Step = StepRegister
+		lctx := workflow.WithLocalActivityOptions(ctx, localOpts(10*time.Second, time.Minute))
+		if err = workflow.ExecuteLocalActivity(lctx, tenants.Register, o.in.RegisterInput).Get(ctx, &res); err == nil {
+			o.progress.Done = append(o.progress.Done, StepRegister)
+		}
+	} else {
+		err = o.step(ctx, StepRegister, alive(10*time.Second, time.Minute), tenants.Register, o.in.RegisterInput, &res)
+	}
 	o.registered, o.registerErr, o.trialDays = true, err, res.TrialDays
 	if err != nil {
 		o.progress.Step, o.progress.Error = StepFailed, failureReason(err)
@@ -208,8 +287,7 @@ func (o *onboarding) register(ctx workflow.Context) error {
 // delivery, which runs on while the trial starts; a provider outage does not
 // hold the tenant back.
 func (o *onboarding) queueWelcome(ctx workflow.Context) ([]workflow.Future, error) {
-	in := activities.WelcomeInput{TenantID: o.in.TenantID, CompanyName: o.in.Name, Subdomain: o.in.Subdomain,
-		AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName, Phone: o.in.Phone, TrialDays: o.trialDays}
+	in := o.welcome()
 	o.progress.Step = StepWelcome
 	var keys []string
 	qctx := workflow.WithActivityOptions(ctx, alive(10*time.Second, 30*time.Minute))
@@ -223,6 +301,12 @@ func (o *onboarding) queueWelcome(ctx workflow.Context) ([]workflow.Future, erro
 	}
 	o.progress.Done = append(o.progress.Done, StepWelcome)
 	return futures, nil
+}
+
+// welcome is the welcome message's input.
+func (o *onboarding) welcome() activities.WelcomeInput {
+	return activities.WelcomeInput{TenantID: o.in.TenantID, CompanyName: o.in.Name, Subdomain: o.in.Subdomain,
+		AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName, Phone: o.in.Phone, TrialDays: o.trialDays}
 }
 
 // awaitDelivery waits for the welcome deliveries; one that fails for good stays

@@ -30,7 +30,7 @@ func onboardingInput() OnboardingInput {
 }
 
 var placement = activities.Placement{Server: tenantdb.Server{Host: "127.0.0.1", Port: 5432}, Database: tenantdb.Name(tenantID)}
-var ref = activities.DatabaseRef{TenantID: tenantID, Server: placement.Server}
+var provisionInput = activities.ProvisionInput{TenantID: tenantID, CompanyName: "Acme", AdminEmail: "ana@acme.example.com", AdminName: "Ana"}
 
 type override func(env *testsuite.TestWorkflowEnvironment, calls *[]string)
 
@@ -49,17 +49,13 @@ func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]strin
 	}
 	record := func(name string) func(mock.Arguments) { return func(mock.Arguments) { *calls = append(*calls, name) } }
 	env.OnActivity(tenants.Register, mock.Anything, onboardingInput().RegisterInput).Return(activities.RegisterResult{TrialDays: 14}, nil).Run(record("register")).Maybe()
-	env.OnActivity(tenants.Place, mock.Anything, tenantID).Return(placement, nil).Run(record("place")).Maybe()
-	env.OnActivity(dbs.CreateRole, mock.Anything, ref).Return(nil).Run(record("create_role")).Maybe()
-	env.OnActivity(dbs.CreateDatabase, mock.Anything, ref).Return(nil).Run(record("create_database")).Maybe()
-	env.OnActivity(dbs.Seed, mock.Anything, mock.Anything).Return(nil).Run(record("seed")).Maybe()
+	env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(activities.Provisioned{Placement: placement}, nil).Run(record("provision")).Maybe()
 	env.OnActivity(bill.CreateCustomer, mock.Anything, mock.Anything).Return("cus_1", nil).Run(record("create_customer")).Maybe()
 	env.OnActivity(notif.QueueWelcome, mock.Anything, mock.Anything).Return([]string{"k/email"}, nil).Run(record("queue_welcome")).Maybe()
 	env.OnActivity(notif.Deliver, mock.Anything, "k/email").Return("sent", nil).Run(record("deliver")).Maybe()
 	ends := time.Date(2026, 12, 13, 0, 0, 0, 0, time.UTC)
 	env.OnActivity(tenants.Activate, mock.Anything, mock.Anything).Return(activities.ActivateResult{Status: "trial", TrialEndsAt: &ends}, nil).Run(record("activate")).Maybe()
-	env.OnActivity(dbs.Drop, mock.Anything, ref).Return(nil).Run(record("drop")).Maybe()
-	env.OnActivity(bill.DeleteCustomer, mock.Anything, "cus_1").Return(nil).Run(record("delete_customer")).Maybe()
+	env.OnActivity(dbs.DropPlaced, mock.Anything, tenantID).Return(nil).Run(record("drop")).Maybe()
 	env.OnActivity(bill.RemoveCustomer, mock.Anything, mock.Anything).Return(nil).Run(record("remove_customer")).Maybe()
 	env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(nil).Run(record("mark_failed")).Maybe()
 	return env, calls
@@ -100,17 +96,20 @@ func TestOnboardingHappyPath(t *testing.T) {
 	require.NoError(t, v.Get(&p))
 	assert.Equal(t, StepDone, p.Step)
 	assert.Equal(t, OnboardingSteps, p.Done)
-	require.Len(t, *calls, 9)
-	assert.Equal(t, []string{"register", "place", "create_role", "create_database", "seed", "create_customer",
-		"queue_welcome"}, (*calls)[:7])
-	assert.ElementsMatch(t, []string{"deliver", "activate"}, (*calls)[7:], "delivery runs alongside activation")
+	require.Len(t, *calls, 6)
+	assert.Equal(t, "register", (*calls)[0])
+	assert.ElementsMatch(t, []string{"provision", "create_customer"}, (*calls)[1:3], "the database and the billing customer are made side by side")
+	assert.Equal(t, "queue_welcome", (*calls)[3])
+	assert.ElementsMatch(t, []string{"deliver", "activate"}, (*calls)[4:], "delivery runs alongside activation")
 	env.AssertExpectations(t)
 }
 
-func TestOnboardingSeedFailureDropsDatabaseAndMarksFailed(t *testing.T) {
+func TestOnboardingProvisionFailureUndoesBothSidesAndMarksFailed(t *testing.T) {
 	var failed activities.FailInput
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
-		env.OnActivity(dbs.Seed, mock.Anything, mock.Anything).Return(temporal.NewNonRetryableApplicationError("boom", activities.ErrInconsistency, nil))
+		env.OnActivity(dbs.Provision, mock.Anything, mock.Anything).Return(activities.Provisioned{},
+			temporal.NewNonRetryableApplicationError("boom", activities.ErrInconsistency, nil)).
+			Run(func(mock.Arguments) { *calls = append(*calls, "provision") })
 		env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailInput) error {
 			failed = in
 			*calls = append(*calls, "mark_failed")
@@ -123,16 +122,18 @@ func TestOnboardingSeedFailureDropsDatabaseAndMarksFailed(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
 	assert.Equal(t, activities.ErrInconsistency, appErr.Type())
-	assert.Equal(t, []string{"register", "place", "create_role", "create_database", "drop", "mark_failed"}, *calls)
+	require.Len(t, *calls, 6)
+	assert.ElementsMatch(t, []string{"provision", "create_customer"}, (*calls)[1:3])
+	assert.Equal(t, []string{"remove_customer", "drop", "mark_failed"}, (*calls)[3:], "both sides are undone, in reverse, once both ended")
 	assert.Equal(t, tenantID, failed.TenantID)
-	assert.Equal(t, "seed_tenant: boom", failed.Reason)
+	assert.Equal(t, "provision_database: boom", failed.Reason)
 
 	v, err := env.QueryWorkflow(OnboardingProgressQuery)
 	require.NoError(t, err)
 	var p OnboardingProgress
 	require.NoError(t, v.Get(&p))
 	assert.Equal(t, StepFailed, p.Step)
-	assert.Equal(t, "seed_tenant: boom", p.Error)
+	assert.Equal(t, "provision_database: boom", p.Error)
 }
 
 func TestOnboardingActivateFailureUndoesEveryStepInReverse(t *testing.T) {
@@ -149,13 +150,13 @@ func TestOnboardingActivateFailureUndoesEveryStepInReverse(t *testing.T) {
 
 func TestOnboardingUndoesAStepThatTimedOutAfterItsSideEffect(t *testing.T) {
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
-		env.OnActivity(dbs.CreateRole, mock.Anything, mock.Anything).Return(
+		env.OnActivity(dbs.Provision, mock.Anything, mock.Anything).Return(activities.Provisioned{},
 			temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil))
 	})
 	env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	require.Error(t, env.GetWorkflowError())
-	assert.Equal(t, []string{"drop", "mark_failed"}, (*calls)[len(*calls)-2:], "the role a timed-out attempt may have made is dropped")
+	assert.Equal(t, []string{"drop", "mark_failed"}, (*calls)[len(*calls)-2:], "the database a timed-out attempt may have made is dropped")
 }
 
 func TestOnboardingRegistrationConflictAnswersTheUpdateAndStops(t *testing.T) {

@@ -38,6 +38,16 @@ func opts(startToClose, scheduleToClose time.Duration) workflow.ActivityOptions 
 	}
 }
 
+// localOpts are opts for a local activity: a short step on landlord's own
+// database run by the worker running the workflow, recorded as one marker.
+// A worker that dies during one is noticed when its workflow task times out,
+// and the step runs again on another.
+func localOpts(startToClose, scheduleToClose time.Duration) workflow.LocalActivityOptions {
+	o := opts(startToClose, scheduleToClose)
+	return workflow.LocalActivityOptions{StartToCloseTimeout: o.StartToCloseTimeout,
+		ScheduleToCloseTimeout: o.ScheduleToCloseTimeout, RetryPolicy: o.RetryPolicy}
+}
+
 // heartbeatTimeout is how soon Temporal retries a heartbeating activity whose
 // worker died (activities heartbeat every half second while they run).
 const heartbeatTimeout = 2 * time.Second

@@ -57,12 +57,12 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	}); err != nil {
 		return fmt.Errorf("register local database server: %w", err)
 	}
-	version, err := servers.EnsureTemplate(ctx, local, log)
+	tpl, err := servers.EnsureTemplate(ctx, local, log)
 	if err != nil {
 		return err
 	}
-	if err := db.New(pool).DatabaseServerSetTemplateVersion(ctx, db.DatabaseServerSetTemplateVersionParams{
-		Host: local.Host, Port: int32(local.Port), Version: &version}); err != nil {
+	if err := db.New(pool).DatabaseServerSetTemplate(ctx, db.DatabaseServerSetTemplateParams{
+		Host: local.Host, Port: int32(local.Port), Version: &tpl.Version, Digest: &tpl.Digest}); err != nil {
 		return err
 	}
 	if err := db.SetRuntimePassword(ctx, pool, cfg.DatabaseURL); err != nil {

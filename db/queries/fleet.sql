@@ -54,8 +54,5 @@ ON CONFLICT (fleet_id, tenant_id) DO UPDATE SET status = excluded.status, from_v
 -- name: TenantSetSchemaVersion :exec
 UPDATE tenants SET schema_version = $2, schema_migrated_at = now() WHERE id = $1;
 
--- name: DatabaseServerSetTemplateVersion :exec
-UPDATE database_servers SET template_version = sqlc.arg(version) WHERE host = sqlc.arg(host) AND port = sqlc.arg(port);
-
 -- name: TenantSetServer :exec
 UPDATE tenants SET database_server_id = $2, updated_at = now() WHERE id = $1;

@@ -6,10 +6,7 @@ import { api, HTTPError, type NewTenant as Request, type Tenant } from "../api/c
 // The onboarding's steps, in order, as the API names them.
 const onboardingSteps: [string, string][] = [
   ["register", "Registered"],
-  ["place", "Database server chosen"],
-  ["create_role", "Database role"],
-  ["create_database", "Database"],
-  ["seed_tenant", "Company and admin"],
+  ["provision_database", "Database, company and admin"],
   ["billing_customer", "Billing customer"],
   ["welcome", "Welcome message"],
   ["activate", "Ready"],

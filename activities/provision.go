@@ -1,0 +1,310 @@
+package activities
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/metrics"
+	"github.com/landlordhq/landlord/tenantdb"
+)
+
+// ProvisionInput is a registered tenant that needs its database.
+type ProvisionInput struct {
+	TenantID    uuid.UUID
+	CompanyName string
+	AdminEmail  string
+	AdminName   string
+}
+
+// Provisioned is where the tenant's database was made, and how.
+type Provisioned struct {
+	Placement
+	Warm bool // claimed from the warm pool rather than built
+}
+
+// Provision places the tenant (Place), gives it a database and seeds it with
+// the default company and admin user. The database is claimed from the warm
+// pool of its server when one is ready there (renamed to the tenant's names),
+// else built from the template as CreateRole and CreateDatabase do. One step,
+// because one compensation (Drop) undoes all of it. It is idempotent: the
+// placement, the claim (claimed_by) and the password are recorded before
+// anything is built, and every server step converges when run again.
+func (a *Databases) Provision(ctx context.Context, in ProvisionInput) (Provisioned, error) {
+	defer keepAlive(ctx)()
+	p, srv, err := place(ctx, a.Pool, in.TenantID)
+	if err != nil {
+		return Provisioned{}, err
+	}
+	ref := DatabaseRef{TenantID: in.TenantID, Server: p.Server}
+	warm, password, err := a.claim(ctx, in.TenantID, p.ServerID)
+	if err != nil {
+		return Provisioned{}, err
+	}
+	if warm != nil {
+		if err := a.Servers.Claim(ctx, p.Server, tenantdb.WarmName(warm.ID), ref.name()); err != nil {
+			return Provisioned{}, err
+		}
+	} else if err := a.build(ctx, ref, srv, password); err != nil {
+		return Provisioned{}, err
+	}
+	if err := a.Delay.pause(ctx, "seed_tenant"); err != nil {
+		return Provisioned{}, err
+	}
+	if err := a.Servers.Seed(ctx, p.Server, ref.name(), password, in.CompanyName, in.AdminEmail, in.AdminName); err != nil {
+		return Provisioned{}, err
+	}
+	return Provisioned{Placement: p, Warm: warm != nil}, nil
+}
+
+// claim takes a ready pooled database of the tenant's server for it, in the
+// same transaction that stores its password and schema version in the tenant
+// row, and returns it with the password. A tenant that claimed one before
+// gets the same one; a tenant that began a database of its own (its password
+// is stored), or whose server has none ready, gets none, and a password.
+func (a *Databases) claim(ctx context.Context, tenantID, serverID uuid.UUID) (*db.WarmDatabase, string, error) {
+	var warm *db.WarmDatabase
+	var sealed []byte
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		t, err := q.TenantGetForUpdate(ctx, tenantID)
+		if err != nil {
+			return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
+		}
+		if w, err := q.WarmDatabaseOfTenant(ctx, &tenantID); err == nil {
+			warm, sealed = &w, w.PasswordEnc
+			return nil
+		} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return fmt.Errorf("look up the pooled database of %s: %w", tenantID, err)
+		}
+		if t.DatabasePasswordEnc != nil {
+			sealed = t.DatabasePasswordEnc
+			return nil
+		}
+		w, err := q.WarmDatabaseClaim(ctx, db.WarmDatabaseClaimParams{TenantID: &tenantID, DatabaseServerID: serverID})
+		switch {
+		case errors.Is(db.NotFound(err), db.ErrNotFound):
+			metrics.WarmPoolClaims.WithLabelValues("miss").Inc()
+			sealed = a.newPassword()
+		case err != nil:
+			return fmt.Errorf("claim a pooled database for %s: %w", tenantID, err)
+		default:
+			metrics.WarmPoolClaims.WithLabelValues("hit").Inc()
+			warm, sealed = &w, w.PasswordEnc
+			if err := q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: tenantID, SchemaVersion: &w.TemplateVersion}); err != nil {
+				return fmt.Errorf("record the schema version of %s: %w", tenantID, err)
+			}
+		}
+		if _, err := q.TenantSetDatabasePassword(ctx, db.TenantSetDatabasePasswordParams{ID: tenantID, DatabasePasswordEnc: sealed}); err != nil {
+			return fmt.Errorf("store database password of %s: %w", tenantID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	plain, err := a.Box.Open(sealed)
+	if err != nil {
+		return nil, "", permanent(ErrInconsistency, "tenant database password cannot be opened with LANDLORD_SECRET_KEY", err)
+	}
+	return warm, string(plain), nil
+}
+
+// newPassword is a new random database password, sealed.
+func (a *Databases) newPassword() []byte {
+	raw := make([]byte, 24)
+	_, _ = rand.Read(raw)
+	return a.Box.Seal([]byte(hex.EncodeToString(raw)))
+}
+
+// build makes the tenant's role and database from the server's template.
+func (a *Databases) build(ctx context.Context, ref DatabaseRef, srv db.DatabaseServer, password string) error {
+	if err := a.Delay.pause(ctx, "create_role"); err != nil {
+		return err
+	}
+	if err := a.Servers.CreateRole(ctx, ref.Server, ref.name(), password); err != nil {
+		return err
+	}
+	if err := a.Delay.pause(ctx, "create_database"); err != nil {
+		return err
+	}
+	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name())
+	if err != nil {
+		return err
+	}
+	// Cloned from the template: at its version, so no rollout needs to look at it.
+	return db.New(a.Pool).TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: ref.TenantID, SchemaVersion: &tpl.Version})
+}
+
+// createDatabase clones the server's template into database name, building
+// the template first when the server's row says it is older than this
+// release's (or when it turns out to be missing), and returns the template.
+func (a *Databases) createDatabase(ctx context.Context, srv db.DatabaseServer, server tenantdb.Server, name string) (tenantdb.Template, error) {
+	tpl, err := a.template(ctx, srv, server, false)
+	if err != nil {
+		return tpl, err
+	}
+	err = a.Servers.CreateDatabase(ctx, server, name)
+	if tenantdb.MissingTemplate(err) {
+		if tpl, err = a.template(ctx, srv, server, true); err == nil {
+			err = a.Servers.CreateDatabase(ctx, server, name)
+		}
+	}
+	return tpl, err
+}
+
+// template is the server's template, built or rebuilt (EnsureTemplate) only
+// when forced or when the server's row records none as new as this
+// release's; what it finds is recorded in the row.
+func (a *Databases) template(ctx context.Context, srv db.DatabaseServer, server tenantdb.Server, force bool) (tenantdb.Template, error) {
+	release, err := tenantdb.ReleaseTemplate()
+	if err != nil {
+		return tenantdb.Template{}, err
+	}
+	if !force && srv.TemplateVersion != nil && srv.TemplateDigest != nil {
+		recorded := tenantdb.Template{Version: *srv.TemplateVersion, Digest: *srv.TemplateDigest}
+		if recorded.Version > release.Version || recorded == release {
+			return recorded, nil
+		}
+	}
+	tpl, err := a.Servers.EnsureTemplate(ctx, server, nil)
+	if err != nil {
+		return tpl, err
+	}
+	err = db.New(a.Pool).DatabaseServerSetTemplate(ctx, db.DatabaseServerSetTemplateParams{
+		Host: server.Host, Port: int32(server.Port), Version: &tpl.Version, Digest: &tpl.Digest})
+	return tpl, err
+}
+
+// RefillInput is a server's warm pool and the number of ready databases to keep there.
+type RefillInput struct {
+	ServerID uuid.UUID
+	Size     int
+}
+
+// RefillResult is what a refill did.
+type RefillResult struct {
+	Ready   int // ready databases when it ended
+	Built   int
+	Retired int // built from an older template, or left half-built by a refill that died
+}
+
+// RefillWarmPool keeps Size ready databases, cloned from the server's current
+// template, in the server's warm pool: it first drops the pooled databases
+// built from another template and those a dead refill left half-built, then
+// builds what is missing, one at a time, recording each before it is built.
+// Refills of one server take turns (an advisory lock held while it runs), so
+// a row without ready_at that it finds is a dead build's.
+func (a *Databases) RefillWarmPool(ctx context.Context, in RefillInput) (RefillResult, error) {
+	defer keepAlive(ctx)()
+	var res RefillResult
+	conn, err := a.Pool.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Release()
+	var mine bool
+	lock := "landlord.warm_pool/" + in.ServerID.String()
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, lock).Scan(&mine); err != nil {
+		return res, fmt.Errorf("lock the warm pool: %w", err)
+	}
+	if !mine {
+		return res, nil // another refill of this server is running
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, lock)
+
+	q := db.New(a.Pool)
+	srv, err := q.DatabaseServerGet(ctx, in.ServerID)
+	if err != nil {
+		return res, fmt.Errorf("load database server %s: %w", in.ServerID, db.NotFound(err))
+	}
+	server := tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}
+	tpl, err := a.template(ctx, srv, server, false)
+	if err != nil {
+		return res, err
+	}
+	pooled, err := q.WarmDatabasesUnclaimed(ctx, in.ServerID)
+	if err != nil {
+		return res, fmt.Errorf("list the warm pool of %s: %w", srv.Name, err)
+	}
+	for _, w := range pooled {
+		current := w.ReadyAt != nil && w.TemplateVersion == tpl.Version && w.TemplateDigest == tpl.Digest
+		if current && res.Ready < in.Size {
+			res.Ready++
+			continue
+		}
+		if err := a.retire(ctx, q, server, w.ID); err != nil {
+			return res, err
+		}
+		res.Retired++
+	}
+	for res.Ready < in.Size {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := a.buildWarm(ctx, q, srv.ID, server, tpl); err != nil {
+			return res, err
+		}
+		res.Ready++
+		res.Built++
+	}
+	metrics.WarmPoolReady.WithLabelValues(srv.Name).Set(float64(res.Ready))
+	return res, nil
+}
+
+// buildWarm records a pooled database, builds it and marks it ready.
+func (a *Databases) buildWarm(ctx context.Context, q *db.Queries, serverID uuid.UUID, server tenantdb.Server, tpl tenantdb.Template) error {
+	start := time.Now()
+	id := uuid.New()
+	sealed := a.newPassword()
+	if err := q.WarmDatabaseInsert(ctx, db.WarmDatabaseInsertParams{ID: id, DatabaseServerID: serverID,
+		TemplateVersion: tpl.Version, TemplateDigest: tpl.Digest, PasswordEnc: sealed}); err != nil {
+		return fmt.Errorf("record a pooled database: %w", err)
+	}
+	plain, err := a.Box.Open(sealed)
+	if err != nil {
+		return err
+	}
+	if err := a.Servers.BuildWarm(ctx, server, tenantdb.WarmName(id), string(plain)); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	metrics.WarmPoolBuildSeconds.Observe(took.Seconds())
+	return q.WarmDatabaseReady(ctx, db.WarmDatabaseReadyParams{ID: id, BuildMs: ptr(int32(took.Milliseconds()))})
+}
+
+// retire drops an unclaimed pooled database and its row.
+func (a *Databases) retire(ctx context.Context, q *db.Queries, server tenantdb.Server, id uuid.UUID) error {
+	if err := a.Servers.Drop(ctx, server, tenantdb.WarmName(id)); err != nil {
+		return err
+	}
+	if err := q.WarmDatabaseDelete(ctx, id); err != nil {
+		return fmt.Errorf("forget pooled database %s: %w", id, err)
+	}
+	return nil
+}
+
+// WarmPoolServer is a database server and whether it takes new tenants (only
+// then is a pool kept there; another's pool is emptied).
+type WarmPoolServer struct {
+	ID     uuid.UUID
+	Active bool
+}
+
+// WarmPoolServers lists the database servers.
+func (a *Databases) WarmPoolServers(ctx context.Context) ([]WarmPoolServer, error) {
+	rows, err := db.New(a.Pool).DatabaseServersAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list database servers: %w", err)
+	}
+	out := make([]WarmPoolServer, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, WarmPoolServer{ID: r.ID, Active: r.Status == "active"})
+	}
+	return out, nil
+}
