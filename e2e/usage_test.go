@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,9 +63,12 @@ func TestStorageFarOverItsLimitRefusesNewTransactions(t *testing.T) {
 	_, err := s.db.Pool.Exec(t.Context(), `INSERT INTO tenant_usage (tenant_id, month, storage_bytes)
 		VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 12.5 * 1024 * 1024 * 1024)`, id)
 	require.NoError(t, err)
-	code, out := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 1})
-	assert.Equal(t, http.StatusForbidden, code)
-	assert.Equal(t, "max_storage_gb", out["error"].(map[string]any)["details"].(map[string]any)["limit"])
+	// The API reads a tenant's snapshot again within a second (freshFor).
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 1})
+		require.Equal(c, http.StatusForbidden, code)
+		assert.Equal(c, "max_storage_gb", out["error"].(map[string]any)["details"].(map[string]any)["limit"])
+	}, 2*time.Second, 50*time.Millisecond)
 	code, _ = s.call(http.MethodPost, "/v1/companies/"+company+"/users", tok, map[string]any{"email": "still@hoarder.example.com", "name": "S"})
 	assert.Equal(t, http.StatusCreated, code, "storage only stops transactions")
 }

@@ -64,11 +64,16 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		case plain == "":
 			return unauthorized("the bearer token is empty")
 		}
+		hash := string(token.Hash(plain))
+		if row, ok := s.hot.tokens.get(hash); ok { // a token read less than freshFor ago
+			return s.admit(c, next, row, false)
+		}
 		row, err := s.liveToken(c, plain)
 		if err != nil {
 			return err
 		}
-		return s.admit(c, next, row)
+		s.hot.tokens.put(hash, row)
+		return s.admit(c, next, row, true)
 	}
 }
 
@@ -90,7 +95,8 @@ func (s *Server) liveToken(c echo.Context, plain string) (db.APITokenAuthenticat
 
 // admit lets the request through as the token row names it: its role and
 // tenant, its tenant's status and rate limit.
-func (s *Server) admit(c echo.Context, next echo.HandlerFunc, row db.APITokenAuthenticateRow) error {
+// Its last use is recorded when it was read from the database (touch).
+func (s *Server) admit(c echo.Context, next echo.HandlerFunc, row db.APITokenAuthenticateRow, touch bool) error {
 	p := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}
 	if row.TenantID != nil {
 		p.TenantID = *row.TenantID
@@ -103,8 +109,10 @@ func (s *Server) admit(c echo.Context, next echo.HandlerFunc, row db.APITokenAut
 			return err
 		}
 	}
-	if err := s.q.APITokenTouch(c.Request().Context(), row.ID); err != nil {
-		s.log.Warn("record token use", "error", err)
+	if touch {
+		if err := s.q.APITokenTouch(c.Request().Context(), row.ID); err != nil {
+			s.log.Warn("record token use", "error", err)
+		}
 	}
 	c.Set(principalKey, p)
 	return next(c)

@@ -59,6 +59,7 @@ type Options struct {
 
 // Server holds the API's dependencies.
 type Server struct {
+	hot       hotCaches
 	pool      *pgxpool.Pool
 	q         *db.Queries
 	temporal  client.Client
@@ -118,7 +119,7 @@ func New(o Options) *echo.Echo {
 	v1.POST("/webhooks/stripe", s.stripeWebhook)
 	v1.POST("/session", s.startSession)
 
-	api := v1.Group("", s.authenticate)
+	api := v1.Group("", s.forgetChanges, s.authenticate)
 	api.GET("/me", s.me)
 	api.GET("/session", s.getSession)
 	api.DELETE("/session", s.endSession)

@@ -117,7 +117,7 @@ func (s *Server) authenticateSession(c echo.Context, next echo.HandlerFunc, id s
 	}
 	c.Set(sessionKey, row)
 	return s.admit(c, next, db.APITokenAuthenticateRow{ID: row.ID, TokenHash: row.TokenHash, Role: row.Role, TenantID: row.TenantID,
-		RevokedAt: row.RevokedAt, CreatedBy: row.CreatedBy, TenantStatus: row.TenantStatus, TenantRateLimit: row.TenantRateLimit})
+		RevokedAt: row.RevokedAt, CreatedBy: row.CreatedBy, TenantStatus: row.TenantStatus, TenantRateLimit: row.TenantRateLimit}, true)
 }
 
 // randomToken is 256 random bits, URL-safe.

@@ -40,14 +40,18 @@ func (s *Server) tenantDB(c echo.Context) (tenantCtx, error) {
 }
 
 // openTenant loads a tenant's limits and placement and its pool.
+// What it read is reused for freshFor (hotCaches).
 func (s *Server) openTenant(ctx context.Context, id uuid.UUID) (tenantCtx, error) {
-	var info db.TenantConnInfoRow
-	err := db.InTenantScope(ctx, s.pool, id, func(q *db.Queries) (err error) {
-		info, err = q.TenantConnInfo(ctx, id) // its usage snapshot is a tenant-scoped row
-		return err
-	})
-	if err != nil {
-		return tenantCtx{}, db.NotFound(err)
+	info, ok := s.hot.tenants.get(id)
+	if !ok {
+		err := db.InTenantScope(ctx, s.pool, id, func(q *db.Queries) (err error) {
+			info, err = q.TenantConnInfo(ctx, id) // its usage snapshot is a tenant-scoped row
+			return err
+		})
+		if err != nil {
+			return tenantCtx{}, db.NotFound(err)
+		}
+		s.hot.tenants.put(id, info)
 	}
 	pool, err := s.pools.Get(ctx, info.ID, tenantdb.Server{Host: info.Host, Port: int(info.Port)}, func() (string, error) {
 		pw, err := s.box.Open(info.DatabasePasswordEnc)
