@@ -28,18 +28,21 @@ func keepAliveWith(ctx context.Context, progress *atomic.Value) (stop func()) {
 		defer close(finished)
 		t := time.NewTicker(heartbeatEvery)
 		defer t.Stop()
+		// The first heartbeat goes out one interval in, well inside the
+		// timeout: an activity that ends sooner (most do) sends none, and
+		// waits for no round trip to Temporal.
 		for {
-			if progress != nil {
-				activity.RecordHeartbeat(ctx, progress.Load())
-			} else {
-				activity.RecordHeartbeat(ctx)
-			}
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			}
+			if progress != nil {
+				activity.RecordHeartbeat(ctx, progress.Load())
+			} else {
+				activity.RecordHeartbeat(ctx)
 			}
 		}
 	}()

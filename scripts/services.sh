@@ -91,7 +91,7 @@ find_postgres() {
   fi
 }
 
-find_temporal() { # TEMPORAL_STATE=memory keeps nothing (benchmarks)
+find_temporal() { # TEMPORAL_STATE=memory keeps nothing; TEMPORAL_DB_FILE is where its state is kept otherwise
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
   local host=${TEMPORAL_ADDRESS%:*} port=${TEMPORAL_ADDRESS##*:} ui=${TEMPORAL_UI_PORT:-8233}
   # The Web UI decodes landlord's sealed payloads through landlord's codec
@@ -103,7 +103,7 @@ find_temporal() { # TEMPORAL_STATE=memory keeps nothing (benchmarks)
     echo "Temporal: $TEMPORAL_ADDRESS (already running)"
     return
   fi
-  local state=(--db-filename "$DATA/temporal.db")
+  local state=(--db-filename "${TEMPORAL_DB_FILE:-$DATA/temporal.db}")
   [ "${TEMPORAL_STATE:-}" = memory ] && state=()
   # Eager activity execution hands an activity to the worker that scheduled it
   # without a round trip through matching: half the onboarding latency.

@@ -17,7 +17,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/billing"
@@ -43,7 +46,7 @@ func runBench(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		return benchFleet(ctx, cfg, log, args[1:])
 	}
 	if len(args) == 0 || args[0] != "onboarding" {
-		return usageError("usage: landlord bench onboarding [-n N] [-c C] | lifecycle [-n N] | transactions [-tenants T] [-c C] [-n N] | fleet [-n N] [-p P]")
+		return usageError("usage: landlord bench onboarding [-n N] [-c C] [-pool] | lifecycle [-n N] | transactions [-tenants T] [-c C] [-n N] | fleet [-n N] [-p P]")
 	}
 	return benchOnboarding(ctx, cfg, log, args[1:])
 }
@@ -61,6 +64,7 @@ type benchStack struct {
 	queue    string
 	base     string
 	operator string
+	box      *secrets.Box
 	close    func()
 }
 
@@ -107,11 +111,17 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	b.box = box
 	backups, _, err := worker.Backups(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	w := worker.New(b.tc, b.queue, worker.Deps{Pool: workerPool, Servers: b.servers, Box: box, Billing: billing.Local{}, Backups: backups})
+	w.RegisterWorkflowWithOptions(durableFloor, workflow.RegisterOptions{Name: "bench-durable-floor"})
+	w.RegisterActivityWithOptions(func(ctx context.Context) error {
+		_, err := workerPool.Exec(ctx, "SELECT 1")
+		return err
+	}, activity.RegisterOptions{Name: "bench-step"})
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
@@ -140,14 +150,16 @@ func startBenchStack(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	return b, nil
 }
 
-// benchOnboarding is "bench onboarding [-n N] [-c C]": N signups through the
-// HTTP API at concurrency C, timed from the POST to the end of the onboarding
-// workflow; then the floor, N raw CREATE DATABASE ... TEMPLATE of the same
-// template at the same concurrency.
+// benchOnboarding is "bench onboarding [-n N] [-c C] [-pool]": N signups
+// through the HTTP API at concurrency C, timed from the POST to the end of the
+// onboarding workflow, with the warm pool filled with N databases first when
+// -pool is set; then the floor, N raw CREATE DATABASE ... TEMPLATE of the same
+// template at the same concurrency (the drops after them are not timed).
 func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
 	fs := newFlags("bench onboarding")
 	n := fs.Int("n", 50, "signups to drive")
 	c := fs.Int("c", 8, "signups in flight at once")
+	pooled := fs.Bool("pool", false, "fill the warm pool with n databases before the signups")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -169,30 +181,106 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 	if _, err := signup(*n); err != nil { // warm-up: connections, template, caches
 		return err
 	}
+	var refill time.Duration
+	if *pooled {
+		start := time.Now()
+		if err := b.fillWarmPool(ctx, *n); err != nil {
+			return err
+		}
+		refill = time.Since(start)
+	}
 	lat, wall, err := drive(*n, *c, signup)
 	if err != nil {
 		return err
 	}
+	var hits int
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM warm_databases WHERE claimed_by IS NOT NULL`).Scan(&hits); err != nil {
+		return err
+	}
+	events, err := b.historyEvents(ctx, *n-1)
+	if err != nil {
+		return err
+	}
 
-	floor, floorWall, err := drive(*n, *c, func(i int) (time.Duration, error) {
-		name := fmt.Sprintf("landlord_%s_floor_%d", strings.ReplaceAll(queue, "-", "_"), i)
+	durable, durableWall, err := drive(*n, *c, func(i int) (time.Duration, error) {
 		start := time.Now()
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{cfg.TenantTemplateDB}.Sanitize()); err != nil {
-			return 0, err
+		run, err := b.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-durable-%s-%d", queue, i), TaskQueue: queue, EnableEagerStart: true}, "bench-durable-floor")
+		if err == nil {
+			err = run.Get(ctx, nil)
 		}
-		d := time.Since(start)
-		_, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize())
-		return d, err
+		return time.Since(start), err
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("onboarding benchmark: n=%d concurrency=%d\n", *n, *c)
+	floorName := func(i int) string {
+		return pgx.Identifier{fmt.Sprintf("landlord_%s_floor_%d", strings.ReplaceAll(queue, "-", "_"), i)}.Sanitize()
+	}
+	floor, floorWall, err := drive(*n, *c, func(i int) (time.Duration, error) {
+		start := time.Now()
+		_, err := admin.Exec(ctx, "CREATE DATABASE "+floorName(i)+" TEMPLATE "+pgx.Identifier{cfg.TenantTemplateDB}.Sanitize())
+		return time.Since(start), err
+	})
+	for i := range *n {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+floorName(i))
+	}
+	if err != nil {
+		return err
+	}
+	mode := "no warm pool"
+	if *pooled {
+		mode = fmt.Sprintf("warm pool of %d, filled in %s", *n, refill.Round(time.Millisecond))
+	}
+	fmt.Printf("onboarding benchmark: n=%d concurrency=%d, %s\n", *n, *c, mode)
 	fmt.Printf("%-34s %8s %8s %8s %10s\n", "", "p50", "p95", "max", "per second")
 	report("signup to ready (API + workflow)", lat, wall)
 	report("floor: CREATE DATABASE TEMPLATE", floor, floorWall)
-	fmt.Printf("ratio p50 signup/floor: %.1fx\n", float64(pct(lat, 50))/float64(max(pct(floor, 50), 1)))
+	report("Temporal: workflow of 1 local step", durable, durableWall)
+	fmt.Printf("ratio p50 signup/floor: %.2fx   rate signup/floor: %.2fx   pooled databases claimed: %d of %d   history events of one onboarding: %d\n",
+		float64(pct(lat, 50))/float64(max(pct(floor, 50), 1)), (float64(*n)/wall.Seconds())/(float64(*n)/floorWall.Seconds()), hits, *n, events)
 	return nil
+}
+
+// durableFloor is the least a durable step costs on this stack: a workflow
+// of one local activity (a query on the platform database).
+func durableFloor(ctx workflow.Context) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	return workflow.ExecuteLocalActivity(lctx, "bench-step").Get(ctx, nil)
+}
+
+// fillWarmPool runs the warm pool's refill until the local server holds size ready databases.
+func (b *benchStack) fillWarmPool(ctx context.Context, size int) error {
+	run, err := b.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-warm-pool-" + b.queue, TaskQueue: b.queue},
+		workflows.WarmPool, workflows.WarmPoolInput{Size: size})
+	if err != nil {
+		return err
+	}
+	var res workflows.WarmPoolResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("fill the warm pool: %w", err)
+	}
+	if res.Ready < size {
+		return fmt.Errorf("the warm pool holds %d databases, not %d", res.Ready, size)
+	}
+	return nil
+}
+
+// historyEvents counts the events in the history of the i-th bench signup's onboarding.
+func (b *benchStack) historyEvents(ctx context.Context, i int) (int, error) {
+	var id uuid.UUID
+	sub := fmt.Sprintf("bench-%s-%d", b.queue[6:], i)
+	if err := b.pool.QueryRow(ctx, `SELECT id FROM tenants WHERE subdomain = $1`, sub).Scan(&id); err != nil {
+		return 0, fmt.Errorf("tenant %s: %w", sub, err)
+	}
+	it := b.tc.GetWorkflowHistory(ctx, workflows.OnboardingWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		if _, err := it.Next(); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // do sends one API request and returns its status.
@@ -281,8 +369,13 @@ func cleanupBench(ctx context.Context, pool *pgxpool.Pool, servers *tenantdb.Ser
 	if err == nil {
 		ids, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 		for _, id := range ids {
-			_ = servers.DropDatabase(ctx, servers.Local(), tenantdb.Name(id))
-			_ = servers.DropRole(ctx, servers.Local(), tenantdb.Name(id))
+			_ = servers.Drop(ctx, servers.Local(), tenantdb.Name(id))
+		}
+	}
+	if rows, err := pool.Query(ctx, `SELECT id FROM warm_databases WHERE claimed_by IS NULL`); err == nil {
+		ids, _ := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		for _, id := range ids {
+			_ = servers.Drop(ctx, servers.Local(), tenantdb.WarmName(id))
 		}
 	}
 	pool.Close()

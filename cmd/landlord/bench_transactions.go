@@ -6,17 +6,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/config"
+	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/tenantdb"
 )
 
 // benchTransactions is "bench transactions [-tenants T] [-c C] [-n N]": the
 // enforcement hot path. N metered POST /v1/transactions spread over T tenants
-// at concurrency C, then as many GET /healthz on the same server, so the ratio
-// shows what authentication, rate limiting and the limit check cost.
+// at concurrency C; then its floor, pgbench sending the statement the endpoint
+// sends to the same tenant databases, as their own roles, with C connections
+// in all (C/T per tenant database) and as many transactions; then as many GET
+// /healthz on the same server, what the HTTP layer alone costs.
 func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
 	fs := newFlags("bench transactions")
 	tenants := fs.Int("tenants", 50, "tenants posting")
@@ -24,6 +33,9 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	n := fs.Int("n", 20000, "transactions to post")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
+	}
+	if *c < *tenants {
+		return usageError("-c must be at least -tenants: the floor gives each tenant database c/tenants connections")
 	}
 	// Every tenant gets its own pool: the bound is sized for the tenants posting.
 	cfg.TenantPoolMaxConns = 2 * *tenants
@@ -33,7 +45,7 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	}
 	defer b.close()
 
-	type poster struct{ token, company string }
+	type poster = txPoster
 	posters := make([]poster, *tenants)
 	_, _, err = drive(*tenants, 8, func(i int) (time.Duration, error) {
 		id, tok, err := b.signup(ctx, fmt.Sprintf("bench-tx-%s-%d", b.queue[6:], i))
@@ -79,6 +91,10 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if err != nil {
 		return err
 	}
+	floorRate, err := b.pgbenchTransactions(ctx, posters, *c, *n)
+	if err != nil {
+		return err
+	}
 	health, healthWall, err := drive(*n, *c, func(int) (time.Duration, error) {
 		start := time.Now()
 		_, err := b.do(ctx, http.MethodGet, "/healthz", "", "")
@@ -90,7 +106,66 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	fmt.Printf("enforcement benchmark: %d transactions over %d tenants at concurrency %d\n", *n, *tenants, *c)
 	fmt.Printf("%-34s %8s %8s %8s %10s\n", "", "p50", "p99", "max", "per second")
 	reportPct("POST /v1/transactions (metered)", lat, wall, 99)
+	fmt.Printf("%-34s %8s %8s %8s %10.1f\n", "floor: pgbench, same statement", "", "", "", floorRate)
 	reportPct("GET /healthz (same server)", health, healthWall, 99)
+	fmt.Printf("share of pgbench's rate: %.0f%%   p99: %s\n", 100*(float64(*n)/wall.Seconds())/floorRate, pct(lat, 99).Round(100*time.Microsecond))
 	fmt.Printf("tenant pools open: %d, connection bound %d\n", b.pools.Open(), b.pools.MaxConns())
 	return nil
+}
+
+// txPoster is a bench tenant: its admin token and its default company.
+type txPoster struct {
+	tenant         uuid.UUID
+	token, company string
+}
+
+// pgbenchTransactions runs pgbench against each poster's tenant database,
+// side by side, as the tenant's own role, sending the statement
+// POST /v1/transactions sends (prepared, as pgx does), conns connections and
+// about n transactions in all; it returns the transactions a second.
+func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster, conns, n int) (float64, error) {
+	dir, err := os.MkdirTemp("", "landlord-pgbench-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "post.sql")
+	sql := strings.Join(strings.Fields(tenantdb.PostTransactionSQL), " ")
+	sql = strings.NewReplacer("$1", "date_trunc('month', now() AT TIME ZONE 'UTC')::date", "$2", "100000000",
+		"$3", "':company'::uuid", "$4", "1999", "$5", "'bench'", "$6", "now()").Replace(sql)
+	if err := os.WriteFile(script, []byte(sql+";\n"), 0o600); err != nil {
+		return 0, err
+	}
+	per := max(conns/len(posters), 1)
+	perClient := max(n/(per*len(posters)), 1)
+	cmds := make([]*exec.Cmd, 0, len(posters))
+	for _, p := range posters {
+		info, err := db.New(b.pool).TenantConnInfo(ctx, p.tenant)
+		if err != nil {
+			return 0, err
+		}
+		pw, err := b.box.Open(info.DatabasePasswordEnc)
+		if err != nil {
+			return 0, err
+		}
+		cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", fmt.Sprint(per), "-j", fmt.Sprint(per),
+			"-t", fmt.Sprint(perClient), "-f", script, "-D", "company="+p.company,
+			"-h", info.Host, "-p", fmt.Sprint(info.Port), "-U", *info.DatabaseName, *info.DatabaseName)
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+string(pw))
+		cmds = append(cmds, cmd)
+	}
+	start := time.Now()
+	g := errgroup.Group{}
+	for _, cmd := range cmds {
+		g.Go(func() error {
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("pgbench: %w: %s", err, out)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	return float64(perClient*per*len(posters)) / time.Since(start).Seconds(), nil
 }
