@@ -69,7 +69,7 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Companies) == 0 {
 			return 0, fmt.Errorf("companies of %s: status %d", id, resp.StatusCode)
 		}
-		posters[i] = poster{token: tok, company: out.Companies[0].ID.String()}
+		posters[i] = poster{tenant: id, token: tok, company: out.Companies[0].ID.String()}
 		return 0, nil
 	})
 	if err != nil {
@@ -132,7 +132,7 @@ func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster
 	script := filepath.Join(dir, "post.sql")
 	sql := strings.Join(strings.Fields(tenantdb.PostTransactionSQL), " ")
 	sql = strings.NewReplacer("$1", "date_trunc('month', now() AT TIME ZONE 'UTC')::date", "$2", "100000000",
-		"$3", "':company'::uuid", "$4", "1999", "$5", "'bench'", "$6", "now()").Replace(sql)
+		"$3", ":company::uuid", "$4", "1999", "$5", "'bench'", "$6", "now()").Replace(sql)
 	if err := os.WriteFile(script, []byte(sql+";\n"), 0o600); err != nil {
 		return 0, err
 	}
@@ -140,9 +140,12 @@ func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster
 	perClient := max(n/(per*len(posters)), 1)
 	cmds := make([]*exec.Cmd, 0, len(posters))
 	for _, p := range posters {
-		info, err := db.New(b.pool).TenantConnInfo(ctx, p.tenant)
-		if err != nil {
-			return 0, err
+		var info db.TenantConnInfoRow
+		if err := db.InOperatorScope(ctx, b.pool, func(q *db.Queries) (err error) {
+			info, err = q.TenantConnInfo(ctx, p.tenant)
+			return err
+		}); err != nil {
+			return 0, fmt.Errorf("tenant %s: %w", p.tenant, err)
 		}
 		pw, err := b.box.Open(info.DatabasePasswordEnc)
 		if err != nil {
