@@ -242,7 +242,7 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 }
 
 // durableFloor is the least a durable step costs on this stack: a workflow
-// of one local activity (a query on the platform database).
+// of one local activity (a query on the platform database), started eagerly.
 func durableFloor(ctx workflow.Context) error {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 	return workflow.ExecuteLocalActivity(lctx, "bench-step").Get(ctx, nil)
