@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -61,6 +62,12 @@ func TestTenantAPIWorksInTheTenantsOwnDatabaseWithinItsLimits(t *testing.T) {
 	// Transactions count against the month.
 	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET max_transactions_per_month = 3 WHERE id = $1`, id)
 	require.NoError(t, err)
+	// Written behind the API's back: it reads the tenant again within a second (freshFor).
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String()+"/usage", tok, nil)
+		require.Equal(c, http.StatusOK, code)
+		require.EqualValues(c, 3, out["transactions_this_month"].(map[string]any)["limit"])
+	}, 2*time.Second, 50*time.Millisecond)
 	for range 3 {
 		code, out = s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 1999, "memo": "sale"})
 		require.Equal(t, http.StatusCreated, code, out)
