@@ -110,6 +110,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/alerts":                          {"/v1/alerts", "", http.StatusOK},
 		"GET /v1/kpis":                            {"/v1/kpis", "", http.StatusForbidden},
 		"GET /v1/database-servers":                {"/v1/database-servers", "", http.StatusForbidden},
+		"GET /v1/warm-pool":                       {"/v1/warm-pool", "", http.StatusForbidden},
 		"POST /v1/database-servers":               {"/v1/database-servers", `{}`, http.StatusForbidden},
 		"POST /v1/database-servers/:id/check":     {"/v1/database-servers/" + uuid.NewString() + "/check", "", http.StatusForbidden},
 		"GET /v1/companies":                       {"/v1/companies", "", http.StatusOK},

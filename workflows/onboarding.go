@@ -2,7 +2,6 @@
 package workflows
 
 import (
-	"cmp"
 	"errors"
 	"time"
 
@@ -160,11 +159,18 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 	defer o.compensate(ctx, &err, "remove billing customer", bill.RemoveCustomer, customer)
 	created := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alive(30*time.Second, 30*time.Minute)), bill.CreateCustomer, customer)
 	var placed activities.Provisioned
-	// Both are waited for before either is undone, so no undo races its step.
-	if perr, cerr := provision.Get(ctx, &placed), created.Get(ctx, nil); perr != nil || cerr != nil {
-		return nil, cmp.Or(perr, cerr)
+	// Both are waited for before either is undone, so no undo races its step;
+	// a failure names the step that failed.
+	perr, cerr := provision.Get(ctx, &placed), created.Get(ctx, nil)
+	if perr != nil {
+		return nil, perr
 	}
-	o.progress.Done = append(o.progress.Done, StepProvision, StepBillingCustomer)
+	o.progress.Done = append(o.progress.Done, StepProvision)
+	if cerr != nil {
+		o.progress.Step = StepBillingCustomer
+		return nil, cerr
+	}
+	o.progress.Done = append(o.progress.Done, StepBillingCustomer)
 
 	o.progress.Step = StepWelcome
 	lctx := workflow.WithLocalActivityOptions(ctx, localOpts(10*time.Second, 30*time.Minute))

@@ -136,6 +136,24 @@ func TestOnboardingProvisionFailureUndoesBothSidesAndMarksFailed(t *testing.T) {
 	assert.Equal(t, "provision_database: boom", p.Error)
 }
 
+func TestOnboardingBillingFailureIsNamedAndUndoesTheDatabaseToo(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
+		env.OnActivity(bill.CreateCustomer, mock.Anything, mock.Anything).Return("",
+			temporal.NewNonRetryableApplicationError("card network says no", activities.ErrRejected, nil)).
+			Run(func(mock.Arguments) { *calls = append(*calls, "create_customer") })
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"remove_customer", "drop", "mark_failed"}, (*calls)[len(*calls)-3:])
+	v, err := env.QueryWorkflow(OnboardingProgressQuery)
+	require.NoError(t, err)
+	var p OnboardingProgress
+	require.NoError(t, v.Get(&p))
+	assert.Equal(t, "billing_customer: card network says no", p.Error)
+	assert.Equal(t, []string{StepRegister, StepProvision}, p.Done)
+}
+
 func TestOnboardingActivateFailureUndoesEveryStepInReverse(t *testing.T) {
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
 		env.OnActivity(tenants.Activate, mock.Anything, mock.Anything).Return(activities.ActivateResult{},
