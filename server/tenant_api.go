@@ -95,6 +95,16 @@ func (s *Server) tenantError(c echo.Context, t tenantCtx, err error) error {
 		return &APIError{Status: http.StatusForbidden, Code: "limit_exceeded", Message: "the plan's " + limit.Limit + " is reached", Details: details}
 	case tenantdb.Unreachable(err):
 		s.pools.Forget(t.info.ID)
+		// A suspension closes the database: what this process last read of the
+		// tenant may be out of date, so it is read again and a suspended
+		// tenant told so rather than that its database is down.
+		s.hot.tokens.clear()
+		s.hot.tenants.clear()
+		if now, rerr := s.openTenant(c.Request().Context(), t.info.ID); rerr == nil {
+			if serr := tenantMayCall(now.info.Status, c.Request().Method, c.Path()); serr != nil {
+				return serr
+			}
+		}
 		s.log.Warn("tenant database unavailable", "tenant", t.info.ID, "error", err)
 		return unavailable("the tenant's database is unavailable")
 	}
