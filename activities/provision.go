@@ -298,7 +298,7 @@ type WarmPoolServer struct {
 
 // WarmPoolServers lists the database servers.
 func (a *Databases) WarmPoolServers(ctx context.Context) ([]WarmPoolServer, error) {
-	rows, err := db.New(a.Pool).DatabaseServersAll(ctx)
+	rows, err := db.New(a.Pool).DatabaseServerList(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list database servers: %w", err)
 	}

@@ -67,46 +67,6 @@ func (q *Queries) DatabaseServerSetTemplate(ctx context.Context, arg DatabaseSer
 	return err
 }
 
-const databaseServersAll = `-- name: DatabaseServersAll :many
-SELECT id, name, host, port, kind, status, max_tenants, created_at, admin_user, admin_password_enc, tls, checked_at, check_error, template_version, template_digest FROM database_servers ORDER BY name
-`
-
-func (q *Queries) DatabaseServersAll(ctx context.Context) ([]DatabaseServer, error) {
-	rows, err := q.db.Query(ctx, databaseServersAll)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []DatabaseServer
-	for rows.Next() {
-		var i DatabaseServer
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Host,
-			&i.Port,
-			&i.Kind,
-			&i.Status,
-			&i.MaxTenants,
-			&i.CreatedAt,
-			&i.AdminUser,
-			&i.AdminPasswordEnc,
-			&i.Tls,
-			&i.CheckedAt,
-			&i.CheckError,
-			&i.TemplateVersion,
-			&i.TemplateDigest,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const warmDatabaseClaim = `-- name: WarmDatabaseClaim :one
 UPDATE warm_databases w SET claimed_by = $1, claimed_at = now()
 WHERE w.id = (

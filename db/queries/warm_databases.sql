@@ -58,8 +58,5 @@ ORDER BY s.name;
 UPDATE database_servers SET template_version = sqlc.arg(version), template_digest = sqlc.arg(digest)
 WHERE host = sqlc.arg(host) AND port = sqlc.arg(port);
 
--- name: DatabaseServersAll :many
-SELECT * FROM database_servers ORDER BY name;
-
 -- name: DatabaseServerGetByAddress :one
 SELECT * FROM database_servers WHERE host = $1 AND port = $2;
