@@ -65,6 +65,7 @@ type benchStack struct {
 	base     string
 	operator string
 	box      *secrets.Box
+	timeline bool // print the history of the onboarding that historyEvents counts
 	close    func()
 }
 
@@ -160,6 +161,7 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 	n := fs.Int("n", 50, "signups to drive")
 	c := fs.Int("c", 8, "signups in flight at once")
 	pooled := fs.Bool("pool", false, "fill the warm pool with n databases before the signups")
+	timeline := fs.Bool("timeline", false, "print the history of one onboarding, each event at its time from the first")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -171,6 +173,7 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 		return err
 	}
 	defer b.close()
+	b.timeline = *timeline
 	queue, admin := b.queue, b.admin
 
 	signup := func(i int) (time.Duration, error) {
@@ -274,9 +277,17 @@ func (b *benchStack) historyEvents(ctx context.Context, i int) (int, error) {
 	}
 	it := b.tc.GetWorkflowHistory(ctx, workflows.OnboardingWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
+	var first time.Time
 	for it.HasNext() {
-		if _, err := it.Next(); err != nil {
+		e, err := it.Next()
+		if err != nil {
 			return 0, err
+		}
+		if n == 0 {
+			first = e.GetEventTime().AsTime()
+		}
+		if b.timeline {
+			fmt.Printf("  %8s %s\n", e.GetEventTime().AsTime().Sub(first).Round(100*time.Microsecond), e.GetEventType())
 		}
 		n++
 	}
