@@ -25,6 +25,7 @@ const (
 	DueUnpaidSuspends = "unpaid_suspends" // tenants suspended since before a cutoff
 	DueLive           = "live"            // every live tenant, in creation order
 	DueUncollected    = "uncollected"     // period invoices whose collection stopped (due: the period's start)
+	DueUnstarted      = "unstarted"       // tenants provisioning since a cutoff, with their registration (due: registered at)
 )
 
 // Cursor is where a page ends: the (due time, id) of its last tenant.
@@ -43,8 +44,9 @@ type DueInput struct {
 
 // DueTenant is one tenant due for a step.
 type DueTenant struct {
-	ID  uuid.UUID
-	Due time.Time
+	ID         uuid.UUID
+	Due        time.Time
+	Registered *RegisterInput // DueUnstarted: what its onboarding starts from
 }
 
 // DuePage is one page of due tenants, in (due, id) order.
@@ -71,6 +73,22 @@ func (a *Sweeps) Due(ctx context.Context, in DueInput) (DuePage, error) {
 		return duePage(ctx, in, q.TenantListSuspendedSince)
 	case DueUncollected:
 		return duePage(ctx, in, q.InvoiceListUncollected)
+	case DueUnstarted:
+		rows, err := q.TenantListProvisioningSince(ctx, db.TenantListProvisioningSinceParams{Before: in.Before, AfterDue: in.After.Due, AfterID: in.After.ID, RowLimit: int32(in.Limit)})
+		if err != nil {
+			return DuePage{}, fmt.Errorf("list provisioning tenants: %w", err)
+		}
+		page := DuePage{Tenants: make([]DueTenant, 0, len(rows)), Next: in.After, Last: len(rows) < in.Limit}
+		for _, r := range rows {
+			t, err := q.TenantGet(ctx, r.ID)
+			if err != nil {
+				return DuePage{}, fmt.Errorf("load tenant %s: %w", r.ID, err)
+			}
+			reg := Registered(t, "workflow:sweep-trials")
+			page.Tenants = append(page.Tenants, DueTenant{ID: r.ID, Due: r.Due, Registered: &reg})
+			page.Next = Cursor{Due: r.Due, ID: r.ID}
+		}
+		return page, nil
 	case DueLive:
 		rows, err := q.TenantListLive(ctx, db.TenantListLiveParams{AfterCreated: in.After.Due, AfterID: in.After.ID, RowLimit: int32(in.Limit)})
 		if err != nil {

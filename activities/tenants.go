@@ -52,54 +52,74 @@ type RegisterResult struct {
 func (a *Tenants) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
 	defer keepAlive(ctx)()
 	var res RegisterResult
-	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		plan, err := q.PlanGet(ctx, in.PlanCode)
-		if err != nil || !plan.IsActive {
-			if errors.Is(db.NotFound(err), db.ErrNotFound) || err == nil {
-				return permanent(ErrInvalidInput, fmt.Sprintf("unknown plan %q", in.PlanCode), nil)
-			}
-			return fmt.Errorf("look up plan %s: %w", in.PlanCode, err)
-		}
-		res.TrialDays = int(plan.TrialDays)
-		var phone *string
-		if in.Phone != "" {
-			phone = &in.Phone
-		}
-		n, err := q.TenantInsert(ctx, db.TenantInsertParams{
-			ID: in.TenantID, TenantCode: in.TenantCode, TenantName: in.Name, Subdomain: in.Subdomain,
-			BillingCycle: in.BillingCycle, AdminEmail: in.AdminEmail, AdminName: in.AdminName,
-			Phone: phone, PlanCode: in.PlanCode, RequestSha256: in.RequestSHA256,
-			ContactsVouched: strings.HasPrefix(in.Actor, "operator:"), // an operator vouches for what it typed
-		})
-		if constraint, dup := db.UniqueViolation(err); dup {
-			field := "subdomain"
-			if strings.Contains(constraint, "code") {
-				field = "tenant_code"
-			}
-			return permanent(ErrConflict, field+" is already taken", nil)
-		}
-		if err != nil {
-			return fmt.Errorf("insert tenant %s: %w", in.TenantID, err)
-		}
-		if n == 0 {
-			return nil // registered by an earlier attempt of this activity
-		}
-		err = recordTransition(ctx, q, in.TenantID, "", lifecycle.Provisioning, "signup", in.Actor, "TENANT_REGISTERED",
-			map[string]any{"plan": in.PlanCode, "billing_cycle": in.BillingCycle, "subdomain": in.Subdomain})
-		if err != nil {
-			return err
-		}
-		tokID, err := q.APITokenInsert(ctx, db.APITokenInsertParams{
-			TokenHash: in.AdminTokenHash, Prefix: in.AdminTokenPrefix, Role: "tenant_admin",
-			TenantID: &in.TenantID, Name: "admin (signup)", CreatedBy: in.Actor,
-		})
-		if err != nil {
-			return fmt.Errorf("store admin token of %s: %w", in.TenantID, err)
-		}
-		return audit(ctx, q, in.TenantID, in.Actor, "TOKEN_CREATED", map[string]any{"token_id": tokID, "role": "tenant_admin",
-			"name": "admin (signup)", "created_by": in.Actor})
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) (err error) {
+		res, err = RegisterTenant(ctx, q, in)
+		return err
 	})
 	return res, err
+}
+
+// RegisterTenant is Register's work inside the caller's transaction on the
+// operator path: the API registers a signup with it before it starts the
+// onboarding, whose own Register then finds the row.
+func RegisterTenant(ctx context.Context, q *db.Queries, in RegisterInput) (RegisterResult, error) {
+	plan, err := q.PlanGet(ctx, in.PlanCode)
+	if err != nil || !plan.IsActive {
+		if errors.Is(db.NotFound(err), db.ErrNotFound) || err == nil {
+			return RegisterResult{}, permanent(ErrInvalidInput, fmt.Sprintf("unknown plan %q", in.PlanCode), nil)
+		}
+		return RegisterResult{}, fmt.Errorf("look up plan %s: %w", in.PlanCode, err)
+	}
+	res := RegisterResult{TrialDays: int(plan.TrialDays)}
+	var phone *string
+	if in.Phone != "" {
+		phone = &in.Phone
+	}
+	n, err := q.TenantInsert(ctx, db.TenantInsertParams{
+		ID: in.TenantID, TenantCode: in.TenantCode, TenantName: in.Name, Subdomain: in.Subdomain,
+		BillingCycle: in.BillingCycle, AdminEmail: in.AdminEmail, AdminName: in.AdminName,
+		Phone: phone, PlanCode: in.PlanCode, RequestSha256: in.RequestSHA256,
+		ContactsVouched: strings.HasPrefix(in.Actor, "operator:"), // an operator vouches for what it typed
+	})
+	if constraint, dup := db.UniqueViolation(err); dup {
+		field := "subdomain"
+		if strings.Contains(constraint, "code") {
+			field = "tenant_code"
+		}
+		return res, permanent(ErrConflict, field+" is already taken", nil)
+	}
+	if err != nil {
+		return res, fmt.Errorf("insert tenant %s: %w", in.TenantID, err)
+	}
+	if n == 0 {
+		return res, nil // registered before: by the API, or an earlier attempt of this activity
+	}
+	err = recordTransition(ctx, q, in.TenantID, "", lifecycle.Provisioning, "signup", in.Actor, "TENANT_REGISTERED",
+		map[string]any{"plan": in.PlanCode, "billing_cycle": in.BillingCycle, "subdomain": in.Subdomain})
+	if err != nil {
+		return res, err
+	}
+	tokID, err := q.APITokenInsert(ctx, db.APITokenInsertParams{
+		TokenHash: in.AdminTokenHash, Prefix: in.AdminTokenPrefix, Role: "tenant_admin",
+		TenantID: &in.TenantID, Name: "admin (signup)", CreatedBy: in.Actor,
+	})
+	if err != nil {
+		return res, fmt.Errorf("store admin token of %s: %w", in.TenantID, err)
+	}
+	return res, audit(ctx, q, in.TenantID, in.Actor, "TOKEN_CREATED", map[string]any{"token_id": tokID, "role": "tenant_admin",
+		"name": "admin (signup)", "created_by": in.Actor})
+}
+
+// Registered is the RegisterInput of a tenant already registered, for
+// starting its onboarding again from the row (its admin token is stored).
+func Registered(t db.Tenant, actor string) RegisterInput {
+	in := RegisterInput{TenantID: t.ID, TenantCode: t.TenantCode, Name: t.TenantName, Subdomain: t.Subdomain,
+		AdminEmail: t.AdminEmail, AdminName: t.AdminName, PlanCode: t.PlanCode, BillingCycle: t.BillingCycle,
+		Actor: actor, RequestSHA256: t.RequestSha256}
+	if t.Phone != nil {
+		in.Phone = *t.Phone
+	}
+	return in
 }
 
 // Placement is where a tenant's database lives.

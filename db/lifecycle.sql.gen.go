@@ -302,6 +302,53 @@ func (q *Queries) TenantListGraceOver(ctx context.Context, arg TenantListGraceOv
 	return items, nil
 }
 
+const tenantListProvisioningSince = `-- name: TenantListProvisioningSince :many
+SELECT id, created_at AS due FROM tenants
+WHERE status = 'provisioning' AND created_at <= $1
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY created_at, id
+LIMIT $4
+`
+
+type TenantListProvisioningSinceParams struct {
+	Before   time.Time
+	AfterDue time.Time
+	AfterID  uuid.UUID
+	RowLimit int32
+}
+
+type TenantListProvisioningSinceRow struct {
+	ID  uuid.UUID
+	Due time.Time
+}
+
+// Tenants registered at or before $before and still provisioning: their
+// onboarding runs slowly, or never started.
+func (q *Queries) TenantListProvisioningSince(ctx context.Context, arg TenantListProvisioningSinceParams) ([]TenantListProvisioningSinceRow, error) {
+	rows, err := q.db.Query(ctx, tenantListProvisioningSince,
+		arg.Before,
+		arg.AfterDue,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TenantListProvisioningSinceRow
+	for rows.Next() {
+		var i TenantListProvisioningSinceRow
+		if err := rows.Scan(&i.ID, &i.Due); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const tenantListRenewalsDue = `-- name: TenantListRenewalsDue :many
 SELECT id, current_period_end AS due FROM tenants
 WHERE status IN ('active', 'past_due') AND current_period_end <= $1

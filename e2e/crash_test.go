@@ -80,11 +80,17 @@ func TestWorkerKilledDuringSeedStillOnboardsOnce(t *testing.T) {
 		require.NoError(c, err)
 		require.True(c, database, "the tenant database exists before the crash")
 	}, 60*time.Second, 50*time.Millisecond)
-	code, tenant := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
-	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, "provisioning", tenant["status"])
-	assert.Equal(t, map[string]any{"step": "provision_database", "done": []any{"register"}, "error": nil},
-		tenant["onboarding"], "the API shows the running onboarding's progress")
+	// The step's first attempt runs inside a workflow task, which answers the
+	// progress query only when it ends (at most a few seconds); a slow step
+	// goes on as an activity, and the query is answered at once.
+	var tenant map[string]any
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out := s.call(http.MethodGet, "/v1/tenants/"+id.String(), s.operator, nil)
+		require.Equal(c, http.StatusOK, code)
+		assert.Equal(c, "provisioning", out["status"])
+		assert.Equal(c, map[string]any{"step": "provision_database", "done": []any{"register"}, "error": nil},
+			out["onboarding"], "the API shows the running onboarding's progress")
+	}, 15*time.Second, 100*time.Millisecond)
 
 	require.NoError(t, first.Process.Kill()) // SIGKILL: no cleanup, no goodbye to Temporal
 	_ = first.Wait()

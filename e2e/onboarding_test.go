@@ -20,11 +20,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/notify"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
+	"github.com/landlordhq/landlord/token"
 )
 
 // providerInbox is a local SendGrid + Twilio that checks each request and keeps what it got.
@@ -562,4 +564,49 @@ func TestOperatorsFindTenantsBySearchFilterAndOrder(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "a cursor of another order")
 	code, _ = list("sort=size")
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
+}
+
+// TestARegisteredSignupWhoseStartWasLostIsOnboardedByTheTrialSweep: the API
+// registers a signup, then starts its onboarding; a tenant registered by an
+// API that stopped in between (no onboarding ever ran) is onboarded by the
+// next trial sweep from its row, and its admin's token works. A tenant whose
+// onboarding runs is not started twice.
+func TestARegisteredSignupWhoseStartWasLostIsOnboardedByTheTrialSweep(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	ctx := t.Context()
+	id, plain := s.registerOnly("lost-start")
+	fresh, _ := s.signup(signupBody("running-start")) // started by the API: not the sweep's
+	s.waitStatus(fresh, "trial")
+	_, err := s.db.Pool.Exec(ctx, `UPDATE tenants SET created_at = now() - interval '3 minutes' WHERE id = ANY($1)`, []uuid.UUID{id, fresh})
+	require.NoError(t, err)
+
+	assert.Equal(t, 1, s.sweep("trials"), "the sweep starts the onboarding that never ran, and only it")
+	s.waitStatus(id, "trial")
+	code, me := s.call(http.MethodGet, "/v1/me", plain, nil)
+	require.Equal(t, http.StatusOK, code, me)
+	assert.Equal(t, "Acme lost-start", me["tenant"].(map[string]any)["name"])
+	database, _, err := s.servers.Exists(ctx, s.servers.Local(), tenantdb.Name(id))
+	require.NoError(t, err)
+	assert.True(t, database)
+	assert.Equal(t, 0, s.sweep("trials"), "an onboarded tenant is not started again")
+}
+
+// registerOnly registers a signup as the API does, without starting its
+// onboarding (as if the API had stopped in between); it returns the tenant and
+// its admin's token.
+func (s *stack) registerOnly(subdomain string) (uuid.UUID, string) {
+	s.t.Helper()
+	ctx := s.t.Context()
+	id := uuid.New()
+	plain, hash, prefix := token.New(token.RoleTenantAdmin)
+	err := db.InOperatorScope(ctx, s.db.Pool, func(q *db.Queries) error {
+		_, err := activities.RegisterTenant(ctx, q, activities.RegisterInput{TenantID: id,
+			TenantCode: strings.ReplaceAll(subdomain, "-", "_"), Name: "Acme " + subdomain, Subdomain: subdomain,
+			AdminEmail: "ana@" + subdomain + ".example.com", AdminName: "Ana", PlanCode: "trial", BillingCycle: "monthly",
+			AdminTokenHash: hash, AdminTokenPrefix: prefix, Actor: "signup:127.0.0.1"})
+		return err
+	})
+	require.NoError(s.t, err)
+	return id, plain
 }

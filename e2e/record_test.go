@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/landlordhq/landlord/db"
@@ -36,21 +34,6 @@ func TestRecordHistories(t *testing.T) {
 	fast := newStack(t, stackOptions{})
 	days := workflows.DefaultPolicy()
 	slow := newStack(t, stackOptions{policy: &days})
-
-	// Onboarding, done and turned down.
-	id, _ := fast.signup(signupBody("rec-signup"))
-	fast.waitStatus(id, "trial")
-	fast.save("onboarding_trial", workflows.OnboardingWorkflowID(id))
-	code, _ := fast.call(http.MethodPost, "/v1/signup", "", signupBody("rec-signup"))
-	require.Equal(t, http.StatusConflict, code)
-	fast.save("onboarding_rejected", fast.otherOnboarding(id))
-
-	// The warm pool filled, and an onboarding that claims from it.
-	fast.fillWarmPool(2)
-	fast.saveDone("warm_pool_refill", "warm-pool/"+fast.taskQueue)
-	warm, _ := fast.signup(signupBody("rec-warm"))
-	fast.waitStatus(warm, "trial")
-	fast.save("onboarding_warm", workflows.OnboardingWorkflowID(warm))
 
 	// Plan changes: charged then granted, declined, scheduled.
 	up, _ := fast.createTenant("rec-upgrade", "starter")
@@ -157,6 +140,35 @@ func TestRecordBulkHistory(t *testing.T) {
 	s.saveDone("bulk_suspend", out["workflow_id"].(string))
 }
 
+// TestRecordOnboardingHistories records onboardings that run in one workflow
+// task, from the pool and without it, the warm pool's refill, and a trial
+// sweep that starts an onboarding whose start was lost (go test ./e2e -run
+// TestRecordOnboardingHistories -args -record). The histories of earlier
+// onboardings (onboarding_trial, onboarding_warm, onboarding_rejected and
+// older) stay as they were recorded: runs of them may still be replayed.
+func TestRecordOnboardingHistories(t *testing.T) {
+	if !*record {
+		t.Skip("records histories only with -args -record")
+	}
+	s := newStack(t, stackOptions{})
+	id, _ := s.signup(signupBody("rec-signup"))
+	s.waitStatus(id, "trial")
+	s.save("onboarding_local_first", workflows.OnboardingWorkflowID(id))
+
+	s.fillWarmPool(2)
+	s.saveDone("warm_pool_refill", "warm-pool/"+s.taskQueue)
+	warm, _ := s.signup(signupBody("rec-warm"))
+	s.waitStatus(warm, "trial")
+	s.save("onboarding_local_first_warm", workflows.OnboardingWorkflowID(warm))
+
+	lost, _ := s.registerOnly("rec-lost")
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET created_at = now() - interval '3 minutes' WHERE id = $1`, lost)
+	require.NoError(t, err)
+	require.Equal(t, 1, s.sweep("trials"))
+	s.waitStatus(lost, "trial")
+	s.saveDone("sweep_trials_lost_onboarding", workflows.SweepWorkflowID(workflows.SweepTrials, s.taskQueue))
+}
+
 // TestRecordFleetHistory records a fleet migration that pauses at a failing
 // tenant, is resumed and finishes (go test ./e2e -run TestRecordFleetHistory -args -record).
 func TestRecordFleetHistory(t *testing.T) {
@@ -211,20 +223,6 @@ func (s *stack) endPeriod(id uuid.UUID) time.Time {
 	require.NoError(s.t, s.db.Pool.QueryRow(s.t.Context(), `UPDATE tenants SET current_period_start = date_trunc('second', now()) - interval '1 month',
 		current_period_end = date_trunc('second', now()) WHERE id = $1 RETURNING current_period_end`, id).Scan(&end))
 	return end
-}
-
-// otherOnboarding is the ID of the stack's onboarding that is not the tenant's.
-func (s *stack) otherOnboarding(id uuid.UUID) string {
-	s.t.Helper()
-	var found string
-	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
-		resp, err := s.temporal.ListWorkflow(s.t.Context(), &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = 'Onboarding' AND WorkflowId != '%s'", s.taskQueue, workflows.OnboardingWorkflowID(id))})
-		require.NoError(c, err)
-		require.Len(c, resp.Executions, 1)
-		found = resp.Executions[0].Execution.WorkflowId
-	}, 30*time.Second, 100*time.Millisecond)
-	return found
 }
 
 // history is a workflow's latest run's history.

@@ -6,14 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/landlordhq/landlord/activities"
@@ -181,28 +180,15 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 		BillingCycle: req.BillingCycle, AdminTokenHash: hash, AdminTokenPrefix: prefix, Actor: actor,
 		RequestSHA256: requestHash,
 	}}
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.OnboardingWorkflowID(tenantID),
-		TaskQueue:                s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// A keyed request turned down (a taken name) may be retried under its key.
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.Onboarding, in)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	handle, err := s.temporal.UpdateWithStartWorkflow(wctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.OnboardingRegisteredUpdate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+	err := db.InOperatorScope(ctx, s.pool, func(q *db.Queries) error {
+		_, err := activities.RegisterTenant(ctx, q, in.RegisterInput)
+		return err
 	})
-	if err == nil {
-		metrics.OnboardingStarted.Inc()
-		err = handle.Get(wctx, nil)
-	}
 	if err != nil {
 		return registrationError(err)
+	}
+	if err := s.startOnboarding(ctx, in); err != nil {
+		return err
 	}
 	t, err := s.q.TenantGet(ctx, tenantID)
 	if err != nil {
@@ -218,11 +204,31 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 			return err
 		}
 	}
-	view, err := s.tenantView(ctx, t, true)
+	view, err := s.tenantView(ctx, t, false)
 	if err != nil {
 		return err
 	}
+	if t.Status == lifecycle.Provisioning { // just registered: no need to ask the onboarding
+		view.Onboarding = &onboardingView{Step: workflows.StepProvision, Done: []string{workflows.StepRegister}}
+	}
 	return c.JSON(http.StatusAccepted, onboardResponse{Tenant: view, AdminToken: plain})
+}
+
+// startOnboarding starts the onboarding of a registered tenant, eagerly when
+// this process runs a worker (its first workflow task is handed back with the
+// start and runs here, without a trip through a task queue), and never twice:
+// a run that exists or existed for the tenant is left as it is. A registered
+// tenant whose start was lost (the process died in between) is started by
+// the trial sweep (see workflows.SweepTrials).
+func (s *Server) startOnboarding(ctx context.Context, in workflows.OnboardingInput) error {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := s.temporal.ExecuteWorkflow(wctx, workflows.OnboardingStartOptions(in.TenantID, s.taskQueue), workflows.Onboarding, in)
+	if err != nil {
+		return fmt.Errorf("start the onboarding of %s: %w", in.TenantID, err)
+	}
+	metrics.OnboardingStarted.Inc()
+	return nil
 }
 
 // idempotencyNamespace makes tenant ids from Idempotency-Keys.
@@ -251,6 +257,12 @@ func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byt
 		return idempotencyMismatch()
 	case time.Since(t.CreatedAt) > idempotencyWindow:
 		return conflict("this Idempotency-Key was used more than 24 hours ago; send a new one")
+	}
+	if t.Status == lifecycle.Provisioning { // the first request may have ended before it started the onboarding
+		in := workflows.OnboardingInput{RegisterInput: activities.Registered(t, actor)}
+		if err := s.startOnboarding(ctx, in); err != nil {
+			return err
+		}
 	}
 	view, err := s.tenantView(ctx, t, true)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -69,6 +71,27 @@ type RegisteredResult struct {
 
 // OnboardingWorkflowID is the workflow ID of a tenant's onboarding.
 func OnboardingWorkflowID(tenantID uuid.UUID) string { return "onboarding/" + tenantID.String() }
+
+// onboardingTaskTimeout bounds one workflow task of an onboarding. Its steps
+// run as local activities inside a task, so it is also how soon another
+// worker takes over an onboarding whose worker died mid-step (a longer step
+// keeps its task alive by completing it every 80% of this).
+const onboardingTaskTimeout = 3 * time.Second
+
+// OnboardingStartOptions start a registered tenant's onboarding: eagerly when
+// the starting process runs a worker, never beside a running one, and again
+// only for a tenant still provisioning (the callers' condition), for which no
+// run can have finished but one that was terminated or turned down.
+func OnboardingStartOptions(tenantID uuid.UUID, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       OnboardingWorkflowID(tenantID),
+		TaskQueue:                taskQueue,
+		EnableEagerStart:         true,
+		WorkflowTaskTimeout:      onboardingTaskTimeout,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}
+}
 
 // Onboarding takes a tenant from signup to a ready database with its default
 // company, admin user, billing customer, welcome message and trial. A
@@ -151,13 +174,15 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 		}
 	}()
 
+	// Runs recorded before it make the database and the customer as activities from the start.
+	localFirst := workflow.GetVersion(ctx, "local-first", workflow.DefaultVersion, 1) == 1
 	o.progress.Step = StepProvision
 	provisionIn := activities.ProvisionInput{TenantID: o.in.TenantID, CompanyName: o.in.Name, AdminEmail: o.in.AdminEmail, AdminName: o.in.AdminName}
 	defer o.compensate(ctx, &err, "drop tenant database and role", dbs.DropPlaced, o.in.TenantID)
-	provision := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alive(2*time.Minute, 30*time.Minute)), dbs.Provision, provisionIn)
+	provision := o.durable(ctx, localFirst, alive(2*time.Minute, 30*time.Minute), dbs.Provision, provisionIn)
 	customer := activities.CustomerInput{TenantID: o.in.TenantID, Email: o.in.AdminEmail, Name: o.in.Name}
 	defer o.compensate(ctx, &err, "remove billing customer", bill.RemoveCustomer, customer)
-	created := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alive(30*time.Second, 30*time.Minute)), bill.CreateCustomer, customer)
+	created := o.durable(ctx, localFirst, alive(30*time.Second, 30*time.Minute), bill.CreateCustomer, customer)
 	var placed activities.Provisioned
 	// Both are waited for before either is undone, so no undo races its step;
 	// a failure names the step that failed.
@@ -195,6 +220,40 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 	o.awaitDelivery(ctx, delivered)
 	o.progress.Step = StepDone
 	return &OnboardingResult{TenantID: o.in.TenantID, Status: act.Status, TrialEndsAt: act.TrialEndsAt, Database: placed.Database}, nil
+}
+
+// localAttemptLimit bounds the local first attempt of an onboarding step:
+// a slower step goes on as an ordinary activity, which heartbeats and leaves
+// the workflow free to answer its progress query at once.
+const localAttemptLimit = 5 * time.Second
+
+// durable runs an activity of the onboarding. With localFirst its first
+// attempt is a local activity, in the workflow task that is already running
+// (no round trip through Temporal's task queues: a signup runs in one task);
+// a first attempt that fails for a reason that may pass, or takes longer than
+// localAttemptLimit, goes on as an ordinary activity with ao's retries, each
+// visible to operators (see the onboarding's "retrying"). A refusal ends it as
+// it would any activity. Each step is idempotent, so running it again after a
+// cut-short attempt leaves one result.
+func (o *onboarding) durable(ctx workflow.Context, localFirst bool, ao workflow.ActivityOptions, activity, arg any) workflow.Future {
+	if !localFirst {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg)
+	}
+	f, settable := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		once := workflow.LocalActivityOptions{StartToCloseTimeout: min(ao.StartToCloseTimeout, localAttemptLimit),
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}}
+		first := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, once), activity, arg)
+		err := first.Get(ctx, nil)
+		var appErr *temporal.ApplicationError
+		if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+			settable.Chain(first)
+			return
+		}
+		o.log.Warn("first attempt failed; retrying as an activity", "error", err)
+		settable.Chain(workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), activity, arg))
+	})
+	return f
 }
 
 // runStepByStep is the onboarding of runs recorded before the coarse steps:

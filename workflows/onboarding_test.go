@@ -220,3 +220,50 @@ func TestOnboardingRefusesInputWithoutTenant(t *testing.T) {
 	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
 	assert.Equal(t, activities.ErrInvalidInput, appErr.Type())
 }
+
+// TestOnboardingGoesOnAsAnActivityWhenTheLocalAttemptFails: the database's
+// first attempt runs inside the workflow task; when it fails for a reason that
+// may pass, the step is not failed but handed to an ordinary activity, whose
+// retries operators see, and the tenant is onboarded.
+func TestOnboardingGoesOnAsAnActivityWhenTheLocalAttemptFails(t *testing.T) {
+	attempts := 0
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
+		env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(
+			func(context.Context, activities.ProvisionInput) (activities.Provisioned, error) {
+				attempts++
+				*calls = append(*calls, "provision")
+				if attempts == 1 {
+					return activities.Provisioned{}, errors.New("connection refused")
+				}
+				return activities.Provisioned{Placement: placement}, nil
+			})
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res OnboardingResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, lifecycle.Trial, res.Status)
+	assert.Equal(t, 2, attempts, "one local attempt, then the activity")
+	assert.NotContains(t, *calls, "drop", "nothing is undone")
+}
+
+// TestOnboardingRefusedLocallyIsNotRetried: a refusal in the local attempt
+// (non-retryable) fails the step at once, as an activity's would.
+func TestOnboardingRefusedLocallyIsNotRetried(t *testing.T) {
+	attempts := 0
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
+		env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(
+			func(context.Context, activities.ProvisionInput) (activities.Provisioned, error) {
+				attempts++
+				return activities.Provisioned{}, temporal.NewNonRetryableApplicationError("no server has room", activities.ErrInvalidInput, nil)
+			})
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, 1, attempts)
+	assert.Contains(t, *calls, "mark_failed")
+}

@@ -49,6 +49,16 @@ const overdueAfter = 10 * time.Minute
 // before the renewal sweep looks for its renewal (a running one is left alone).
 const uncollectedAfter = 10 * time.Minute
 
+// unstartedAfter is how long a tenant may be provisioning before the trial
+// sweep starts its onboarding (a running one is left alone): the API
+// registers a signup and then starts its onboarding, and may stop in between.
+const unstartedAfter = 2 * time.Minute
+
+// startOnboarding starts the onboarding of a registered tenant from its row.
+func startOnboarding(t activities.DueTenant) (string, enumspb.WorkflowIdReusePolicy, any, any) {
+	return OnboardingWorkflowID(t.ID), enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, Onboarding, OnboardingInput{RegisterInput: *t.Registered}
+}
+
 // pagesPerRun bounds a run's history: then the sweep continues as new.
 const (
 	pageSize    = 200
@@ -74,6 +84,10 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 	// Runs recorded before trial ends were marked started page every trial in the window.
 	marked := workflow.GetVersion(ctx, "mark-trial-ends", workflow.DefaultVersion, 1) == 1
 	steps := sweepSteps(in, marked)
+	// Runs recorded before it do not look for onboardings that never started.
+	if in.Name == SweepTrials && workflow.GetVersion(ctx, "start-lost-onboardings", workflow.DefaultVersion, 1) == 1 {
+		steps = append(steps, sweepStep{kind: activities.DueUnstarted, before: in.Now.Add(-unstartedAfter), start: startOnboarding})
+	}
 	if len(steps) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError("unknown sweep "+in.Name, activities.ErrInvalidInput, nil)
 	}

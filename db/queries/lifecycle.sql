@@ -127,3 +127,12 @@ LIMIT sqlc.arg(row_limit);
 -- name: TenantSetTrialEnd :one
 -- Moves a trial's end (an operator extending it, or ending it now).
 UPDATE tenants SET trial_ends_at = $2, updated_at = now() WHERE id = $1 AND status = 'trial' RETURNING *;
+
+-- name: TenantListProvisioningSince :many
+-- Tenants registered at or before $before and still provisioning: their
+-- onboarding runs slowly, or never started.
+SELECT id, created_at AS due FROM tenants
+WHERE status = 'provisioning' AND created_at <= sqlc.arg(before)
+  AND (created_at, id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY created_at, id
+LIMIT sqlc.arg(row_limit);
