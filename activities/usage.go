@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
@@ -39,36 +41,69 @@ type SnapshotInput struct {
 
 // SnapshotResult lists the notifications the page queued, for delivery.
 type SnapshotResult struct {
-	Measured      int
+	Measured      int // tenants whose snapshot of the month is current
+	Opened        int // of them, those whose database was opened to count
 	Alerts        int
 	Notifications []string
 }
 
-// Snapshot measures each tenant into tenant_usage for the month and fires the
-// alert rules. An alert row (tenant, rule, period) and its notification's
-// dedupe key make a rule fire once per period however often the sweep runs.
-// A tenant whose database cannot be reached is skipped and logged.
+// Snapshot brings each tenant's snapshot of the month in tenant_usage up to
+// date and fires the alert rules. Each database server is asked once for the
+// page's databases: their sizes and how many rows were written into each. A
+// tenant database is opened (and counted) only when nothing of it was
+// measured this month or its count of written rows moved since; for the rest
+// the snapshot stands and only its size is new, so a sweep's connections
+// follow what changed, not the size of the fleet. An alert row (tenant, rule,
+// period) and its notification's dedupe key make a rule fire once per period
+// however often the sweep runs. A tenant whose database or server cannot be
+// reached is skipped and logged.
 func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult, error) {
 	var res SnapshotResult
 	q := db.New(a.Pool)
-	for _, id := range in.TenantIDs {
-		info, err := q.TenantConnInfo(ctx, id)
+	month := time.Date(in.Now.UTC().Year(), in.Now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	page, err := q.TenantUsagePage(ctx, db.TenantUsagePageParams{Month: month, Ids: in.TenantIDs})
+	if err != nil {
+		return res, fmt.Errorf("load the page's tenants: %w", err)
+	}
+	names := map[tenantdb.Server][]string{}
+	for _, r := range page {
+		srv := tenantdb.Server{Host: r.ServerHost, Port: int(r.ServerPort)}
+		names[srv] = append(names[srv], tenantdb.Name(r.Tenant.ID))
+	}
+	writes := map[string]tenantdb.Writes{}
+	for srv, ns := range names {
+		w, err := a.Servers.WritesOf(ctx, srv, ns)
 		if err != nil {
-			continue // not placed (yet): nothing to measure
-		}
-		t, err := q.TenantGet(ctx, id)
-		if err != nil {
-			return res, fmt.Errorf("load tenant %s: %w", id, err)
-		}
-		u, err := a.Servers.MeasureAsAdmin(ctx, tenantdb.Server{Host: info.Host, Port: int(info.Port)}, tenantdb.Name(id), in.Now)
-		if err != nil {
+			warn(ctx, "usage of a database server's tenants not measured", "server", srv.Host, "error", err)
 			continue
 		}
-		month := time.Date(in.Now.UTC().Year(), in.Now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
-		if err := q.TenantUsageUpsert(ctx, db.TenantUsageUpsertParams{TenantID: id, Month: month, Companies: int32(u.Companies),
-			Users: int32(u.Users), MaxUsersPerCompanyUsed: int32(u.MaxUsersInACompany), Transactions: u.TransactionsMonth,
-			StorageBytes: u.StorageBytes}); err != nil {
-			return res, fmt.Errorf("store usage of %s: %w", id, err)
+		maps.Copy(writes, w)
+	}
+	for _, r := range page {
+		t, name := r.Tenant, tenantdb.Name(r.Tenant.ID)
+		w, ok := writes[name]
+		if !ok {
+			continue // its database or its server is not there
+		}
+		var u tenantdb.TenantUsage
+		if r.Measured && r.WriteMark != nil && *r.WriteMark == w.Rows {
+			u = tenantdb.TenantUsage{Companies: int64(r.Companies), Users: int64(r.Users),
+				MaxUsersInACompany: int64(r.MaxUsersPerCompanyUsed), TransactionsMonth: r.Transactions, StorageBytes: w.Bytes}
+			if err := q.TenantUsageSetStorage(ctx, db.TenantUsageSetStorageParams{TenantID: t.ID, Month: month, StorageBytes: w.Bytes}); err != nil {
+				return res, fmt.Errorf("store storage of %s: %w", t.ID, err)
+			}
+		} else {
+			srv := tenantdb.Server{Host: r.ServerHost, Port: int(r.ServerPort)}
+			if u, err = a.Servers.MeasureAsAdmin(ctx, srv, name, in.Now); err != nil {
+				warn(ctx, "tenant database not measured", "tenant", t.ID, "error", err)
+				continue
+			}
+			res.Opened++
+			if err := q.TenantUsageUpsert(ctx, db.TenantUsageUpsertParams{TenantID: t.ID, Month: month, Companies: int32(u.Companies),
+				Users: int32(u.Users), MaxUsersPerCompanyUsed: int32(u.MaxUsersInACompany), Transactions: u.TransactionsMonth,
+				StorageBytes: u.StorageBytes, WriteMark: &w.Rows}); err != nil {
+				return res, fmt.Errorf("store usage of %s: %w", t.ID, err)
+			}
 		}
 		res.Measured++
 		for _, f := range rules(t, u, in.Now) {
@@ -83,6 +118,13 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 		}
 	}
 	return res, nil
+}
+
+// warn logs through the activity's logger (nothing outside an activity).
+func warn(ctx context.Context, msg string, keyvals ...any) {
+	if activity.IsActivity(ctx) {
+		activity.GetLogger(ctx).Warn(msg, keyvals...)
+	}
 }
 
 type firing struct {

@@ -292,6 +292,7 @@ type TenantUsage struct {
 	StorageBytes           int64
 	ApiCalls               int64
 	UpdatedAt              time.Time
+	WriteMark              *int64
 }
 
 type WarmDatabase struct {

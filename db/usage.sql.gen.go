@@ -117,12 +117,140 @@ func (q *Queries) TenantListLive(ctx context.Context, arg TenantListLiveParams) 
 	return items, nil
 }
 
+const tenantUsagePage = `-- name: TenantUsagePage :many
+SELECT t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at, s.host AS server_host, s.port AS server_port,
+       (u.tenant_id IS NOT NULL)::bool AS measured,
+       COALESCE(u.companies, 0)::int AS companies, COALESCE(u.users, 0)::int AS users,
+       COALESCE(u.max_users_per_company_used, 0)::int AS max_users_per_company_used,
+       COALESCE(u.transactions, 0)::bigint AS transactions, u.write_mark
+FROM tenants t
+JOIN database_servers s ON s.id = t.database_server_id
+LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = $1::date
+WHERE t.id = ANY($2::uuid[])
+`
+
+type TenantUsagePageParams struct {
+	Month time.Time
+	Ids   []uuid.UUID
+}
+
+type TenantUsagePageRow struct {
+	Tenant                 Tenant
+	ServerHost             string
+	ServerPort             int32
+	Measured               bool
+	Companies              int32
+	Users                  int32
+	MaxUsersPerCompanyUsed int32
+	Transactions           int64
+	WriteMark              *int64
+}
+
+// A page of tenants for the usage sweep: each placed one, where its database
+// is, and its snapshot of the month if it has one.
+func (q *Queries) TenantUsagePage(ctx context.Context, arg TenantUsagePageParams) ([]TenantUsagePageRow, error) {
+	rows, err := q.db.Query(ctx, tenantUsagePage, arg.Month, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TenantUsagePageRow
+	for rows.Next() {
+		var i TenantUsagePageRow
+		if err := rows.Scan(
+			&i.Tenant.ID,
+			&i.Tenant.TenantCode,
+			&i.Tenant.TenantName,
+			&i.Tenant.Domain,
+			&i.Tenant.Subdomain,
+			&i.Tenant.Status,
+			&i.Tenant.PlanCode,
+			&i.Tenant.BillingCycle,
+			&i.Tenant.TrialEndsAt,
+			&i.Tenant.CurrentPeriodStart,
+			&i.Tenant.CurrentPeriodEnd,
+			&i.Tenant.PendingPlanCode,
+			&i.Tenant.PendingBillingCycle,
+			&i.Tenant.MaxCompanies,
+			&i.Tenant.MaxUsersPerCompany,
+			&i.Tenant.MaxTotalUsers,
+			&i.Tenant.MaxTransactionsPerMonth,
+			&i.Tenant.MaxStorageGb,
+			&i.Tenant.ApiRateLimitPerHour,
+			&i.Tenant.Features,
+			&i.Tenant.ModulesEnabled,
+			&i.Tenant.DatabaseServerID,
+			&i.Tenant.DatabaseName,
+			&i.Tenant.DatabaseRole,
+			&i.Tenant.DatabasePasswordEnc,
+			&i.Tenant.AdminEmail,
+			&i.Tenant.AdminName,
+			&i.Tenant.Phone,
+			&i.Tenant.BillingEmail,
+			&i.Tenant.PaymentMethod,
+			&i.Tenant.BillingCustomerID,
+			&i.Tenant.CreditBalanceCents,
+			&i.Tenant.GraceUntil,
+			&i.Tenant.SuspensionReason,
+			&i.Tenant.OnboardingCompleted,
+			&i.Tenant.OnboardingError,
+			&i.Tenant.CreatedAt,
+			&i.Tenant.UpdatedAt,
+			&i.Tenant.CancelledAt,
+			&i.Tenant.DeletedAt,
+			&i.Tenant.SuspendedAt,
+			&i.Tenant.ResumeStatus,
+			&i.Tenant.BillingVersion,
+			&i.Tenant.BillingHold,
+			&i.Tenant.BillingHoldUntil,
+			&i.Tenant.BillingApplied,
+			&i.Tenant.RequestSha256,
+			&i.Tenant.TrialEndStartedFor,
+			&i.Tenant.EmailVerifiedAt,
+			&i.Tenant.PhoneVerifiedAt,
+			&i.Tenant.SchemaVersion,
+			&i.Tenant.SchemaMigratedAt,
+			&i.ServerHost,
+			&i.ServerPort,
+			&i.Measured,
+			&i.Companies,
+			&i.Users,
+			&i.MaxUsersPerCompanyUsed,
+			&i.Transactions,
+			&i.WriteMark,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const tenantUsageSetStorage = `-- name: TenantUsageSetStorage :exec
+UPDATE tenant_usage SET storage_bytes = $3, updated_at = now() WHERE tenant_id = $1 AND month = $2
+`
+
+type TenantUsageSetStorageParams struct {
+	TenantID     uuid.UUID
+	Month        time.Time
+	StorageBytes int64
+}
+
+// A snapshot whose database was not written to since: only its size is new.
+func (q *Queries) TenantUsageSetStorage(ctx context.Context, arg TenantUsageSetStorageParams) error {
+	_, err := q.db.Exec(ctx, tenantUsageSetStorage, arg.TenantID, arg.Month, arg.StorageBytes)
+	return err
+}
+
 const tenantUsageUpsert = `-- name: TenantUsageUpsert :exec
-INSERT INTO tenant_usage (tenant_id, month, companies, users, max_users_per_company_used, transactions, storage_bytes, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+INSERT INTO tenant_usage (tenant_id, month, companies, users, max_users_per_company_used, transactions, storage_bytes, write_mark, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
 ON CONFLICT (tenant_id, month) DO UPDATE
 SET companies = EXCLUDED.companies, users = EXCLUDED.users, max_users_per_company_used = EXCLUDED.max_users_per_company_used,
-    transactions = EXCLUDED.transactions, storage_bytes = EXCLUDED.storage_bytes, updated_at = now()
+    transactions = EXCLUDED.transactions, storage_bytes = EXCLUDED.storage_bytes, write_mark = EXCLUDED.write_mark, updated_at = now()
 `
 
 type TenantUsageUpsertParams struct {
@@ -133,6 +261,7 @@ type TenantUsageUpsertParams struct {
 	MaxUsersPerCompanyUsed int32
 	Transactions           int64
 	StorageBytes           int64
+	WriteMark              *int64
 }
 
 func (q *Queries) TenantUsageUpsert(ctx context.Context, arg TenantUsageUpsertParams) error {
@@ -144,6 +273,7 @@ func (q *Queries) TenantUsageUpsert(ctx context.Context, arg TenantUsageUpsertPa
 		arg.MaxUsersPerCompanyUsed,
 		arg.Transactions,
 		arg.StorageBytes,
+		arg.WriteMark,
 	)
 	return err
 }

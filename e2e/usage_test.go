@@ -72,3 +72,51 @@ func TestStorageFarOverItsLimitRefusesNewTransactions(t *testing.T) {
 	code, _ = s.call(http.MethodPost, "/v1/companies/"+company+"/users", tok, map[string]any{"email": "still@hoarder.example.com", "name": "S"})
 	assert.Equal(t, http.StatusCreated, code, "storage only stops transactions")
 }
+
+// sweepUsage runs the usage sweep now and returns how many tenants it
+// measured and how many tenant databases it opened to do so.
+func (s *stack) sweepUsage() (measured, opened int) {
+	s.t.Helper()
+	code, out := s.call(http.MethodPost, "/v1/sweeps/usage", s.operator, nil)
+	require.Equal(s.t, http.StatusOK, code, out)
+	return int(out["started"].(float64)), int(out["opened"].(float64))
+}
+
+// TestTheUsageSweepOpensOnlyTheDatabasesWrittenToSince: the first sweep of a
+// month opens every tenant database; once the fleet is quiet a sweep opens
+// none (each server is asked once for its databases' sizes and written rows)
+// yet every snapshot stays current; a transaction posted by one tenant makes
+// the next sweeps open that tenant's database alone, and its snapshot counts it.
+func TestTheUsageSweepOpensOnlyTheDatabasesWrittenToSince(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	busy, tok := s.signup(signupBody("usage-busy"))
+	idle, _ := s.signup(signupBody("usage-idle"))
+	s.waitStatus(busy, "trial")
+	s.waitStatus(idle, "trial")
+
+	measured, opened := s.sweepUsage()
+	assert.Equal(t, 2, measured)
+	assert.Equal(t, 2, opened, "nothing measured this month yet: both are opened")
+	// A server publishes its counts when its sessions commit or end: the
+	// onboarding's last writes may show one sweep late.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		measured, opened := s.sweepUsage()
+		assert.Equal(c, 2, measured, "both snapshots stay current")
+		assert.Equal(c, 0, opened, "a quiet fleet is not opened")
+	}, 15*time.Second, 200*time.Millisecond)
+	idleMark := s.count(`SELECT write_mark FROM tenant_usage WHERE tenant_id = $1`, idle)
+
+	company := s.defaultCompany(tok)
+	code, out := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 100})
+	require.Equal(t, http.StatusCreated, code, out)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		_, opened := s.sweepUsage()
+		assert.Equal(c, 1, s.count(`SELECT transactions FROM tenant_usage WHERE tenant_id = $1`, busy), "opened: %d", opened)
+	}, 15*time.Second, 200*time.Millisecond, "the busy tenant's database is opened and its transaction counted")
+	measured, opened = s.sweepUsage()
+	assert.Equal(t, 2, measured)
+	assert.LessOrEqual(t, opened, 1, "never the idle tenant's")
+	assert.Equal(t, idleMark, s.count(`SELECT write_mark FROM tenant_usage WHERE tenant_id = $1`, idle), "the idle tenant was not opened")
+	assert.Positive(t, s.count(`SELECT storage_bytes FROM tenant_usage WHERE tenant_id = $1`, idle), "its size is still known")
+}

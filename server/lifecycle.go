@@ -216,7 +216,7 @@ func (s *Server) runSweep(c echo.Context) error {
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, sweepRun{WorkflowID: run.GetID(), Started: res.Started, Seen: res.Seen})
+	return c.JSON(http.StatusOK, sweepRun{WorkflowID: run.GetID(), Started: res.Started, Seen: res.Seen, Opened: res.Opened})
 }
 
 type alertView struct {

@@ -127,6 +127,7 @@ type sweepRun struct {
 	WorkflowID string `json:"workflow_id"`
 	Started    int    `json:"started"`
 	Seen       int    `json:"seen"`
+	Opened     int    `json:"opened"` // usage: tenant databases opened to count (the others were not written to since)
 }
 
 type companyList struct {

@@ -55,3 +55,41 @@ func (s *Servers) WithUsageLocked(ctx context.Context, srv Server, name string, 
 		return fn(u)
 	})
 }
+
+// Writes is what a database server knows of one tenant database without
+// opening it: its size, and the rows written into it since the server's
+// statistics began (inserted, updated and deleted). The count only grows
+// while the statistics last; a reset or a crash of the server starts it again.
+type Writes struct {
+	Bytes int64
+	Rows  int64
+}
+
+// WritesOf reads Writes for each of the named databases of srv that exists,
+// in one query on the server's maintenance database. A server publishes a
+// backend's counts when it commits (at most a second or so late when idle),
+// so a write committed before this call is in the count or in the next one.
+func (s *Servers) WritesOf(ctx context.Context, srv Server, names []string) (map[string]Writes, error) {
+	pool, err := s.Pool(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := pool.Query(ctx, `
+		SELECT d.datname, pg_database_size(d.oid), COALESCE(st.tup_inserted + st.tup_updated + st.tup_deleted, 0)
+		FROM pg_database d LEFT JOIN pg_stat_database st ON st.datid = d.oid
+		WHERE d.datname = ANY($1)`, names)
+	if err != nil {
+		return nil, fmt.Errorf("read the writes of %d databases on %s: %w", len(names), srv.Host, err)
+	}
+	out := make(map[string]Writes, len(names))
+	var name string
+	var w Writes
+	_, err = pgx.ForEachRow(rows, []any{&name, &w.Bytes, &w.Rows}, func() error {
+		out[name] = w
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the writes of %d databases on %s: %w", len(names), srv.Host, err)
+	}
+	return out, nil
+}

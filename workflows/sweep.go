@@ -33,12 +33,14 @@ type SweepInput struct {
 	After  activities.Cursor
 	Total  int // workflows started so far
 	Seen   int // tenants paged so far
+	Opened int // usage: tenant databases opened to count so far
 }
 
 // SweepResult counts the tenants a sweep paged and the per-tenant workflows it started.
 type SweepResult struct {
 	Started int
 	Seen    int
+	Opened  int // usage: tenant databases opened to count (the others had not been written to)
 }
 
 // overdueAfter is how long after its end a trial may still be a trial before
@@ -101,12 +103,12 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 		if err := call(ctx, opts(30*time.Second, time.Hour), sweeps.Due, due, &page); err != nil {
 			return nil, err
 		}
-		var started int
+		var started, opened int
 		var err error
 		if st.start != nil {
 			started, err = startAll(ctx, page.Tenants, st.start)
 		} else {
-			started, err = snapshot(ctx, page.Tenants, in.Now)
+			started, opened, err = snapshot(ctx, page.Tenants, in.Now)
 		}
 		if err == nil && st.mark && len(page.Tenants) > 0 {
 			err = call(ctx, opts(30*time.Second, time.Hour), sweeps.MarkStarted, ids(page.Tenants), nil)
@@ -116,6 +118,7 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 		}
 		in.Total += started
 		in.Seen += len(page.Tenants)
+		in.Opened += opened
 		in.After = page.Next
 		if page.Last {
 			in.Step, in.After = in.Step+1, activities.Cursor{}
@@ -125,7 +128,7 @@ func Sweep(ctx workflow.Context, in SweepInput) (*SweepResult, error) {
 	// reported while replaying; it writes nothing to the history).
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"sweep": in.Name}).
 		Gauge("landlord_sweep_last_completed_timestamp_seconds").Update(float64(workflow.Now(ctx).Unix()))
-	return &SweepResult{Started: in.Total, Seen: in.Seen}, nil
+	return &SweepResult{Started: in.Total, Seen: in.Seen, Opened: in.Opened}, nil
 }
 
 type sweepStep struct {
@@ -191,18 +194,19 @@ func sweepSteps(in SweepInput, marked bool) []sweepStep {
 }
 
 // snapshot measures a page of tenants, fires their alert rules and delivers
-// what they queued; it returns how many tenants it measured.
-func snapshot(ctx workflow.Context, due []activities.DueTenant, now time.Time) (int, error) {
+// what they queued; it returns how many tenants it measured, and of them how
+// many databases it opened.
+func snapshot(ctx workflow.Context, due []activities.DueTenant, now time.Time) (int, int, error) {
 	in := activities.SnapshotInput{Now: now, TenantIDs: make([]uuid.UUID, 0, len(due))}
 	for _, t := range due {
 		in.TenantIDs = append(in.TenantIDs, t.ID)
 	}
 	var res activities.SnapshotResult
 	if err := call(ctx, opts(5*time.Minute, time.Hour), usage.Snapshot, in, &res); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	deliverAll(ctx, res.Notifications)
-	return res.Measured, nil
+	return res.Measured, res.Opened, nil
 }
 
 // startAll starts one abandoned child workflow per tenant and waits until each
