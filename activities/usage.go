@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
@@ -79,9 +80,30 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 		}
 		maps.Copy(writes, w)
 	}
-	for _, r := range page {
-		t, name := r.Tenant, tenantdb.Name(r.Tenant.ID)
-		w, ok := writes[name]
+	// The databases written to since their snapshot are counted a few at a time.
+	measured := make([]*tenantdb.TenantUsage, len(page))
+	g := errgroup.Group{}
+	g.SetLimit(measureParallel)
+	for i, r := range page {
+		w, ok := writes[tenantdb.Name(r.Tenant.ID)]
+		if !ok || (r.Measured && r.WriteMark != nil && *r.WriteMark == w.Rows) {
+			continue
+		}
+		g.Go(func() error {
+			srv := tenantdb.Server{Host: r.ServerHost, Port: int(r.ServerPort)}
+			u, err := a.Servers.MeasureAsAdmin(ctx, srv, tenantdb.Name(r.Tenant.ID), in.Now)
+			if err != nil {
+				warn(ctx, "tenant database not measured", "tenant", r.Tenant.ID, "error", err)
+				return nil
+			}
+			measured[i] = &u
+			return nil
+		})
+	}
+	_ = g.Wait() // each failure is logged and its tenant skipped
+	for i, r := range page {
+		t := r.Tenant
+		w, ok := writes[tenantdb.Name(t.ID)]
 		if !ok {
 			continue // its database or its server is not there
 		}
@@ -93,11 +115,10 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 				return res, fmt.Errorf("store storage of %s: %w", t.ID, err)
 			}
 		} else {
-			srv := tenantdb.Server{Host: r.ServerHost, Port: int(r.ServerPort)}
-			if u, err = a.Servers.MeasureAsAdmin(ctx, srv, name, in.Now); err != nil {
-				warn(ctx, "tenant database not measured", "tenant", t.ID, "error", err)
-				continue
+			if measured[i] == nil {
+				continue // could not be opened: logged above
 			}
+			u = *measured[i]
 			res.Opened++
 			if err := q.TenantUsageUpsert(ctx, db.TenantUsageUpsertParams{TenantID: t.ID, Month: month, Companies: int32(u.Companies),
 				Users: int32(u.Users), MaxUsersPerCompanyUsed: int32(u.MaxUsersInACompany), Transactions: u.TransactionsMonth,
@@ -119,6 +140,9 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 	}
 	return res, nil
 }
+
+// measureParallel is how many tenant databases a usage snapshot opens at once.
+const measureParallel = 4
 
 // warn logs through the activity's logger (nothing outside an activity).
 func warn(ctx context.Context, msg string, keyvals ...any) {

@@ -24,8 +24,13 @@ import (
 func benchLifecycle(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
 	fs := newFlags("bench lifecycle")
 	n := fs.Int("n", 100000, "tenants in the platform database")
+	real := fs.Int("real", 20, "tenants signed up through the API for the usage sweep")
+	written := fs.Int("written", 5, "of them, written to between the two usage sweeps")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
+	}
+	if *real < 1 || *written < 0 || *written > *real {
+		return usageError("-real must be at least 1 and -written between 0 and -real")
 	}
 	b, err := startBenchStack(ctx, cfg, log)
 	if err != nil {
@@ -91,7 +96,76 @@ func benchLifecycle(ctx context.Context, cfg config.Config, log *slog.Logger, ar
 		time.Sleep(200 * time.Millisecond)
 	}
 	fmt.Printf("trial ends: %d tenants suspended %s after the sweep began\n", due, time.Since(start).Round(time.Millisecond))
+	if err := benchUsageSweep(ctx, b, *real, *written); err != nil {
+		return err
+	}
 	return benchSuspension(ctx, b)
+}
+
+// benchUsageSweep runs the usage sweep over the fleet twice: the bulk tenants
+// are placed on the local server (their databases do not exist, so each page
+// costs the sweep its queries and nothing more), beside real tenants signed
+// up through the API. The first sweep of the month opens every real database;
+// between the two, written of them are written to, and the second opens just
+// those. The floor is what the sweep did before, opening every live tenant's
+// database: timed here on the real ones, per database.
+func benchUsageSweep(ctx context.Context, b *benchStack, real, written int) error {
+	var names []string
+	for i := range real {
+		id, _, err := b.signup(ctx, fmt.Sprintf("bench-usage-%s-%d", b.queue[6:], i))
+		if err != nil {
+			return err
+		}
+		names = append(names, tenantdb.Name(id))
+	}
+	if _, err := b.pool.Exec(ctx, `UPDATE tenants SET database_server_id = (SELECT id FROM database_servers WHERE name = 'local'),
+		database_name = 'tenant_' || replace(id::text, '-', ''), database_role = 'tenant_' || replace(id::text, '-', '')
+		WHERE tenant_code LIKE 'bulk\_%'`); err != nil {
+		return fmt.Errorf("place the bulk tenants: %w", err)
+	}
+	sweep := func() (workflows.SweepResult, time.Duration, error) {
+		start := time.Now()
+		run, err := b.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-usage-" + uuid.NewString()[:8], TaskQueue: b.queue},
+			workflows.Sweep, workflows.SweepInput{Name: workflows.SweepUsage})
+		var res workflows.SweepResult
+		if err == nil {
+			err = run.Get(ctx, &res)
+		}
+		return res, time.Since(start), err
+	}
+	first, firstTook, err := sweep()
+	if err != nil {
+		return fmt.Errorf("usage sweep: %w", err)
+	}
+	for _, name := range names[:written] {
+		conn, err := b.servers.Connect(ctx, b.servers.Local(), name)
+		if err != nil {
+			return err
+		}
+		_, err = conn.Exec(ctx, `INSERT INTO companies (code, name) VALUES ('bench', 'Bench')`)
+		conn.Close(ctx) // its counts are published as the session ends
+		if err != nil {
+			return err
+		}
+	}
+	second, secondTook, err := sweep()
+	if err != nil {
+		return fmt.Errorf("usage sweep: %w", err)
+	}
+	start := time.Now()
+	for _, name := range names {
+		if _, err := b.servers.MeasureAsAdmin(ctx, b.servers.Local(), name, time.Now()); err != nil {
+			return err
+		}
+	}
+	each := time.Since(start) / time.Duration(len(names))
+	fmt.Printf("usage sweep, first of the month: %d tenants paged, %d measured, %d databases opened, in %s\n",
+		first.Seen, first.Started, first.Opened, firstTook.Round(time.Millisecond))
+	fmt.Printf("usage sweep, %d of %d written to since: %d tenants paged, %d measured, %d databases opened, in %s\n",
+		written, real, second.Seen, second.Started, second.Opened, secondTook.Round(time.Millisecond))
+	fmt.Printf("floor, as before: opening and counting a tenant database takes %s, so %d live tenants opened every sweep take %s\n",
+		each.Round(100*time.Microsecond), second.Seen, (each * time.Duration(second.Seen)).Round(time.Second))
+	return nil
 }
 
 // benchSuspension times an operator's suspension of a real tenant with open

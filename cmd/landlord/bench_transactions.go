@@ -58,7 +58,7 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/v1/companies", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := benchClient.Do(req)
 		if err != nil {
 			return 0, err
 		}
