@@ -82,7 +82,11 @@ func benchLifecycle(ctx context.Context, cfg config.Config, log *slog.Logger, ar
 		return fmt.Errorf("sweep: %w", err)
 	}
 	fmt.Printf("trial sweep: started %d workflows for %d due tenants in %s\n", res.Started, due, time.Since(start).Round(time.Millisecond))
-	if res.Started != due {
+	// Every due trial's end is started once by the sweep's first step. Its
+	// last step starts again the trial end of a trial still a trial well after
+	// its end; one whose first run finished between that step's page and its
+	// start is started again and ends at once (it finds the tenant suspended).
+	if res.Started < due {
 		return fmt.Errorf("the sweep started %d workflows, want %d", res.Started, due)
 	}
 	for { // let the trial ends finish before the database goes

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,7 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	tenants := fs.Int("tenants", 50, "tenants posting")
 	c := fs.Int("c", 16, "requests in flight at once")
 	n := fs.Int("n", 20000, "transactions to post")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of this process (API, worker and client) while it posts")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -87,11 +90,16 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	if _, _, err := drive(*c*10, *c, post); err != nil { // warm-up: a pool per tenant
 		return err
 	}
-	lat, wall, err := drive(*n, *c, post)
+	stopProfile, err := startCPUProfile(*profile)
 	if err != nil {
 		return err
 	}
-	floorRate, err := b.pgbenchTransactions(ctx, posters, *c, *n)
+	lat, wall, err := drive(*n, *c, post)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	floorRate, floorLat, err := b.pgbenchTransactions(ctx, posters, *c, *n)
 	if err != nil {
 		return err
 	}
@@ -106,7 +114,8 @@ func benchTransactions(ctx context.Context, cfg config.Config, log *slog.Logger,
 	fmt.Printf("enforcement benchmark: %d transactions over %d tenants at concurrency %d\n", *n, *tenants, *c)
 	fmt.Printf("%-34s %8s %8s %8s %10s\n", "", "p50", "p99", "max", "per second")
 	reportPct("POST /v1/transactions (metered)", lat, wall, 99)
-	fmt.Printf("%-34s %8s %8s %8s %10.1f\n", "floor: pgbench, same statement", "", "", "", floorRate)
+	r := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	fmt.Printf("%-34s %8s %8s %8s %10.1f\n", "floor: pgbench, same statement", r(pct(floorLat, 50)), r(pct(floorLat, 99)), r(pct(floorLat, 100)), floorRate)
 	reportPct("GET /healthz (same server)", health, healthWall, 99)
 	fmt.Printf("share of pgbench's rate: %.0f%%   p99: %s\n", 100*(float64(*n)/wall.Seconds())/floorRate, pct(lat, 99).Round(100*time.Microsecond))
 	fmt.Printf("tenant pools open: %d, connection bound %d\n", b.pools.Open(), b.pools.MaxConns())
@@ -123,10 +132,10 @@ type txPoster struct {
 // side by side, as the tenant's own role, sending the statement
 // POST /v1/transactions sends (prepared, as pgx does), conns connections and
 // about n transactions in all; it returns the transactions a second.
-func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster, conns, n int) (float64, error) {
+func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster, conns, n int) (float64, []time.Duration, error) {
 	dir, err := os.MkdirTemp("", "landlord-pgbench-")
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer os.RemoveAll(dir)
 	script := filepath.Join(dir, "post.sql")
@@ -134,7 +143,7 @@ func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster
 	sql = strings.NewReplacer("$1", "date_trunc('month', now() AT TIME ZONE 'UTC')::date", "$2", "100000000",
 		"$3", ":company::uuid", "$4", "1999", "$5", "'bench'", "$6", "now()").Replace(sql)
 	if err := os.WriteFile(script, []byte(sql+";\n"), 0o600); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	per := max(conns/len(posters), 1)
 	perClient := max(n/(per*len(posters)), 1)
@@ -145,14 +154,15 @@ func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster
 			info, err = q.TenantConnInfo(ctx, p.tenant)
 			return err
 		}); err != nil {
-			return 0, fmt.Errorf("tenant %s: %w", p.tenant, err)
+			return 0, nil, fmt.Errorf("tenant %s: %w", p.tenant, err)
 		}
 		pw, err := b.box.Open(info.DatabasePasswordEnc)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", fmt.Sprint(per), "-j", fmt.Sprint(per),
 			"-t", fmt.Sprint(perClient), "-f", script, "-D", "company="+p.company,
+			"-l", "--log-prefix", filepath.Join(dir, "log-"+p.tenant.String()),
 			"-h", info.Host, "-p", fmt.Sprint(info.Port), "-U", *info.DatabaseName, *info.DatabaseName)
 		cmd.Env = append(os.Environ(), "PGPASSWORD="+string(pw))
 		cmds = append(cmds, cmd)
@@ -168,7 +178,57 @@ func (b *benchStack) pgbenchTransactions(ctx context.Context, posters []txPoster
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return float64(perClient*per*len(posters)) / time.Since(start).Seconds(), nil
+	rate := float64(perClient*per*len(posters)) / time.Since(start).Seconds()
+	lat, err := pgbenchLatencies(dir)
+	return rate, lat, err
+}
+
+// pgbenchLatencies reads the per-transaction logs pgbench wrote into dir
+// (-l: the third field of each line is the transaction's latency in µs).
+func pgbenchLatencies(dir string) ([]time.Duration, error) {
+	logs, err := filepath.Glob(filepath.Join(dir, "log-*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for _, name := range logs {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 3 {
+				continue
+			}
+			us, err := strconv.ParseInt(fields[2], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("pgbench log %s: %w", name, err)
+			}
+			out = append(out, time.Duration(us)*time.Microsecond)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("pgbench wrote no transaction log in %s", dir)
+	}
+	return out, nil
+}
+
+// startCPUProfile writes a CPU profile to path until the returned func is
+// called; with no path it does nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
