@@ -53,8 +53,9 @@ type SnapshotResult struct {
 // page's databases: their sizes and how many rows were written into each. A
 // tenant database is opened (and counted) only when nothing of it was
 // measured this month or its count of written rows moved since; for the rest
-// the snapshot stands and only its size is new, so a sweep's connections
-// follow what changed, not the size of the fleet. An alert row (tenant, rule,
+// the snapshot stands and only its size, where it moved, is written, so a
+// sweep's connections and writes follow what changed, not the size of the
+// fleet. An alert row (tenant, rule,
 // period) and its notification's dedupe key make a rule fire once per period
 // however often the sweep runs. A tenant whose database or server cannot be
 // reached is skipped and logged.
@@ -86,7 +87,7 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 	g.SetLimit(measureParallel)
 	for i, r := range page {
 		w, ok := writes[tenantdb.Name(r.Tenant.ID)]
-		if !ok || (r.Measured && r.WriteMark != nil && *r.WriteMark == w.Rows) {
+		if !ok || unchanged(r, w) {
 			continue
 		}
 		g.Go(func() error {
@@ -108,11 +109,13 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 			continue // its database or its server is not there
 		}
 		var u tenantdb.TenantUsage
-		if r.Measured && r.WriteMark != nil && *r.WriteMark == w.Rows {
+		if unchanged(r, w) {
 			u = tenantdb.TenantUsage{Companies: int64(r.Companies), Users: int64(r.Users),
 				MaxUsersInACompany: int64(r.MaxUsersPerCompanyUsed), TransactionsMonth: r.Transactions, StorageBytes: w.Bytes}
-			if err := q.TenantUsageSetStorage(ctx, db.TenantUsageSetStorageParams{TenantID: t.ID, Month: month, StorageBytes: w.Bytes}); err != nil {
-				return res, fmt.Errorf("store storage of %s: %w", t.ID, err)
+			if w.Bytes != r.StorageBytes {
+				if err := q.TenantUsageSetStorage(ctx, db.TenantUsageSetStorageParams{TenantID: t.ID, Month: month, StorageBytes: w.Bytes}); err != nil {
+					return res, fmt.Errorf("store storage of %s: %w", t.ID, err)
+				}
 			}
 		} else {
 			if measured[i] == nil {
@@ -139,6 +142,12 @@ func (a *Usage) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotResult,
 		}
 	}
 	return res, nil
+}
+
+// unchanged says whether a tenant's snapshot of the month still stands: its
+// database's count of written rows has not moved since it was measured.
+func unchanged(r db.TenantUsagePageRow, w tenantdb.Writes) bool {
+	return r.Measured && r.WriteMark != nil && *r.WriteMark == w.Rows
 }
 
 // measureParallel is how many tenant databases a usage snapshot opens at once.

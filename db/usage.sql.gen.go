@@ -122,7 +122,7 @@ SELECT t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.pl
        (u.tenant_id IS NOT NULL)::bool AS measured,
        COALESCE(u.companies, 0)::int AS companies, COALESCE(u.users, 0)::int AS users,
        COALESCE(u.max_users_per_company_used, 0)::int AS max_users_per_company_used,
-       COALESCE(u.transactions, 0)::bigint AS transactions, u.write_mark
+       COALESCE(u.transactions, 0)::bigint AS transactions, COALESCE(u.storage_bytes, 0)::bigint AS storage_bytes, u.write_mark
 FROM tenants t
 JOIN database_servers s ON s.id = t.database_server_id
 LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = $1::date
@@ -143,6 +143,7 @@ type TenantUsagePageRow struct {
 	Users                  int32
 	MaxUsersPerCompanyUsed int32
 	Transactions           int64
+	StorageBytes           int64
 	WriteMark              *int64
 }
 
@@ -217,6 +218,7 @@ func (q *Queries) TenantUsagePage(ctx context.Context, arg TenantUsagePageParams
 			&i.Users,
 			&i.MaxUsersPerCompanyUsed,
 			&i.Transactions,
+			&i.StorageBytes,
 			&i.WriteMark,
 		); err != nil {
 			return nil, err

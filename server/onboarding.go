@@ -190,6 +190,7 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 	if err := s.startOnboarding(ctx, in); err != nil {
 		return err
 	}
+	metrics.OnboardingStarted.Inc()
 	t, err := s.q.TenantGet(ctx, tenantID)
 	if err != nil {
 		return err
@@ -227,7 +228,6 @@ func (s *Server) startOnboarding(ctx context.Context, in workflows.OnboardingInp
 	if err != nil {
 		return fmt.Errorf("start the onboarding of %s: %w", in.TenantID, err)
 	}
-	metrics.OnboardingStarted.Inc()
 	return nil
 }
 

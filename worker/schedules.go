@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -68,7 +69,10 @@ func ensureSchedule(ctx context.Context, c client.Client, id string, every time.
 		ID: id, Spec: spec, Action: action,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: max(every, catchupAtLeast),
 	}
-	_, err := c.ScheduleClient().Create(ctx, opts)
+	err := untilNamespaceKnown(ctx, func() error {
+		_, err := c.ScheduleClient().Create(ctx, opts)
+		return err
+	})
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		h := c.ScheduleClient().GetHandle(ctx, opts.ID)
 		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
@@ -82,6 +86,28 @@ func ensureSchedule(ctx context.Context, c client.Client, id string, every time.
 		return fmt.Errorf("ensure schedule %s: %w", opts.ID, err)
 	}
 	return nil
+}
+
+// namespaceWait is how long a worker waits for a Temporal that has just
+// started to know its namespace (a dev server answers before it does).
+const namespaceWait = 30 * time.Second
+
+// untilNamespaceKnown runs call, again every 200 ms while Temporal answers
+// that the namespace is not found, for namespaceWait at most.
+func untilNamespaceKnown(ctx context.Context, call func() error) error {
+	deadline := time.Now().Add(namespaceWait)
+	for {
+		err := call()
+		var notFound *serviceerror.NamespaceNotFound
+		if !errors.As(err, &notFound) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // RollOutTenantSchema starts a fleet migration when tenant databases are

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +49,14 @@ func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]strin
 	for _, o := range overrides {
 		o(env, calls)
 	}
-	record := func(name string) func(mock.Arguments) { return func(mock.Arguments) { *calls = append(*calls, name) } }
+	var mu sync.Mutex // the database and the billing customer run side by side
+	record := func(name string) func(mock.Arguments) {
+		return func(mock.Arguments) {
+			mu.Lock()
+			defer mu.Unlock()
+			*calls = append(*calls, name)
+		}
+	}
 	env.OnActivity(tenants.Register, mock.Anything, onboardingInput().RegisterInput).Return(activities.RegisterResult{TrialDays: 14}, nil).Run(record("register")).Maybe()
 	env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(activities.Provisioned{Placement: placement}, nil).Run(record("provision")).Maybe()
 	env.OnActivity(bill.CreateCustomer, mock.Anything, mock.Anything).Return("cus_1", nil).Run(record("create_customer")).Maybe()
@@ -226,13 +235,11 @@ func TestOnboardingRefusesInputWithoutTenant(t *testing.T) {
 // may pass, the step is not failed but handed to an ordinary activity, whose
 // retries operators see, and the tenant is onboarded.
 func TestOnboardingGoesOnAsAnActivityWhenTheLocalAttemptFails(t *testing.T) {
-	attempts := 0
+	var attempts atomic.Int32 // the local attempt runs beside the billing customer's
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
 		env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(
 			func(context.Context, activities.ProvisionInput) (activities.Provisioned, error) {
-				attempts++
-				*calls = append(*calls, "provision")
-				if attempts == 1 {
+				if attempts.Add(1) == 1 {
 					return activities.Provisioned{}, errors.New("connection refused")
 				}
 				return activities.Provisioned{Placement: placement}, nil
@@ -245,18 +252,18 @@ func TestOnboardingGoesOnAsAnActivityWhenTheLocalAttemptFails(t *testing.T) {
 	var res OnboardingResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, lifecycle.Trial, res.Status)
-	assert.Equal(t, 2, attempts, "one local attempt, then the activity")
+	assert.Equal(t, int32(2), attempts.Load(), "one local attempt, then the activity")
 	assert.NotContains(t, *calls, "drop", "nothing is undone")
 }
 
 // TestOnboardingRefusedLocallyIsNotRetried: a refusal in the local attempt
 // (non-retryable) fails the step at once, as an activity's would.
 func TestOnboardingRefusedLocallyIsNotRetried(t *testing.T) {
-	attempts := 0
+	var attempts atomic.Int32
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
 		env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(
 			func(context.Context, activities.ProvisionInput) (activities.Provisioned, error) {
-				attempts++
+				attempts.Add(1)
 				return activities.Provisioned{}, temporal.NewNonRetryableApplicationError("no server has room", activities.ErrInvalidInput, nil)
 			})
 	})
@@ -264,6 +271,6 @@ func TestOnboardingRefusedLocallyIsNotRetried(t *testing.T) {
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError())
-	assert.Equal(t, 1, attempts)
+	assert.Equal(t, int32(1), attempts.Load())
 	assert.Contains(t, *calls, "mark_failed")
 }

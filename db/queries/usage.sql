@@ -23,7 +23,7 @@ SELECT sqlc.embed(t), s.host AS server_host, s.port AS server_port,
        (u.tenant_id IS NOT NULL)::bool AS measured,
        COALESCE(u.companies, 0)::int AS companies, COALESCE(u.users, 0)::int AS users,
        COALESCE(u.max_users_per_company_used, 0)::int AS max_users_per_company_used,
-       COALESCE(u.transactions, 0)::bigint AS transactions, u.write_mark
+       COALESCE(u.transactions, 0)::bigint AS transactions, COALESCE(u.storage_bytes, 0)::bigint AS storage_bytes, u.write_mark
 FROM tenants t
 JOIN database_servers s ON s.id = t.database_server_id
 LEFT JOIN tenant_usage u ON u.tenant_id = t.id AND u.month = sqlc.arg(month)::date
