@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/billing"
@@ -27,6 +29,7 @@ import (
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/token"
+	"github.com/landlordhq/landlord/workflows"
 )
 
 // providerInbox is a local SendGrid + Twilio that checks each request and keeps what it got.
@@ -609,4 +612,34 @@ func (s *stack) registerOnly(subdomain string) (uuid.UUID, string) {
 	})
 	require.NoError(s.t, err)
 	return id, plain
+}
+
+// TestASignupTemporalDidNotTakeIsAnsweredAndOnboardedByTheSweep: an API
+// whose Temporal refuses the start (here: a namespace it does not have)
+// still answers the signup it registered with 202, its tenant and its admin
+// token, and no onboarding runs; the next trial sweep onboards the tenant.
+func TestASignupTemporalDidNotTakeIsAnsweredAndOnboardedByTheSweep(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	o := s.apiOptions
+	o.Temporal = testenv.TemporalClientWith(t, client.Options{Namespace: "no-such-namespace"})
+	refusing := serveAPI(t, o).URL
+
+	code, out, err := send(refusing, http.MethodPost, "/v1/signup", "", signupBody("refused-start"), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, code, out)
+	tenant := out["tenant"].(map[string]any)
+	id := uuid.MustParse(tenant["id"].(string))
+	assert.Equal(t, "provisioning", tenant["status"])
+	admin := out["admin_token"].(string)
+	_, err = s.temporal.DescribeWorkflowExecution(t.Context(), workflows.OnboardingWorkflowID(id), "")
+	var notFound *serviceerror.NotFound
+	require.ErrorAs(t, err, &notFound, "no onboarding runs")
+
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET created_at = now() - interval '3 minutes' WHERE id = $1`, id)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.sweep("trials"))
+	s.waitStatus(id, "trial")
+	code, me := s.call(http.MethodGet, "/v1/me", admin, nil)
+	require.Equal(t, http.StatusOK, code, me)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -187,10 +186,9 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 	if err != nil {
 		return registrationError(err)
 	}
-	if err := s.startOnboarding(ctx, in); err != nil {
-		return err
+	if s.startOnboarding(ctx, in) {
+		metrics.OnboardingStarted.Inc()
 	}
-	metrics.OnboardingStarted.Inc()
 	t, err := s.q.TenantGet(ctx, tenantID)
 	if err != nil {
 		return err
@@ -218,18 +216,25 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 // startOnboarding starts the onboarding of a registered tenant, eagerly when
 // this process runs a worker (its first workflow task is handed back with the
 // start and runs here, without a trip through a task queue), and never twice:
-// a run that exists or existed for the tenant is left as it is. A registered
-// tenant whose start was lost (the process died in between) is started by
-// the trial sweep (see workflows.SweepTrials).
-func (s *Server) startOnboarding(ctx context.Context, in workflows.OnboardingInput) error {
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// a run that exists or existed for the tenant is left as it is. It reports
+// whether Temporal took the start. One it did not take is logged, not
+// answered as an error: the signup is registered (the client has its tenant
+// and token), and the trial sweep starts the onboarding of a tenant left
+// provisioning (see workflows.SweepTrials), as it does when this process
+// stops between the two.
+func (s *Server) startOnboarding(ctx context.Context, in workflows.OnboardingInput) bool {
+	wctx, cancel := context.WithTimeout(ctx, onboardingStartWait)
 	defer cancel()
 	_, err := s.temporal.ExecuteWorkflow(wctx, workflows.OnboardingStartOptions(in.TenantID, s.taskQueue), workflows.Onboarding, in)
 	if err != nil {
-		return fmt.Errorf("start the onboarding of %s: %w", in.TenantID, err)
+		s.log.Warn("onboarding not started: the trial sweep will start it", "tenant", in.TenantID, "error", err)
+		return false
 	}
-	return nil
+	return true
 }
+
+// onboardingStartWait bounds how long a signup waits for Temporal to take its onboarding.
+const onboardingStartWait = 10 * time.Second
 
 // idempotencyNamespace makes tenant ids from Idempotency-Keys.
 var idempotencyNamespace = uuid.MustParse("6f1d7c52-3b0e-4e59-9a43-1f0b8d2c7a10")
@@ -259,10 +264,7 @@ func (s *Server) replayOnboarding(c echo.Context, t db.Tenant, requestHash []byt
 		return conflict("this Idempotency-Key was used more than 24 hours ago; send a new one")
 	}
 	if t.Status == lifecycle.Provisioning { // the first request may have ended before it started the onboarding
-		in := workflows.OnboardingInput{RegisterInput: activities.Registered(t, actor)}
-		if err := s.startOnboarding(ctx, in); err != nil {
-			return err
-		}
+		s.startOnboarding(ctx, workflows.OnboardingInput{RegisterInput: activities.Registered(t, actor)})
 	}
 	view, err := s.tenantView(ctx, t, true)
 	if err != nil {
