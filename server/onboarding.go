@@ -180,7 +180,8 @@ func (s *Server) onboard(c echo.Context, req createTenantRequest, actor, scope s
 		RequestSHA256: requestHash,
 	}}
 	err := db.InOperatorScope(ctx, s.pool, func(q *db.Queries) error {
-		_, err := activities.RegisterTenant(ctx, q, in.RegisterInput)
+		res, err := activities.RegisterTenant(ctx, q, in.RegisterInput)
+		in.Registered = &res
 		return err
 	})
 	if err != nil {

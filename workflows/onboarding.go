@@ -46,6 +46,11 @@ var OnboardingSteps = []string{StepRegister, StepProvision, StepBillingCustomer,
 // OnboardingInput is the tenant to onboard.
 type OnboardingInput struct {
 	activities.RegisterInput
+	// Registered is set by a starter that registered the tenant itself, in
+	// its own transaction, before it started the run (the API does): the run
+	// does not register it again. Without it the run registers the tenant
+	// first (an idempotent step: a registered tenant is found, not doubled).
+	Registered *activities.RegisterResult `json:",omitempty"`
 }
 
 // OnboardingResult is the onboarded tenant.
@@ -332,7 +337,10 @@ func (o *onboarding) register(ctx workflow.Context) error { return o.registerWit
 func (o *onboarding) registerWith(ctx workflow.Context, local bool) error {
 	var res activities.RegisterResult
 	var err error
-	if local {
+	if o.in.Registered != nil { // the input, and so the history, says so: replays take the same path
+		res = *o.in.Registered
+		o.progress.Done = append(o.progress.Done, StepRegister)
+	} else if local {
 		o.progress.Step = StepRegister
 		lctx := workflow.WithLocalActivityOptions(ctx, localOpts(10*time.Second, time.Minute))
 		if err = workflow.ExecuteLocalActivity(lctx, tenants.Register, o.in.RegisterInput).Get(ctx, &res); err == nil {

@@ -274,3 +274,30 @@ func TestOnboardingRefusedLocallyIsNotRetried(t *testing.T) {
 	assert.Equal(t, int32(1), attempts.Load())
 	assert.Contains(t, *calls, "mark_failed")
 }
+
+// TestOnboardingOfATenantItsStarterRegisteredDoesNotRegisterItAgain: the API
+// registers a signup in its own transaction and says so in the input; the
+// run takes the plan's trial days from it and goes straight to the database.
+func TestOnboardingOfATenantItsStarterRegisteredDoesNotRegisterItAgain(t *testing.T) {
+	var welcome activities.WelcomeInput
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
+		env.OnActivity(notif.QueueWelcome, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.WelcomeInput) ([]string, error) {
+				welcome = in
+				return []string{"k/email"}, nil
+			})
+	})
+	in := onboardingInput()
+	in.Registered = &activities.RegisterResult{TrialDays: 21}
+	env.ExecuteWorkflow(Onboarding, in)
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.NotContains(t, *calls, "register")
+	assert.Equal(t, 21, welcome.TrialDays, "the welcome tells the trial the registration found")
+	v, err := env.QueryWorkflow(OnboardingProgressQuery)
+	require.NoError(t, err)
+	var p OnboardingProgress
+	require.NoError(t, v.Get(&p))
+	assert.Equal(t, OnboardingSteps, p.Done)
+}
