@@ -32,21 +32,35 @@ type Provisioned struct {
 // Provision places the tenant (Place), gives it a database and seeds it with
 // the default company and admin user. The database is claimed from the warm
 // pool of its server when one is ready there (renamed to the tenant's names),
-// else built from the template as CreateRole and CreateDatabase do. One step,
+// else built from the template as CreateRole and CreateDatabase do; the
+// placement and the claim are one transaction. One step,
 // because one compensation (Drop) undoes all of it. It is idempotent: the
 // placement, the claim (claimed_by) and the password are recorded before
 // anything is built, and every server step converges when run again.
 func (a *Databases) Provision(ctx context.Context, in ProvisionInput) (Provisioned, error) {
 	defer keepAlive(ctx)()
-	p, srv, err := place(ctx, a.Pool, in.TenantID)
+	var p Placement
+	var srv db.DatabaseServer
+	var warm *db.WarmDatabase
+	var sealed []byte
+	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
+		var t db.Tenant
+		var err error
+		if p, srv, t, err = placeIn(ctx, q, in.TenantID); err != nil {
+			return err
+		}
+		warm, sealed, err = a.claim(ctx, q, t, p.ServerID)
+		return err
+	})
 	if err != nil {
 		return Provisioned{}, err
 	}
+	plain, err := a.Box.Open(sealed)
+	if err != nil {
+		return Provisioned{}, permanent(ErrInconsistency, "tenant database password cannot be opened with LANDLORD_SECRET_KEY", err)
+	}
+	password := string(plain)
 	ref := DatabaseRef{TenantID: in.TenantID, Server: p.Server}
-	warm, password, err := a.claim(ctx, in.TenantID, p.ServerID)
-	if err != nil {
-		return Provisioned{}, err
-	}
 	if warm != nil {
 		if err := a.Servers.Claim(ctx, p.Server, tenantdb.WarmName(warm.ID), ref.name()); err != nil {
 			return Provisioned{}, err
@@ -64,55 +78,40 @@ func (a *Databases) Provision(ctx context.Context, in ProvisionInput) (Provision
 }
 
 // claim takes a ready pooled database of the tenant's server for it, in the
-// same transaction that stores its password and schema version in the tenant
-// row, and returns it with the password. A tenant that claimed one before
-// gets the same one; a tenant that began a database of its own (its password
-// is stored), or whose server has none ready, gets none, and a password.
-func (a *Databases) claim(ctx context.Context, tenantID, serverID uuid.UUID) (*db.WarmDatabase, string, error) {
+// caller's transaction (which holds the tenant's row), storing its sealed
+// password and schema version in the tenant row, and returns it with the
+// sealed password. A tenant that claimed one before gets the same one; a
+// tenant that began a database of its own (its password is stored), or whose
+// server has none ready, gets none, and a password.
+func (a *Databases) claim(ctx context.Context, q *db.Queries, t db.Tenant, serverID uuid.UUID) (*db.WarmDatabase, []byte, error) {
+	if w, err := q.WarmDatabaseOfTenant(ctx, &t.ID); err == nil {
+		return &w, w.PasswordEnc, nil
+	} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return nil, nil, fmt.Errorf("look up the pooled database of %s: %w", t.ID, err)
+	}
+	if t.DatabasePasswordEnc != nil {
+		return nil, t.DatabasePasswordEnc, nil
+	}
 	var warm *db.WarmDatabase
 	var sealed []byte
-	err := db.InTx(ctx, a.Pool, func(q *db.Queries) error {
-		t, err := q.TenantGetForUpdate(ctx, tenantID)
-		if err != nil {
-			return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
+	w, err := q.WarmDatabaseClaim(ctx, db.WarmDatabaseClaimParams{TenantID: &t.ID, DatabaseServerID: serverID})
+	switch {
+	case errors.Is(db.NotFound(err), db.ErrNotFound):
+		metrics.WarmPoolClaims.WithLabelValues("miss").Inc()
+		sealed = a.newPassword()
+	case err != nil:
+		return nil, nil, fmt.Errorf("claim a pooled database for %s: %w", t.ID, err)
+	default:
+		metrics.WarmPoolClaims.WithLabelValues("hit").Inc()
+		warm, sealed = &w, w.PasswordEnc
+		if err := q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: t.ID, SchemaVersion: &w.TemplateVersion}); err != nil {
+			return nil, nil, fmt.Errorf("record the schema version of %s: %w", t.ID, err)
 		}
-		if w, err := q.WarmDatabaseOfTenant(ctx, &tenantID); err == nil {
-			warm, sealed = &w, w.PasswordEnc
-			return nil
-		} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
-			return fmt.Errorf("look up the pooled database of %s: %w", tenantID, err)
-		}
-		if t.DatabasePasswordEnc != nil {
-			sealed = t.DatabasePasswordEnc
-			return nil
-		}
-		w, err := q.WarmDatabaseClaim(ctx, db.WarmDatabaseClaimParams{TenantID: &tenantID, DatabaseServerID: serverID})
-		switch {
-		case errors.Is(db.NotFound(err), db.ErrNotFound):
-			metrics.WarmPoolClaims.WithLabelValues("miss").Inc()
-			sealed = a.newPassword()
-		case err != nil:
-			return fmt.Errorf("claim a pooled database for %s: %w", tenantID, err)
-		default:
-			metrics.WarmPoolClaims.WithLabelValues("hit").Inc()
-			warm, sealed = &w, w.PasswordEnc
-			if err := q.TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: tenantID, SchemaVersion: &w.TemplateVersion}); err != nil {
-				return fmt.Errorf("record the schema version of %s: %w", tenantID, err)
-			}
-		}
-		if _, err := q.TenantSetDatabasePassword(ctx, db.TenantSetDatabasePasswordParams{ID: tenantID, DatabasePasswordEnc: sealed}); err != nil {
-			return fmt.Errorf("store database password of %s: %w", tenantID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
 	}
-	plain, err := a.Box.Open(sealed)
-	if err != nil {
-		return nil, "", permanent(ErrInconsistency, "tenant database password cannot be opened with LANDLORD_SECRET_KEY", err)
+	if _, err := q.TenantSetDatabasePassword(ctx, db.TenantSetDatabasePasswordParams{ID: t.ID, DatabasePasswordEnc: sealed}); err != nil {
+		return nil, nil, fmt.Errorf("store database password of %s: %w", t.ID, err)
 	}
-	return warm, string(plain), nil
+	return warm, sealed, nil
 }
 
 // newPassword is a new random database password, sealed.

@@ -140,48 +140,60 @@ func (a *Tenants) Place(ctx context.Context, tenantID uuid.UUID) (Placement, err
 }
 
 // place is Place, also returning the chosen server's row.
-func place(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID) (Placement, db.DatabaseServer, error) {
-	var p Placement
-	var srv db.DatabaseServer
-	err := db.InTx(ctx, pool, func(q *db.Queries) error {
-		t, err := q.TenantGetForUpdate(ctx, tenantID)
-		if err != nil {
-			return fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
-		}
-		if t.DatabaseServerID == nil {
-			plan, err := q.PlanGet(ctx, t.PlanCode)
-			if err != nil {
-				return fmt.Errorf("load plan %s: %w", t.PlanCode, err)
-			}
-			if err := q.DatabaseServerLock(ctx); err != nil {
-				return fmt.Errorf("lock placement: %w", err)
-			}
-			kind := "shared"
-			if plan.DatabaseStrategy == "dedicated" {
-				kind = "dedicated"
-			}
-			picked, err := q.DatabaseServerPick(ctx, kind)
-			if errors.Is(db.NotFound(err), db.ErrNotFound) {
-				return permanent(ErrNoCapacity, "no active "+kind+" database server has room for the tenant", nil)
-			}
-			if err != nil {
-				return fmt.Errorf("pick database server: %w", err)
-			}
-			name := tenantdb.Name(tenantID)
-			if _, err := q.TenantSetPlacement(ctx, db.TenantSetPlacementParams{
-				ID: tenantID, DatabaseServerID: &picked.ID, DatabaseName: &name, DatabaseRole: &name,
-			}); err != nil {
-				return fmt.Errorf("store placement of %s: %w", tenantID, err)
-			}
-			t.DatabaseServerID = &picked.ID
-		}
-		if srv, err = q.DatabaseServerGet(ctx, *t.DatabaseServerID); err != nil {
-			return fmt.Errorf("load database server: %w", err)
-		}
-		p = Placement{ServerID: srv.ID, Server: tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, Database: tenantdb.Name(tenantID)}
-		return nil
+func place(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID) (p Placement, srv db.DatabaseServer, err error) {
+	err = db.InTx(ctx, pool, func(q *db.Queries) error {
+		p, srv, _, err = placeIn(ctx, q, tenantID)
+		return err
 	})
 	return p, srv, err
+}
+
+// placeIn is place inside the caller's transaction; it also returns the
+// tenant's row, locked until the transaction ends.
+func placeIn(ctx context.Context, q *db.Queries, tenantID uuid.UUID) (Placement, db.DatabaseServer, db.Tenant, error) {
+	var srv db.DatabaseServer
+	t, err := q.TenantGetForUpdate(ctx, tenantID)
+	if err != nil {
+		return Placement{}, srv, t, fmt.Errorf("load tenant %s: %w", tenantID, db.NotFound(err))
+	}
+	if t.DatabaseServerID != nil {
+		if srv, err = q.DatabaseServerGet(ctx, *t.DatabaseServerID); err != nil {
+			return Placement{}, srv, t, fmt.Errorf("load database server: %w", err)
+		}
+	} else if srv, err = pickServer(ctx, q, t); err != nil {
+		return Placement{}, srv, t, err
+	}
+	p := Placement{ServerID: srv.ID, Server: tenantdb.Server{Host: srv.Host, Port: int(srv.Port)}, Database: tenantdb.Name(tenantID)}
+	return p, srv, t, nil
+}
+
+// pickServer chooses the server of an unplaced tenant and records it in its row.
+func pickServer(ctx context.Context, q *db.Queries, t db.Tenant) (db.DatabaseServer, error) {
+	plan, err := q.PlanGet(ctx, t.PlanCode)
+	if err != nil {
+		return db.DatabaseServer{}, fmt.Errorf("load plan %s: %w", t.PlanCode, err)
+	}
+	if err := q.DatabaseServerLock(ctx); err != nil {
+		return db.DatabaseServer{}, fmt.Errorf("lock placement: %w", err)
+	}
+	kind := "shared"
+	if plan.DatabaseStrategy == "dedicated" {
+		kind = "dedicated"
+	}
+	picked, err := q.DatabaseServerPick(ctx, kind)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return picked, permanent(ErrNoCapacity, "no active "+kind+" database server has room for the tenant", nil)
+	}
+	if err != nil {
+		return picked, fmt.Errorf("pick database server: %w", err)
+	}
+	name := tenantdb.Name(t.ID)
+	if _, err := q.TenantSetPlacement(ctx, db.TenantSetPlacementParams{
+		ID: t.ID, DatabaseServerID: &picked.ID, DatabaseName: &name, DatabaseRole: &name,
+	}); err != nil {
+		return picked, fmt.Errorf("store placement of %s: %w", t.ID, err)
+	}
+	return picked, nil
 }
 
 // ActivateInput ends onboarding.
