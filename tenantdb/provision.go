@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,7 +14,8 @@ import (
 
 // CreateRole creates the login role name with password, or resets the password
 // of the role when it exists already, so running it twice leaves one role that
-// accepts password.
+// accepts password. It makes the tenant's owner role (see CreateDatabase) in
+// the same statement: one round trip, one commit.
 func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
@@ -26,10 +26,15 @@ func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password str
 		return err
 	}
 	opts := " LOGIN NOINHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 50 PASSWORD " + literal(verifier)
-	_, err = pool.Exec(ctx, "CREATE ROLE "+ident(name)+opts)
-	if pgCode(err) == "42710" { // duplicate_object: ours from an earlier attempt
-		_, err = pool.Exec(ctx, "ALTER ROLE "+ident(name)+opts)
-	}
+	owner := OwnerName(name)
+	// A concurrent attempt can still make a role between a check and its
+	// CREATE: that attempt fails (duplicate_object) and its retry converges.
+	_, err = pool.Exec(ctx, "DO $landlord$BEGIN "+
+		"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(owner)+") THEN "+
+		"CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT; END IF; "+
+		"IF EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(name)+") THEN "+
+		"ALTER ROLE "+ident(name)+opts+"; ELSE CREATE ROLE "+ident(name)+opts+"; END IF; "+
+		"END$landlord$")
 	if err != nil {
 		return fmt.Errorf("create role %s: %w", name, err)
 	}
@@ -52,31 +57,35 @@ func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) e
 		return err
 	}
 	owner := OwnerName(name)
-	if err := ensureOwner(ctx, pool, name); err != nil {
-		return err
+	var current *string
+	var ownerExists bool
+	err = pool.QueryRow(ctx, `SELECT (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1),
+	                                 EXISTS (SELECT FROM pg_roles WHERE rolname = $2)`, name, owner).Scan(&current, &ownerExists)
+	if err != nil {
+		return fmt.Errorf("look up tenant database %s: %w", name, err)
 	}
-	var current string
-	err = pool.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, name).Scan(&current)
+	if !ownerExists {
+		if err := ensureOwner(ctx, pool, name); err != nil {
+			return err
+		}
+	}
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case current == nil:
 		_, err = pool.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(owner)+" TEMPLATE "+ident(s.template))
 		if err != nil && pgCode(err) != "42P04" { // duplicate_database: a concurrent attempt won
 			return fmt.Errorf("create tenant database %s: %w", name, err)
 		}
-	case err != nil:
-		return fmt.Errorf("look up tenant database %s: %w", name, err)
-	case current == name:
+	case *current == name:
 		if err := s.handOver(ctx, srv, name); err != nil {
 			return err
 		}
-	case current != owner:
-		return fmt.Errorf("tenant database %s exists but belongs to %s", name, current)
+	case *current != owner:
+		return fmt.Errorf("tenant database %s exists but belongs to %s", name, *current)
 	}
-	if _, err := pool.Exec(ctx, "REVOKE ALL ON DATABASE "+ident(name)+" FROM PUBLIC"); err != nil {
-		return fmt.Errorf("revoke public access to %s: %w", name, err)
-	}
-	if _, err := pool.Exec(ctx, "GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(name)); err != nil {
-		return fmt.Errorf("let %s connect: %w", name, err)
+	// Without arguments pgx sends both as one simple query: one round trip, one commit.
+	if _, err := pool.Exec(ctx, "REVOKE ALL ON DATABASE "+ident(name)+" FROM PUBLIC; "+
+		"GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(name)); err != nil {
+		return fmt.Errorf("give %s its database alone: %w", name, err)
 	}
 	return s.grantData(ctx, srv, name)
 }

@@ -20,21 +20,18 @@ func (s *Servers) Seed(ctx context.Context, srv Server, name, password, companyN
 		return fmt.Errorf("connect to tenant database %s as its role: %w", name, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		var companyID string
-		err := tx.QueryRow(ctx, `
+	// One statement, so one round trip and one implicit transaction; sent
+	// unprepared, as this connection runs nothing else.
+	_, err = conn.Exec(ctx, `
+		WITH company AS (
 			INSERT INTO companies (code, name, is_default) VALUES ('default', $1, true)
 			ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
-			RETURNING id`, companyName).Scan(&companyID)
-		if err != nil {
-			return fmt.Errorf("seed default company in %s: %w", name, err)
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO users (company_id, email, name, role) VALUES ($1, $2, $3, 'admin')
-			ON CONFLICT (lower(email)) DO NOTHING`, companyID, adminEmail, adminName)
-		if err != nil {
-			return fmt.Errorf("seed admin user in %s: %w", name, err)
-		}
-		return nil
-	})
+			RETURNING id)
+		INSERT INTO users (company_id, email, name, role)
+		SELECT id, $2, $3, 'admin' FROM company
+		ON CONFLICT (lower(email)) DO NOTHING`, pgx.QueryExecModeExec, companyName, adminEmail, adminName)
+	if err != nil {
+		return fmt.Errorf("seed default company and admin user in %s: %w", name, err)
+	}
+	return nil
 }
