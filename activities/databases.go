@@ -59,7 +59,7 @@ func (a *Databases) CreateDatabase(ctx context.Context, ref DatabaseRef) error {
 	if err != nil {
 		return fmt.Errorf("load database server %s:%d: %w", ref.Server.Host, ref.Server.Port, db.NotFound(err))
 	}
-	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name())
+	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name(), nil)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (a *Databases) Seed(ctx context.Context, in SeedInput) error {
 	if err != nil {
 		return err
 	}
-	return a.Servers.Seed(ctx, in.Ref.Server, in.Ref.name(), password, in.CompanyName, in.AdminEmail, in.AdminName)
+	return a.Servers.Seed(ctx, in.Ref.Server, in.Ref.name(), password, tenantdb.SeedData{Name: in.CompanyName, AdminEmail: in.AdminEmail, AdminName: in.AdminName})
 }
 
 // Drop removes the tenant's database and roles, and the pooled database it

@@ -61,20 +61,20 @@ func (a *Databases) Provision(ctx context.Context, in ProvisionInput) (Provision
 	}
 	password := string(plain)
 	ref := DatabaseRef{TenantID: in.TenantID, Server: p.Server}
-	if warm != nil {
-		if err := a.Servers.Claim(ctx, p.Server, tenantdb.WarmName(warm.ID), ref.name()); err != nil {
-			return Provisioned{}, err
-		}
-	} else if err := a.build(ctx, ref, srv, password); err != nil {
+	seed := tenantdb.SeedData{Name: in.CompanyName, AdminEmail: in.AdminEmail, AdminName: in.AdminName}
+	if warm == nil {
+		return Provisioned{Placement: p}, a.build(ctx, ref, srv, password, seed)
+	}
+	if err := a.Servers.Claim(ctx, p.Server, tenantdb.WarmName(warm.ID), ref.name()); err != nil {
 		return Provisioned{}, err
 	}
 	if err := a.Delay.pause(ctx, "seed_tenant"); err != nil {
 		return Provisioned{}, err
 	}
-	if err := a.Servers.Seed(ctx, p.Server, ref.name(), password, in.CompanyName, in.AdminEmail, in.AdminName); err != nil {
+	if err := a.Servers.Seed(ctx, p.Server, ref.name(), password, seed); err != nil {
 		return Provisioned{}, err
 	}
-	return Provisioned{Placement: p, Warm: warm != nil}, nil
+	return Provisioned{Placement: p, Warm: true}, nil
 }
 
 // claim takes a ready pooled database of the tenant's server for it, in the
@@ -121,8 +121,9 @@ func (a *Databases) newPassword() []byte {
 	return a.Box.Seal([]byte(hex.EncodeToString(raw)))
 }
 
-// build makes the tenant's role and database from the server's template.
-func (a *Databases) build(ctx context.Context, ref DatabaseRef, srv db.DatabaseServer, password string) error {
+// build makes the tenant's role and its database from the server's
+// template, seeded.
+func (a *Databases) build(ctx context.Context, ref DatabaseRef, srv db.DatabaseServer, password string, seed tenantdb.SeedData) error {
 	if err := a.Delay.pause(ctx, "create_role"); err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (a *Databases) build(ctx context.Context, ref DatabaseRef, srv db.DatabaseS
 	if err := a.Delay.pause(ctx, "create_database"); err != nil {
 		return err
 	}
-	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name())
+	tpl, err := a.createDatabase(ctx, srv, ref.Server, ref.name(), &seed)
 	if err != nil {
 		return err
 	}
@@ -140,18 +141,27 @@ func (a *Databases) build(ctx context.Context, ref DatabaseRef, srv db.DatabaseS
 	return db.New(a.Pool).TenantSetSchemaVersion(ctx, db.TenantSetSchemaVersionParams{ID: ref.TenantID, SchemaVersion: &tpl.Version})
 }
 
-// createDatabase clones the server's template into database name, building
-// the template first when the server's row says it is older than this
-// release's (or when it turns out to be missing), and returns the template.
-func (a *Databases) createDatabase(ctx context.Context, srv db.DatabaseServer, server tenantdb.Server, name string) (tenantdb.Template, error) {
+// createDatabase clones the server's template into database name (seeded
+// when seed is given), building the template first when the server's row
+// says it is older than this release's (or when it turns out to be missing),
+// and returns the template.
+func (a *Databases) createDatabase(ctx context.Context, srv db.DatabaseServer, server tenantdb.Server, name string, seed *tenantdb.SeedData) (tenantdb.Template, error) {
 	tpl, err := a.template(ctx, srv, server, false)
 	if err != nil {
 		return tpl, err
 	}
-	err = a.Servers.CreateDatabase(ctx, server, name)
+	create := func() error {
+		if seed != nil {
+			return a.Servers.CreateSeeded(ctx, server, name, *seed, func(ctx context.Context) error {
+				return a.Delay.pause(ctx, "seed_tenant")
+			})
+		}
+		return a.Servers.CreateDatabase(ctx, server, name)
+	}
+	err = create()
 	if tenantdb.MissingTemplate(err) {
 		if tpl, err = a.template(ctx, srv, server, true); err == nil {
-			err = a.Servers.CreateDatabase(ctx, server, name)
+			err = create()
 		}
 	}
 	return tpl, err

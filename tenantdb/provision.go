@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -52,6 +53,19 @@ func OwnerName(name string) string { return name + "_owner" }
 // it then hands over). PUBLIC loses every privilege on it right after
 // creation, and the login role gets data (not schema) privileges.
 func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) error {
+	return s.createDatabase(ctx, srv, name, nil, nil)
+}
+
+// CreateSeeded is CreateDatabase followed by Seed, on one admin connection
+// and in one round trip after the CREATE: the seed runs as the tenant's role
+// (SET LOCAL ROLE), so it goes through the privileges the tenant's own
+// sessions have, without a second connection to log the role in. created,
+// when given, runs between the two (fault injection for crash tests).
+func (s *Servers) CreateSeeded(ctx context.Context, srv Server, name string, c SeedData, created func(context.Context) error) error {
+	return s.createDatabase(ctx, srv, name, &c, created)
+}
+
+func (s *Servers) createDatabase(ctx context.Context, srv Server, name string, seed *SeedData, created func(context.Context) error) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
 		return err
@@ -87,7 +101,12 @@ func (s *Servers) CreateDatabase(ctx context.Context, srv Server, name string) e
 		"GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(name)); err != nil {
 		return fmt.Errorf("give %s its database alone: %w", name, err)
 	}
-	return s.grantData(ctx, srv, name)
+	if created != nil {
+		if err := created(ctx); err != nil {
+			return err
+		}
+	}
+	return s.grantData(ctx, srv, name, seed)
 }
 
 // ensureOwner makes the tenant's owner role unless an earlier attempt did.
@@ -135,22 +154,38 @@ func (s *Servers) handOver(ctx context.Context, srv Server, name string) error {
 	return nil
 }
 
-// grantData gives the tenant role the data privileges it needs inside its database.
-func (s *Servers) grantData(ctx context.Context, srv Server, name string) error {
+// grantData gives the tenant role the data privileges it needs inside its
+// database and, given a company, seeds it as that role: one transaction, sent
+// as one batch.
+func (s *Servers) grantData(ctx context.Context, srv Server, name string, seed *SeedData) error {
 	conn, err := s.Connect(ctx, srv, name)
 	if err != nil {
 		return fmt.Errorf("connect to tenant database %s: %w", name, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	role := ident(name)
-	_, err = conn.Exec(ctx, "REVOKE ALL ON SCHEMA public FROM PUBLIC;"+
-		"GRANT USAGE ON SCHEMA public TO "+role+";"+
-		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+role+";"+
-		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "+role+";"+
+	b := &pgx.Batch{}
+	for _, stmt := range []string{
+		"BEGIN",
+		"REVOKE ALL ON SCHEMA public FROM PUBLIC",
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + role,
 		// Metering is written only through take_transaction.
-		"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON usage_counters FROM "+role+";"+
-		"GRANT EXECUTE ON FUNCTION take_transaction(date, bigint) TO "+role)
-	if err != nil {
+		"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON usage_counters FROM " + role,
+		"GRANT EXECUTE ON FUNCTION take_transaction(date, bigint) TO " + role,
+	} {
+		b.Queue(stmt)
+	}
+	if seed != nil {
+		b.Queue("SET LOCAL ROLE " + role)
+		b.Queue(seedSQL, seed.Name, seed.AdminEmail, seed.AdminName)
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if seed != nil {
+			return fmt.Errorf("grant data privileges in %s and seed it: %w", name, err)
+		}
 		return fmt.Errorf("grant data privileges in %s: %w", name, err)
 	}
 	return nil
@@ -238,5 +273,5 @@ func (s *Servers) grantAfterMigrating(ctx context.Context, srv Server, name stri
 			return err
 		}
 	}
-	return s.grantData(ctx, srv, name)
+	return s.grantData(ctx, srv, name, nil)
 }

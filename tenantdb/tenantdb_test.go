@@ -92,20 +92,24 @@ func TestProvisioningIsIdempotentAndIsolated(t *testing.T) {
 			_ = s.DropRole(ctx, srv, n)
 		}
 	})
-	for _, n := range []string{a, b} {
-		for range 2 { // every step twice: the second run converges on the same state
-			require.NoError(t, s.CreateRole(ctx, srv, n, "pw-"+n))
-			require.NoError(t, s.CreateDatabase(ctx, srv, n))
-			require.NoError(t, s.Seed(ctx, srv, n, "pw-"+n, "Acme", "ana@example.com", "Ana"))
-		}
+	seed := tenantdb.SeedData{Name: "Acme", AdminEmail: "ana@example.com", AdminName: "Ana"}
+	for range 2 { // every step twice: the second run converges on the same state
+		// A: made, then seeded as its role; B: made and seeded on one admin connection.
+		require.NoError(t, s.CreateRole(ctx, srv, a, "pw-"+a))
+		require.NoError(t, s.CreateDatabase(ctx, srv, a))
+		require.NoError(t, s.Seed(ctx, srv, a, "pw-"+a, seed))
+		require.NoError(t, s.CreateRole(ctx, srv, b, "pw-"+b))
+		require.NoError(t, s.CreateSeeded(ctx, srv, b, seed, nil))
 	}
-	conn, err := pgx.ConnectConfig(ctx, tenantConfig(t, s, srv, a, "pw-"+a))
-	require.NoError(t, err)
-	var companies, users int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM users)`).Scan(&companies, &users))
-	conn.Close(ctx)
-	assert.Equal(t, 1, companies)
-	assert.Equal(t, 1, users)
+	for _, n := range []string{a, b} {
+		conn, err := pgx.ConnectConfig(ctx, tenantConfig(t, s, srv, n, "pw-"+n))
+		require.NoError(t, err)
+		var companies, users int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM companies), (SELECT count(*) FROM users)`).Scan(&companies, &users))
+		conn.Close(ctx)
+		assert.Equal(t, 1, companies, n)
+		assert.Equal(t, 1, users, n)
+	}
 
 	// The role of tenant A cannot reach tenant B's database.
 	cfg := tenantConfig(t, s, srv, b, "pw-"+a)
@@ -233,7 +237,7 @@ func seededTenant(t *testing.T) (*tenantdb.Servers, uuid.UUID) {
 	})
 	require.NoError(t, s.CreateRole(ctx, s.Local(), name, "pw"))
 	require.NoError(t, s.CreateDatabase(ctx, s.Local(), name))
-	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", "Acme", "ana@example.com", "Ana"))
+	require.NoError(t, s.Seed(ctx, s.Local(), name, "pw", tenantdb.SeedData{Name: "Acme", AdminEmail: "ana@example.com", AdminName: "Ana"}))
 	return s, id
 }
 

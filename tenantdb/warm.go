@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // WarmName is the database and role name of a pooled database, before a
@@ -15,12 +16,26 @@ func WarmName(id uuid.UUID) string { return "warm_" + strings.ReplaceAll(id.Stri
 // BuildWarm makes a pooled database under name: its login role with password,
 // its owner role, and the database cloned from the template with the same
 // privileges a tenant's own gets (CreateRole, CreateDatabase), so a claim has
-// only to rename it. Running it twice leaves one.
+// only to rename it. It then logs in once as the role: that proves the
+// password, and the server builds the new database's relation cache file on a
+// first connection, which a claim's seed would otherwise wait for. Running it
+// twice leaves one.
 func (s *Servers) BuildWarm(ctx context.Context, srv Server, name, password string) error {
 	if err := s.CreateRole(ctx, srv, name, password); err != nil {
 		return err
 	}
-	return s.CreateDatabase(ctx, srv, name)
+	if err := s.CreateDatabase(ctx, srv, name); err != nil {
+		return err
+	}
+	cfg, err := s.TenantConnConfig(ctx, srv, name, password)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("log in to pooled database %s as its role: %w", name, err)
+	}
+	return conn.Close(ctx)
 }
 
 // Claim renames the pooled database from and its two roles to the tenant's
