@@ -16,7 +16,9 @@ import (
 // CreateRole creates the login role name with password, or resets the password
 // of the role when it exists already, so running it twice leaves one role that
 // accepts password. It makes the tenant's owner role (see CreateDatabase) in
-// the same statement: one round trip, one commit.
+// the same transaction. A role's commit is dear (it changes a shared
+// catalog), so a first run makes both in one statement list: one round trip,
+// one commit; a rerun, finding either made, converges through a DO block.
 func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password string) error {
 	pool, err := s.Pool(ctx, srv)
 	if err != nil {
@@ -28,14 +30,17 @@ func (s *Servers) CreateRole(ctx context.Context, srv Server, name, password str
 	}
 	opts := " LOGIN NOINHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 50 PASSWORD " + literal(verifier)
 	owner := OwnerName(name)
-	// A concurrent attempt can still make a role between a check and its
-	// CREATE: that attempt fails (duplicate_object) and its retry converges.
-	_, err = pool.Exec(ctx, "DO $landlord$BEGIN "+
-		"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(owner)+") THEN "+
-		"CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT; END IF; "+
-		"IF EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(name)+") THEN "+
-		"ALTER ROLE "+ident(name)+opts+"; ELSE CREATE ROLE "+ident(name)+opts+"; END IF; "+
-		"END$landlord$")
+	_, err = pool.Exec(ctx, "CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT; CREATE ROLE "+ident(name)+opts)
+	if pgCode(err) == "42710" { // duplicate_object: an earlier attempt made one or both
+		// A concurrent attempt can still make a role between a check and its
+		// CREATE: that attempt fails (duplicate_object) and its retry converges.
+		_, err = pool.Exec(ctx, "DO $landlord$BEGIN "+
+			"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(owner)+") THEN "+
+			"CREATE ROLE "+ident(owner)+" NOLOGIN NOINHERIT; END IF; "+
+			"IF EXISTS (SELECT FROM pg_roles WHERE rolname = "+literal(name)+") THEN "+
+			"ALTER ROLE "+ident(name)+opts+"; ELSE CREATE ROLE "+ident(name)+opts+"; END IF; "+
+			"END$landlord$")
+	}
 	if err != nil {
 		return fmt.Errorf("create role %s: %w", name, err)
 	}
