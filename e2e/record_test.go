@@ -141,11 +141,12 @@ func TestRecordBulkHistory(t *testing.T) {
 }
 
 // TestRecordOnboardingHistories records onboardings that run in one workflow
-// task, from the pool and without it, the warm pool's refill, and a trial
-// sweep that starts an onboarding whose start was lost (go test ./e2e -run
-// TestRecordOnboardingHistories -args -record). The histories of earlier
-// onboardings (onboarding_trial, onboarding_warm, onboarding_rejected and
-// older) stay as they were recorded: runs of them may still be replayed.
+// task, registered by the API, from the pool and without it, the warm pool's
+// refill, and a trial sweep that starts an onboarding whose start was lost,
+// with that onboarding (go test ./e2e -run TestRecordOnboardingHistories
+// -args -record). The histories of earlier onboardings (onboarding_local_first,
+// onboarding_trial, onboarding_warm, onboarding_rejected and older) stay as
+// they were recorded: runs of them may still be replayed.
 func TestRecordOnboardingHistories(t *testing.T) {
 	if !*record {
 		t.Skip("records histories only with -args -record")
@@ -153,13 +154,13 @@ func TestRecordOnboardingHistories(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	id, _ := s.signup(signupBody("rec-signup"))
 	s.waitStatus(id, "trial")
-	s.save("onboarding_local_first", workflows.OnboardingWorkflowID(id))
+	s.save("onboarding_registered", workflows.OnboardingWorkflowID(id))
 
 	s.fillWarmPool(2)
 	s.saveDone("warm_pool_refill", "warm-pool/"+s.taskQueue)
 	warm, _ := s.signup(signupBody("rec-warm"))
 	s.waitStatus(warm, "trial")
-	s.save("onboarding_local_first_warm", workflows.OnboardingWorkflowID(warm))
+	s.save("onboarding_registered_warm", workflows.OnboardingWorkflowID(warm))
 
 	lost, _ := s.registerOnly("rec-lost")
 	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET created_at = now() - interval '3 minutes' WHERE id = $1`, lost)
@@ -167,6 +168,7 @@ func TestRecordOnboardingHistories(t *testing.T) {
 	require.Equal(t, 1, s.sweep("trials"))
 	s.waitStatus(lost, "trial")
 	s.saveDone("sweep_trials_lost_onboarding", workflows.SweepWorkflowID(workflows.SweepTrials, s.taskQueue))
+	s.save("onboarding_started_by_sweep", workflows.OnboardingWorkflowID(lost))
 }
 
 // TestRecordFleetHistory records a fleet migration that pauses at a failing

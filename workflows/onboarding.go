@@ -163,7 +163,7 @@ func (o *onboarding) setup(ctx workflow.Context) error {
 
 // run is the business story: register the tenant; make its database (placed,
 // claimed from the warm pool or built, seeded) and its billing customer side by
-// side; queue the welcome, start the trial and deliver the welcome. The short
+// side; queue the welcome while the trial starts, and deliver it. The short
 // steps on landlord's own database are local activities (a marker each in the
 // history, no round trip through Temporal's task queues); the database and
 // the billing customer are activities of their own, each a unit of retry with
@@ -202,11 +202,24 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 	}
 	o.progress.Done = append(o.progress.Done, StepBillingCustomer)
 
+	// Runs recorded before it queue the welcome first and start the trial after.
+	beside := workflow.GetVersion(ctx, "welcome-beside-trial", workflow.DefaultVersion, 1) == 1
 	o.progress.Step = StepWelcome
 	lctx := workflow.WithLocalActivityOptions(ctx, localOpts(10*time.Second, 30*time.Minute))
+	activate := activities.ActivateInput{TenantID: o.in.TenantID, Now: workflow.Now(ctx), Actor: o.in.Actor}
+	var act activities.ActivateResult
+	var activated workflow.Future
+	if beside {
+		activated = workflow.ExecuteLocalActivity(lctx, tenants.Activate, activate)
+	}
 	var keys []string
 	if err = workflow.ExecuteLocalActivity(lctx, notif.QueueWelcome, o.welcome()).Get(ctx, &keys); err != nil {
-		return nil, err
+		if !beside {
+			return nil, err
+		}
+		// The tenant's database is ready: a welcome that cannot be queued is
+		// no reason to undo it (as a welcome that cannot be delivered is not).
+		o.log.Error("welcome not queued", "error", err)
 	}
 	o.progress.Done = append(o.progress.Done, StepWelcome)
 	// The welcome is delivered while the trial starts; a provider outage does not hold the tenant back.
@@ -216,9 +229,10 @@ func (o *onboarding) run(ctx workflow.Context) (res *OnboardingResult, err error
 		delivered = append(delivered, workflow.ExecuteLocalActivity(dctx, notif.Deliver, key))
 	}
 	o.progress.Step = StepActivate
-	var act activities.ActivateResult
-	activate := activities.ActivateInput{TenantID: o.in.TenantID, Now: workflow.Now(ctx), Actor: o.in.Actor}
-	if err = workflow.ExecuteLocalActivity(lctx, tenants.Activate, activate).Get(ctx, &act); err != nil {
+	if !beside {
+		activated = workflow.ExecuteLocalActivity(lctx, tenants.Activate, activate)
+	}
+	if err = activated.Get(ctx, &act); err != nil {
 		return nil, err
 	}
 	o.progress.Done = append(o.progress.Done, StepActivate)

@@ -108,8 +108,8 @@ func TestOnboardingHappyPath(t *testing.T) {
 	require.Len(t, *calls, 6)
 	assert.Equal(t, "register", (*calls)[0])
 	assert.ElementsMatch(t, []string{"provision", "create_customer"}, (*calls)[1:3], "the database and the billing customer are made side by side")
-	assert.Equal(t, "queue_welcome", (*calls)[3])
-	assert.ElementsMatch(t, []string{"deliver", "activate"}, (*calls)[4:], "delivery runs alongside activation")
+	assert.ElementsMatch(t, []string{"queue_welcome", "activate", "deliver"}, (*calls)[3:], "the welcome is queued and delivered while the trial starts")
+	assert.Less(t, slices.Index(*calls, "queue_welcome"), slices.Index(*calls, "deliver"))
 	env.AssertExpectations(t)
 }
 
@@ -216,6 +216,26 @@ func TestOnboardingUndeliveredWelcomeDoesNotFailTheTenant(t *testing.T) {
 	env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	require.NoError(t, env.GetWorkflowError())
+	assert.NotContains(t, *calls, "drop")
+	assert.NotContains(t, *calls, "mark_failed")
+}
+
+// TestOnboardingWhoseWelcomeCannotBeQueuedKeepsTheReadyTenant: the welcome is
+// queued beside the trial's start; failing to queue it is logged, and the
+// tenant's ready database is not undone for it.
+func TestOnboardingWhoseWelcomeCannotBeQueuedKeepsTheReadyTenant(t *testing.T) {
+	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, _ *[]string) {
+		env.OnActivity(notif.QueueWelcome, mock.Anything, mock.Anything).Return(nil,
+			temporal.NewNonRetryableApplicationError("no template", activities.ErrInvalidInput, nil))
+	})
+	env.ExecuteWorkflow(Onboarding, onboardingInput())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res OnboardingResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, lifecycle.Trial, res.Status)
+	assert.Contains(t, *calls, "activate")
 	assert.NotContains(t, *calls, "drop")
 	assert.NotContains(t, *calls, "mark_failed")
 }
