@@ -162,6 +162,7 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 	c := fs.Int("c", 8, "signups in flight at once")
 	pooled := fs.Bool("pool", false, "fill the warm pool with n databases before the signups")
 	timeline := fs.Bool("timeline", false, "print the history of one onboarding, each event at its time from the first")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of this process (API, worker and client) while the signups run")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -193,7 +194,12 @@ func benchOnboarding(ctx context.Context, cfg config.Config, log *slog.Logger, a
 		}
 		refill = time.Since(start)
 	}
+	stopProfile, err := startCPUProfile(*profile)
+	if err != nil {
+		return err
+	}
 	lat, wall, err := drive(*n, *c, signup)
+	stopProfile()
 	if err != nil {
 		return err
 	}
