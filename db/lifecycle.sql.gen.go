@@ -122,7 +122,7 @@ func (q *Queries) PlanCheapestPaid(ctx context.Context) (SubscriptionPlan, error
 const tenantArchive = `-- name: TenantArchive :one
 UPDATE tenants SET status = 'archived', database_server_id = NULL, database_password_enc = NULL, updated_at = now()
 WHERE id = $1 AND status = 'archiving'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -181,6 +181,7 @@ func (q *Queries) TenantArchive(ctx context.Context, id uuid.UUID) (Tenant, erro
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -594,7 +595,7 @@ SET plan_code = p.plan_code, billing_cycle = $1,
     pending_plan_code = NULL, pending_billing_cycle = NULL, updated_at = now()
 FROM subscription_plans p
 WHERE t.id = $4 AND p.plan_code = $5
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at, t.resolve_version
 `
 
 type TenantRenewPeriodParams struct {
@@ -669,12 +670,13 @@ func (q *Queries) TenantRenewPeriod(ctx context.Context, arg TenantRenewPeriodPa
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
 
 const tenantSetGrace = `-- name: TenantSetGrace :one
-UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+UPDATE tenants SET grace_until = $2, updated_at = now() WHERE id = $1 AND status = 'past_due' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantSetGraceParams struct {
@@ -738,6 +740,7 @@ func (q *Queries) TenantSetGrace(ctx context.Context, arg TenantSetGraceParams) 
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -753,7 +756,7 @@ SET status = $1,
     cancelled_at = CASE WHEN $1 = 'cancelled' THEN now() ELSE cancelled_at END,
     updated_at = now()
 WHERE id = $5 AND status = $6
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantSetStatusParams struct {
@@ -832,12 +835,13 @@ func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
 
 const tenantSetTrialEnd = `-- name: TenantSetTrialEnd :one
-UPDATE tenants SET trial_ends_at = $2, updated_at = now() WHERE id = $1 AND status = 'trial' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+UPDATE tenants SET trial_ends_at = $2, updated_at = now() WHERE id = $1 AND status = 'trial' RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantSetTrialEndParams struct {
@@ -902,6 +906,7 @@ func (q *Queries) TenantSetTrialEnd(ctx context.Context, arg TenantSetTrialEndPa
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }

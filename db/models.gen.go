@@ -254,6 +254,7 @@ type Tenant struct {
 	PhoneVerifiedAt         *time.Time
 	SchemaVersion           *int64
 	SchemaMigratedAt        *time.Time
+	ResolveVersion          int64
 }
 
 type TenantBackup struct {

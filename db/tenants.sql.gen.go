@@ -18,7 +18,7 @@ UPDATE tenants
 SET status = 'active', current_period_start = $2, current_period_end = $3,
     onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantActivateParams struct {
@@ -83,6 +83,7 @@ func (q *Queries) TenantActivate(ctx context.Context, arg TenantActivateParams) 
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -116,7 +117,7 @@ SET plan_code = p.plan_code, billing_cycle = $1,
 FROM subscription_plans p
 WHERE t.id = $8 AND p.plan_code = $9
   AND t.billing_version = $10 AND t.billing_hold = $7
-RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at
+RETURNING t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at, t.resolve_version
 `
 
 type TenantApplyPlanParams struct {
@@ -202,6 +203,7 @@ func (q *Queries) TenantApplyPlan(ctx context.Context, arg TenantApplyPlanParams
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -286,7 +288,7 @@ func (q *Queries) TenantCount(ctx context.Context, arg TenantCountParams) (int32
 }
 
 const tenantGet = `-- name: TenantGet :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at FROM tenants WHERE id = $1
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version FROM tenants WHERE id = $1
 `
 
 func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -345,12 +347,13 @@ func (q *Queries) TenantGet(ctx context.Context, id uuid.UUID) (Tenant, error) {
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
 
 const tenantGetForUpdate = `-- name: TenantGetForUpdate :one
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at FROM tenants WHERE id = $1 FOR UPDATE
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version FROM tenants WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant, error) {
@@ -409,6 +412,7 @@ func (q *Queries) TenantGetForUpdate(ctx context.Context, id uuid.UUID) (Tenant,
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -418,7 +422,7 @@ UPDATE tenants
 SET billing_hold = $1, billing_hold_until = $2
 WHERE id = $3 AND billing_version = $4
   AND (billing_hold IS NULL OR billing_hold = $1 OR billing_hold_until <= now())
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantHoldBillingParams struct {
@@ -492,6 +496,7 @@ func (q *Queries) TenantHoldBilling(ctx context.Context, arg TenantHoldBillingPa
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -569,7 +574,7 @@ func (q *Queries) TenantLimits(ctx context.Context, id uuid.UUID) (TenantLimitsR
 }
 
 const tenantList = `-- name: TenantList :many
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at FROM tenants
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version FROM tenants
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR plan_code = $2)
   AND ($3::text IS NULL
@@ -664,6 +669,7 @@ func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenan
 			&i.PhoneVerifiedAt,
 			&i.SchemaVersion,
 			&i.SchemaMigratedAt,
+			&i.ResolveVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -676,7 +682,7 @@ func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenan
 }
 
 const tenantListByName = `-- name: TenantListByName :many
-SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at FROM tenants
+SELECT id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version FROM tenants
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR plan_code = $2)
   AND ($3::text IS NULL
@@ -770,6 +776,7 @@ func (q *Queries) TenantListByName(ctx context.Context, arg TenantListByNamePara
 			&i.PhoneVerifiedAt,
 			&i.SchemaVersion,
 			&i.SchemaMigratedAt,
+			&i.ResolveVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -786,7 +793,7 @@ UPDATE tenants
 SET status = 'failed', onboarding_error = $2, database_server_id = NULL, database_name = NULL,
     database_role = NULL, database_password_enc = NULL, billing_customer_id = NULL, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantMarkFailedParams struct {
@@ -850,6 +857,7 @@ func (q *Queries) TenantMarkFailed(ctx context.Context, arg TenantMarkFailedPara
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -871,7 +879,7 @@ func (q *Queries) TenantReleaseBilling(ctx context.Context, arg TenantReleaseBil
 const tenantSchedulePlan = `-- name: TenantSchedulePlan :one
 UPDATE tenants SET pending_plan_code = $2, pending_billing_cycle = $3, updated_at = now()
 WHERE id = $1 AND status IN ('trial', 'active', 'past_due')
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantSchedulePlanParams struct {
@@ -936,6 +944,7 @@ func (q *Queries) TenantSchedulePlan(ctx context.Context, arg TenantSchedulePlan
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -974,7 +983,7 @@ func (q *Queries) TenantSetDatabasePassword(ctx context.Context, arg TenantSetDa
 }
 
 const tenantSetPaymentMethod = `-- name: TenantSetPaymentMethod :one
-UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+UPDATE tenants SET payment_method = $2, updated_at = now() WHERE id = $1 RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantSetPaymentMethodParams struct {
@@ -1038,6 +1047,7 @@ func (q *Queries) TenantSetPaymentMethod(ctx context.Context, arg TenantSetPayme
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }
@@ -1091,7 +1101,7 @@ const tenantStartTrial = `-- name: TenantStartTrial :one
 UPDATE tenants
 SET status = 'trial', trial_ends_at = $2, onboarding_completed = true, updated_at = now()
 WHERE id = $1 AND status = 'provisioning'
-RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at
+RETURNING id, tenant_code, tenant_name, domain, subdomain, status, plan_code, billing_cycle, trial_ends_at, current_period_start, current_period_end, pending_plan_code, pending_billing_cycle, max_companies, max_users_per_company, max_total_users, max_transactions_per_month, max_storage_gb, api_rate_limit_per_hour, features, modules_enabled, database_server_id, database_name, database_role, database_password_enc, admin_email, admin_name, phone, billing_email, payment_method, billing_customer_id, credit_balance_cents, grace_until, suspension_reason, onboarding_completed, onboarding_error, created_at, updated_at, cancelled_at, deleted_at, suspended_at, resume_status, billing_version, billing_hold, billing_hold_until, billing_applied, request_sha256, trial_end_started_for, email_verified_at, phone_verified_at, schema_version, schema_migrated_at, resolve_version
 `
 
 type TenantStartTrialParams struct {
@@ -1155,6 +1165,7 @@ func (q *Queries) TenantStartTrial(ctx context.Context, arg TenantStartTrialPara
 		&i.PhoneVerifiedAt,
 		&i.SchemaVersion,
 		&i.SchemaMigratedAt,
+		&i.ResolveVersion,
 	)
 	return i, err
 }

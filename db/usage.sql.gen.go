@@ -118,7 +118,7 @@ func (q *Queries) TenantListLive(ctx context.Context, arg TenantListLiveParams) 
 }
 
 const tenantUsagePage = `-- name: TenantUsagePage :many
-SELECT t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at, s.host AS server_host, s.port AS server_port,
+SELECT t.id, t.tenant_code, t.tenant_name, t.domain, t.subdomain, t.status, t.plan_code, t.billing_cycle, t.trial_ends_at, t.current_period_start, t.current_period_end, t.pending_plan_code, t.pending_billing_cycle, t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month, t.max_storage_gb, t.api_rate_limit_per_hour, t.features, t.modules_enabled, t.database_server_id, t.database_name, t.database_role, t.database_password_enc, t.admin_email, t.admin_name, t.phone, t.billing_email, t.payment_method, t.billing_customer_id, t.credit_balance_cents, t.grace_until, t.suspension_reason, t.onboarding_completed, t.onboarding_error, t.created_at, t.updated_at, t.cancelled_at, t.deleted_at, t.suspended_at, t.resume_status, t.billing_version, t.billing_hold, t.billing_hold_until, t.billing_applied, t.request_sha256, t.trial_end_started_for, t.email_verified_at, t.phone_verified_at, t.schema_version, t.schema_migrated_at, t.resolve_version, s.host AS server_host, s.port AS server_port,
        (u.tenant_id IS NOT NULL)::bool AS measured,
        COALESCE(u.companies, 0)::int AS companies, COALESCE(u.users, 0)::int AS users,
        COALESCE(u.max_users_per_company_used, 0)::int AS max_users_per_company_used,
@@ -211,6 +211,7 @@ func (q *Queries) TenantUsagePage(ctx context.Context, arg TenantUsagePageParams
 			&i.Tenant.PhoneVerifiedAt,
 			&i.Tenant.SchemaVersion,
 			&i.Tenant.SchemaMigratedAt,
+			&i.Tenant.ResolveVersion,
 			&i.ServerHost,
 			&i.ServerPort,
 			&i.Measured,

@@ -60,6 +60,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, code, "tenant A cannot revoke B's token")
 
 	B := b.String()
+	service := s.serviceToken()
 	type tcase struct {
 		path   string
 		body   string
@@ -111,6 +112,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/kpis":                            {"/v1/kpis", "", http.StatusForbidden},
 		"GET /v1/database-servers":                {"/v1/database-servers", "", http.StatusForbidden},
 		"GET /v1/warm-pool":                       {"/v1/warm-pool", "", http.StatusForbidden},
+		"GET /v1/resolve":                         {"/v1/resolve?subdomain=matrix-b", "", http.StatusForbidden},
+		"GET /v1/resolve/changes":                 {"/v1/resolve/changes", "", http.StatusForbidden},
 		"POST /v1/database-servers":               {"/v1/database-servers", `{}`, http.StatusForbidden},
 		"POST /v1/database-servers/:id/check":     {"/v1/database-servers/" + uuid.NewString() + "/check", "", http.StatusForbidden},
 		"GET /v1/companies":                       {"/v1/companies", "", http.StatusOK},
@@ -170,6 +173,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, auth := range []string{"", "Bearer", "Bearer not a token", "Basic YTpi", "Bearer " + revoked} {
 			code, body := send(method, c.path, c.body, auth)
 			assert.Equal(t, http.StatusUnauthorized, code, "%s with %q: %s", route, auth, body)
+		}
+		// A service token resolves tenants and does nothing else.
+		if strings.HasPrefix(route, "GET /v1/resolve") {
+			if route == "GET /v1/resolve" {
+				code, body := send(method, c.path, c.body, "Bearer "+service)
+				assert.Equal(t, http.StatusOK, code, "%s with a service token: %s", route, body)
+			}
+		} else {
+			code, body := send(method, c.path, c.body, "Bearer "+service)
+			assert.Equal(t, http.StatusForbidden, code, "%s with a service token: %s", route, body)
 		}
 		code, body := send(method, c.path, c.body, "Bearer "+tokA)
 		assert.Equal(t, c.expect, code, "%s with tenant A's token: %s", route, body)

@@ -183,6 +183,15 @@ func newStack(t testing.TB, o stackOptions) *stack {
 	return s
 }
 
+// serviceToken mints a service token, as landlord token create --role service does.
+func (s *stack) serviceToken() string {
+	s.t.Helper()
+	plain, hash, prefix := token.New(token.RoleService)
+	_, err := db.New(s.db.Pool).APITokenInsert(s.t.Context(), db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleService, Name: "e2e service"})
+	require.NoError(s.t, err)
+	return plain
+}
+
 // call sends a JSON request and decodes the JSON answer.
 func (s *stack) call(method, path, tok string, body any) (int, map[string]any) {
 	s.t.Helper()

@@ -26,8 +26,8 @@ type principal struct {
 }
 
 func (p principal) actor() string {
-	if p.Role == token.RoleOperator {
-		return "operator:" + p.TokenID.String()
+	if p.Role == token.RoleOperator || p.Role == token.RoleService {
+		return p.Role + ":" + p.TokenID.String()
 	}
 	a := "tenant_admin:" + p.TokenID.String()
 	if strings.HasPrefix(p.MintedBy, "operator:") { // an operator acting with a tenant token it minted
@@ -100,6 +100,10 @@ func (s *Server) admit(c echo.Context, next echo.HandlerFunc, row db.APITokenAut
 	p := principal{TokenID: row.ID, Role: row.Role, MintedBy: row.CreatedBy}
 	if row.TenantID != nil {
 		p.TenantID = *row.TenantID
+	}
+	// A service token resolves tenants and does nothing else; no other token resolves.
+	if (p.Role == token.RoleService) != strings.HasPrefix(c.Path(), "/v1/resolve") {
+		return forbidden("tenant resolution is for service tokens, and service tokens only resolve tenants")
 	}
 	if err := tenantMayCall(lifecycle.Status(row.TenantStatus), c.Request().Method, c.Path()); err != nil {
 		return err

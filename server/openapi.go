@@ -26,11 +26,12 @@ const (
 	operators                  // operators only (a tenant admin: 403)
 	tenantAdmins               // a tenant admin, in its own tenant's database
 	codecCaller                // an operator's token, or the path's codec key
+	services                   // a service token (an ERP service); no other token, and it nothing else
 )
 
 func (a access) String() string {
 	return [...]string{"public", "operator or tenant admin", "operator, or that tenant's admin",
-		"operator", "tenant admin", "operator (or CODEC_KEY in the path)"}[a]
+		"operator", "tenant admin", "operator (or CODEC_KEY in the path)", "service"}[a]
 }
 
 // param is a query or path parameter.
@@ -94,8 +95,8 @@ func operations() []operation {
 		{method: http.MethodPost, path: "/v1/session", id: "startSession", tag: "tokens",
 			summary: "Sign a browser in: a token becomes an HttpOnly, SameSite=Strict session cookie",
 			description: "The answer's csrf_token must come back as the X-CSRF-Token header of every POST, PUT and DELETE made with the cookie. " +
-				"Sessions last 12 hours; revoking the token ends them.",
-			access: public, body: sessionRequest{}, responses: map[int]any{201: sessionView{}, 401: nil, 429: nil}},
+				"Sessions last 12 hours; revoking the token ends them. A service token does not sign in (403).",
+			access: public, body: sessionRequest{}, responses: map[int]any{201: sessionView{}, 401: nil, 403: nil, 429: nil}},
 		{method: http.MethodGet, path: "/v1/session", id: "getSession", tag: "tokens", summary: "The session the cookie names, with its CSRF token",
 			access: anyToken, responses: map[int]any{200: sessionView{}, 404: nil}},
 		{method: http.MethodDelete, path: "/v1/session", id: "endSession", tag: "tokens", summary: "Sign out: the session is revoked and its cookie cleared",
@@ -272,6 +273,24 @@ func operations() []operation {
 			description: "Onboarding claims a ready pooled database of its server (renamed to the tenant's names) and seeds it; " +
 				"with none ready it builds one (a miss). A Schedule refills every active server's pool to WARM_POOL_SIZE.",
 			access: operators, responses: map[int]any{200: warmPool{}}},
+		{method: http.MethodGet, path: "/v1/resolve", id: "resolveTenant", tag: "resolution",
+			summary: "The tenant a host is for: its status, plan limits and, while it may be served, its database",
+			description: "Give host (a request's Host, as TENANT_URL_TEMPLATE makes it) or subdomain. An unknown host, and a tenant " +
+				"without a database to serve from (provisioning, archiving, archived, failed), is 404; a suspended or cancelled tenant " +
+				"is answered with serving false and no database. The answer carries its version, also its ETag: If-None-Match " +
+				"with it is 304 while nothing changed.",
+			access: services, params: []param{stringParam("host", "query", "a request's Host header"),
+				stringParam("subdomain", "query", "or the subdomain itself"),
+				stringParam("If-None-Match", "header", "the ETag of a resolution held")},
+			responses: map[int]any{200: resolution{}, 304: nil, 404: nil, 422: nil}},
+		{method: http.MethodGet, path: "/v1/resolve/changes", id: "resolveChanges", tag: "resolution",
+			summary: "Server-sent events: each tenant whose resolution changed (event tenant, id its new version), and a heartbeat a second",
+			description: "From the version in Last-Event-ID (or after) on, or from now. A tenant changed more than once while the client " +
+				"was away is sent once, as it is now. Events carry no secret: resolve the tenant again for its database, or stop " +
+				"serving it at once when serving is false. The heartbeat's data is {\"version\": the newest version sent}.",
+			access: services, params: []param{stringParam("Last-Event-ID", "header", "the id of the last event received"),
+				stringParam("after", "query", "the same, for clients that cannot set the header")},
+			responses: map[int]any{200: text("text/event-stream"), 422: nil}},
 		{method: http.MethodPost, path: "/codec/decode", id: "codecDecode", tag: "codec",
 			summary: "Open sealed Temporal payloads (Temporal's remote codec protocol)", description: "Audited.",
 			access: codecCaller, body: payloads{}, responses: map[int]any{200: payloads{}, 400: text("text/plain")}},
@@ -371,7 +390,7 @@ func Document() map[string]any {
 			responses["401"] = errorResponse("Unauthorized")
 			responses["429"] = errorResponse("Too Many Requests")
 		}
-		if op.access == operators || op.access == tenantAdmins || op.access == codecCaller {
+		if op.access == operators || op.access == tenantAdmins || op.access == codecCaller || op.access == services {
 			responses["403"] = errorResponse("Forbidden")
 		}
 		if op.access == tenantScoped || op.access == tenantAdmins || op.access == anyToken {
@@ -404,12 +423,13 @@ func Document() map[string]any {
 			map[string]any{"name": "plans", "description": "What is on sale"},
 			map[string]any{"name": "operations", "description": "Health, metrics, KPIs, sweeps, database servers"},
 			map[string]any{"name": "codec", "description": "Temporal's remote codec protocol for landlord's sealed payloads"},
+			map[string]any{"name": "resolution", "description": "For the ERP's services: the tenant a host is for, and what changed"},
 		},
 		"paths": paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer",
-					"description": "An operator's token (llo_…) or a tenant admin's (llt_…)"},
+					"description": "An operator's token (llo_…), a tenant admin's (llt_…) or a service's (lls_…)"},
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie,
 					"description": "A browser's session (POST /v1/session); POST, PUT and DELETE also need its X-CSRF-Token header"},
 			},

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -55,6 +56,7 @@ type Options struct {
 	CodecKey            string                    // admits POST /codec/k/{key}/decode (a Web UI's codec endpoint); empty: no such path
 	CodecOrigins        []string                  // Web UI origins the codec endpoints admit (CORS)
 	Portal              fs.FS                     // the built portal, served at /; nil: none
+	TenantURL           string                    // where a tenant's ERP answers, {subdomain} in it; its host resolves the tenant
 }
 
 // Server holds the API's dependencies.
@@ -77,13 +79,18 @@ type Server struct {
 	box            *secrets.Box
 	limiter        ratelimit.Limiter
 	tenantDBRoots  *x509.CertPool
+	tenantURL      string
+	feed           *changeHub
 }
 
 // New returns the API's Echo instance with every route.
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
 		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix, moveDropAfter: cmp.Or(o.MoveDropAfter, 24*time.Hour),
-		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
+		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots, tenantURL: o.TenantURL}
+	s.feed = newChangeHub(func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, o.Pool.Config().ConnConfig.Copy())
+	}, o.Log)
 	if o.AuthFailuresPerHour == 0 {
 		o.AuthFailuresPerHour = 360
 	}
@@ -95,6 +102,7 @@ func New(o Options) *echo.Echo {
 		s.workflowWait = 20 * time.Second
 	}
 	e := echo.New()
+	e.Server.RegisterOnShutdown(s.feed.close) // open change feeds end, so a shutdown does not wait for them
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -175,6 +183,8 @@ func New(o Options) *echo.Echo {
 	api.POST("/database-servers/:id/check", s.recheckDatabaseServer, operatorOnly)
 	api.POST("/database-servers/:id/drain", s.drainDatabaseServer, operatorOnly)
 	api.GET("/warm-pool", s.getWarmPool, operatorOnly)
+	api.GET("/resolve", s.resolve) // service tokens only (admit)
+	api.GET("/resolve/changes", s.resolveChanges)
 	return e
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/token"
 )
 
 // A browser (the portal) never holds a token where page scripts can read it:
@@ -49,6 +50,9 @@ func (s *Server) startSession(c echo.Context) error {
 	row, err := s.liveToken(c, strings.TrimSpace(req.Token))
 	if err != nil {
 		return err
+	}
+	if row.Role == token.RoleService {
+		return forbidden("a service token does not sign in to the portal")
 	}
 	ctx := c.Request().Context()
 	id, csrf := randomToken(), randomToken()

@@ -12,9 +12,10 @@ import (
 const (
 	RoleOperator    = "operator"
 	RoleTenantAdmin = "tenant_admin"
+	RoleService     = "service" // the ERP's own services: they may only resolve tenants
 )
 
-var prefixes = map[string]string{RoleOperator: "llo_", RoleTenantAdmin: "llt_"}
+var prefixes = map[string]string{RoleOperator: "llo_", RoleTenantAdmin: "llt_", RoleService: "lls_"}
 
 // New mints a random 256-bit token for role, with a readable prefix per role.
 func New(role string) (plain string, hash []byte, prefix string) {

@@ -179,7 +179,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 		TenantPools: pools, Box: box, RateLimiter: limiter, TenantDBRoots: roots,
 		CodecKey: cfg.CodecKey, CodecOrigins: cfg.CodecOrigins, Portal: portalFiles(log),
 		SignupsPerHour: cfg.SignupsPerHourPerAddress, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy), MoveDropAfter: cfg.MoveDropAfter})
+		StripeWebhookSecret: cfg.StripeWebhookSecret, Policy: workflows.LifecyclePolicy(cfg.Policy), MoveDropAfter: cfg.MoveDropAfter,
+		TenantURL: cfg.TenantURL})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
@@ -271,30 +272,30 @@ func installOperatorToken(ctx context.Context, pool *pgxpool.Pool, plain string)
 // runToken is "token create --role operator [--name NAME]".
 func runToken(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usageError("usage: landlord token create --role operator [--name NAME]")
+		return usageError("usage: landlord token create --role operator|service [--name NAME]")
 	}
 	fs := newFlags("token create")
-	role := fs.String("role", "", "token role: operator")
+	role := fs.String("role", "", "token role: operator, or service (an ERP service: it may only resolve tenants)")
 	name := fs.String("name", "cli", "a name to recognise the token by")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError(err.Error())
 	}
-	if *role != token.RoleOperator {
-		return usageError("--role must be operator (tenant tokens come from POST /v1/tenants/{id}/tokens)")
+	if *role != token.RoleOperator && *role != token.RoleService {
+		return usageError("--role must be operator or service (tenant tokens come from POST /v1/tenants/{id}/tokens)")
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	plain, hash, prefix := token.New(token.RoleOperator)
+	plain, hash, prefix := token.New(*role)
 	err = db.InOperatorScope(ctx, pool, func(q *db.Queries) error {
-		id, err := q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: token.RoleOperator, Name: *name, CreatedBy: "cli"})
+		id, err := q.APITokenInsert(ctx, db.APITokenInsertParams{TokenHash: hash, Prefix: prefix, Role: *role, Name: *name, CreatedBy: "cli"})
 		if err != nil {
 			return err
 		}
 		return q.AuditInsert(ctx, db.AuditInsertParams{Actor: "cli", Action: "TOKEN_CREATED",
-			Details: []byte(`{"token_id":"` + id.String() + `","role":"operator"}`)})
+			Details: []byte(`{"token_id":"` + id.String() + `","role":"` + *role + `"}`)})
 	})
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)

@@ -1,0 +1,24 @@
+-- name: TenantResolve :one
+-- What a service resolving a tenant by its subdomain is told: the tenant, its
+-- plan's limits and its database's server. Tenants not yet or no longer
+-- holding a database (provisioning, archiving, archived, failed) are not found.
+SELECT t.id, t.tenant_code, t.subdomain, t.status, t.plan_code, t.resolve_version,
+       t.database_name, t.database_role, t.database_password_enc,
+       s.host AS server_host, s.port AS server_port,
+       p.max_companies, p.max_users_per_company, p.max_total_users, p.max_transactions_per_month,
+       p.max_storage_gb, p.api_rate_limit_per_hour
+FROM tenants t
+JOIN subscription_plans p ON p.plan_code = t.plan_code
+LEFT JOIN database_servers s ON s.id = t.database_server_id
+WHERE t.subdomain = $1 AND t.status NOT IN ('provisioning', 'archiving', 'archived', 'failed');
+
+-- name: TenantResolveChanges :many
+-- The tenants whose resolution changed after version, oldest change first.
+SELECT id, subdomain, status, resolve_version FROM tenants
+WHERE resolve_version > sqlc.arg(after)::bigint
+ORDER BY resolve_version
+LIMIT sqlc.arg(max_rows);
+
+-- name: TenantResolveVersion :one
+-- The newest resolution version (0 with no tenant).
+SELECT coalesce(max(resolve_version), 0)::bigint FROM tenants;
