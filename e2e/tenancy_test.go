@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/landlordhq/landlord/tenancy"
+)
+
+// kitService is an ERP service built on the tenancy kit: its handler answers
+// the id of the tenant the kit resolved.
+type kitService struct {
+	resolver *tenancy.Resolver
+	handler  http.Handler
+}
+
+func newKitService(t *testing.T, landlord, svc string, maxStale time.Duration) *kitService {
+	r, err := tenancy.New(tenancy.Config{Landlord: landlord, ServiceToken: svc, MaxStale: maxStale, NotFoundTTL: 5 * time.Second})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	h := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		tn, ok := tenancy.FromContext(req.Context())
+		if !ok || tn.Database == nil {
+			http.Error(w, "no tenant in the request", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, tn.ID)
+	}))
+	return &kitService{resolver: r, handler: h}
+}
+
+// get serves one request for host in process and returns its status and body.
+func (k *kitService) get(host string) (int, string) {
+	req := httptest.NewRequest(http.MethodGet, "http://"+host+"/gl/entries", nil)
+	rec := httptest.NewRecorder()
+	k.handler.ServeHTTP(rec, req)
+	return rec.Code, strings.TrimSpace(rec.Body.String())
+}
+
+// TestTheKitServesTenantsByHostAndTheDrillsHold: an ERP service on the kit
+// serves each tenant by its host and unknown hosts a clean 404; 1,000
+// concurrent requests for a tenant it has not seen make one resolution, and
+// 1,000 for an unknown host one too; a suspension is refused (403) within two
+// seconds of the status changing; with landlord stopped, known tenants are
+// served until the staleness bound and then refused, unknown hosts at once.
+func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	a, _ := s.createTenant("kit-a", "starter")
+	b, _ := s.createTenant("kit-b", "starter")
+	c, _ := s.createTenant("kit-c", "starter")
+	svc := s.serviceToken()
+	api := serveAPI(t, s.apiOptions) // a landlord this test may stop
+	const maxStale = 3 * time.Second
+	k := newKitService(t, api.URL, svc, maxStale)
+	require.Eventually(t, func() bool { return k.resolver.Staleness() < time.Second }, 10*time.Second, 20*time.Millisecond,
+		"the kit never heard the change feed")
+
+	code, body := k.get("kit-a.localhost")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, a.String(), body)
+	code, body = k.get("KIT-B.localhost:8080")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, b.String(), body)
+	for _, host := range []string{"www.localhost", "kit-x.localhost", "kit-a.elsewhere.example", "localhost", "127.0.0.1"} {
+		code, body := k.get(host)
+		assert.Equal(t, http.StatusNotFound, code, host)
+		assert.Contains(t, body, "No workspace answers at this address", host)
+	}
+
+	// 1,000 at once for a tenant the kit has not resolved: one resolution.
+	flood := func(host string) map[int]int {
+		var mu sync.Mutex
+		codes := map[int]int{}
+		var wg sync.WaitGroup
+		for range 1000 {
+			wg.Go(func() {
+				code, _ := k.get(host)
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return codes
+	}
+	before := k.resolver.Resolves()
+	assert.Equal(t, map[int]int{http.StatusOK: 1000}, flood("kit-c.localhost"))
+	assert.Equal(t, 1, k.resolver.Resolves()-before, "one resolution for 1,000 requests")
+	before = k.resolver.Resolves()
+	assert.Equal(t, map[int]int{http.StatusNotFound: 1000}, flood("typo.localhost"))
+	assert.Equal(t, 1, k.resolver.Resolves()-before, "one resolution for 1,000 requests for an unknown host")
+	_ = c
+
+	// Suspension: refused within two seconds of the status changing.
+	changed := make(chan time.Time, 1)
+	go func() {
+		for ctx := t.Context(); ctx.Err() == nil; time.Sleep(5 * time.Millisecond) {
+			var status string
+			if s.db.Pool.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1`, a).Scan(&status) == nil && status == "suspended" {
+				changed <- time.Now()
+				return
+			}
+		}
+	}()
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/suspend", s.operator, map[string]any{"reason": "drill"})
+	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, code, out)
+	var refusedAt time.Time
+	require.Eventually(t, func() bool {
+		code, _ := k.get("kit-a.localhost")
+		refusedAt = time.Now()
+		return code == http.StatusForbidden
+	}, 30*time.Second, 2*time.Millisecond, "the kit kept serving a suspended tenant")
+	var changedAt time.Time
+	select {
+	case changedAt = <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tenant was never seen suspended")
+	}
+	t.Logf("suspension to 403 in the kit: %v (negative: before a poller of the row every 5 ms saw it)", refusedAt.Sub(changedAt))
+	assert.Less(t, refusedAt.Sub(changedAt), 2*time.Second)
+	_, body = k.get("kit-a.localhost")
+	assert.Contains(t, body, "kit-a is suspended")
+	code, _ = k.get("kit-b.localhost")
+	assert.Equal(t, http.StatusOK, code, "another tenant is still served")
+
+	// Landlord stopped: the known are served until the bound, then refused; the unknown at once.
+	api.CloseClientConnections()
+	api.Close()
+	stopped := time.Now()
+	code, _ = k.get("kit-b.localhost")
+	assert.Equal(t, http.StatusOK, code, "a known tenant is served while landlord is away")
+	code, _ = k.get("kit-new.localhost")
+	assert.Equal(t, http.StatusServiceUnavailable, code, "an unknown host cannot be resolved without landlord")
+	require.Eventually(t, func() bool {
+		code, _ := k.get("kit-b.localhost")
+		return code == http.StatusServiceUnavailable
+	}, 3*maxStale, 20*time.Millisecond, "a known tenant is refused once the staleness bound passed")
+	assert.GreaterOrEqual(t, time.Since(stopped), maxStale-time.Second, "served from memory until about the bound")
+}

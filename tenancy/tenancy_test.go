@@ -1,0 +1,48 @@
+package tenancy
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+)
+
+func TestHostsAreComparedWithoutPortOrCase(t *testing.T) {
+	for host, want := range map[string]string{
+		"acme.erp.example.com":      "acme.erp.example.com",
+		"ACME.erp.example.com:8443": "acme.erp.example.com",
+		"acme.erp.example.com.":     "acme.erp.example.com",
+		"localhost":                 "",
+		"127.0.0.1":                 "",
+		"[::1]:80":                  "",
+		".erp.example.com":          "",
+		"":                          "",
+	} {
+		got, ok := normalHost(host)
+		if ok != (want != "") || got != want {
+			t.Errorf("normalHost(%q) = %q, %v; want %q", host, got, ok, want)
+		}
+	}
+}
+
+func TestRefusalsAnswerEachReasonWithItsStatus(t *testing.T) {
+	suspended := &NotServingError{Tenant: &Tenant{Subdomain: "acme", Status: "suspended"}}
+	for err, want := range map[error]int{
+		ErrUnknownTenant:            http.StatusNotFound,
+		suspended:                   http.StatusForbidden,
+		ErrUnavailable:              http.StatusServiceUnavailable,
+		errors.New("anything else"): http.StatusServiceUnavailable,
+	} {
+		if got, _ := Refusal(err); got != want {
+			t.Errorf("Refusal(%v) = %d, want %d", err, got, want)
+		}
+	}
+}
+
+func TestAResolverNeedsLandlordAndAToken(t *testing.T) {
+	if _, err := New(Config{Landlord: "http://landlord"}); err == nil {
+		t.Error("a resolver without a service token was made")
+	}
+	if _, err := New(Config{ServiceToken: "lls_x"}); err == nil {
+		t.Error("a resolver without landlord's address was made")
+	}
+}
