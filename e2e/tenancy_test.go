@@ -17,15 +17,18 @@ import (
 )
 
 // kitService is an ERP service built on the tenancy kit: its handler answers
-// the id of the tenant the kit resolved.
+// the id of the tenant the kit resolved and its default company's name, read
+// from the tenant's own database through the kit's pool.
 type kitService struct {
 	resolver *tenancy.Resolver
 	handler  http.Handler
 }
 
 func newKitService(t *testing.T, landlord, svc string, maxStale time.Duration) *kitService {
-	r, err := tenancy.New(tenancy.Config{Landlord: landlord, ServiceToken: svc, MaxStale: maxStale, NotFoundTTL: 5 * time.Second})
+	r, err := tenancy.New(tenancy.Config{Landlord: landlord, ServiceToken: svc, MaxStale: maxStale, NotFoundTTL: 5 * time.Second,
+		Pool: tenancy.PoolConfig{MaxConns: 4, ConnsPerTenant: 2}})
 	require.NoError(t, err)
+	t.Cleanup(r.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = r.Run(ctx) }()
@@ -36,7 +39,17 @@ func newKitService(t *testing.T, landlord, svc string, maxStale time.Duration) *
 			http.Error(w, "no tenant in the request", http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprint(w, tn.ID)
+		pool, err := r.Pool(req.Context(), tn)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		var company string
+		if err := pool.QueryRow(req.Context(), `SELECT name FROM companies WHERE is_default`).Scan(&company); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, tn.ID+" "+company)
 	}))
 	return &kitService{resolver: r, handler: h}
 }
@@ -68,12 +81,14 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 	require.Eventually(t, func() bool { return k.resolver.Staleness() < time.Second }, 10*time.Second, 20*time.Millisecond,
 		"the kit never heard the change feed")
 
+	// Each tenant's requests reach its own database, through a pool of the kit's.
 	code, body := k.get("kit-a.localhost")
 	require.Equal(t, http.StatusOK, code, body)
-	assert.Equal(t, a.String(), body)
+	assert.Equal(t, a.String()+" Acme kit-a", body)
 	code, body = k.get("KIT-B.localhost:8080")
 	require.Equal(t, http.StatusOK, code, body)
-	assert.Equal(t, b.String(), body)
+	assert.Equal(t, b.String()+" Acme kit-b", body)
+	assert.True(t, k.resolver.HasPool(a.String()))
 	for _, host := range []string{"www.localhost", "kit-x.localhost", "kit-a.elsewhere.example", "localhost", "127.0.0.1"} {
 		code, body := k.get(host)
 		assert.Equal(t, http.StatusNotFound, code, host)
@@ -102,7 +117,11 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 	before = k.resolver.Resolves()
 	assert.Equal(t, map[int]int{http.StatusNotFound: 1000}, flood("typo.localhost"))
 	assert.Equal(t, 1, k.resolver.Resolves()-before, "one resolution for 1,000 requests for an unknown host")
-	_ = c
+	// Four connections at two a tenant: the third tenant's pool closed the least recently used one.
+	assert.True(t, k.resolver.HasPool(c.String()))
+	assert.False(t, k.resolver.HasPool(a.String()), "the least recently used tenant's pool was closed")
+	code, _ = k.get("kit-a.localhost")
+	require.Equal(t, http.StatusOK, code)
 
 	// Suspension: refused within two seconds of the status changing.
 	changed := make(chan time.Time, 1)
@@ -133,6 +152,7 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 	assert.Less(t, refusedAt.Sub(changedAt), 2*time.Second)
 	_, body = k.get("kit-a.localhost")
 	assert.Contains(t, body, "kit-a is suspended")
+	assert.False(t, k.resolver.HasPool(a.String()), "a suspended tenant's pool is closed")
 	code, _ = k.get("kit-b.localhost")
 	assert.Equal(t, http.StatusOK, code, "another tenant is still served")
 

@@ -17,7 +17,9 @@ package tenancy
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +31,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/landlordhq/landlord/poolcache"
 )
 
 // Config is how a Resolver reaches landlord and how long it trusts what it knows.
@@ -45,6 +51,20 @@ type Config struct {
 	// without asking again. Default 5 s.
 	NotFoundTTL time.Duration
 	Log         *slog.Logger // nil: slog.Default()
+	// Pool bounds the tenant database pools (see Resolver.Pool): at most
+	// MaxConns connections in all (default 100), ConnsPerTenant each (default
+	// 4), a pool unused for IdleAfter closed (default 5 minutes).
+	Pool PoolConfig
+	// DatabaseTLS is how tenant databases are reached; nil: without TLS
+	// (only for a server on this machine or a private network).
+	DatabaseTLS *tls.Config
+}
+
+// PoolConfig bounds the pools a Resolver keeps on tenant databases.
+type PoolConfig struct {
+	MaxConns       int
+	ConnsPerTenant int
+	IdleAfter      time.Duration
 }
 
 // Tenant is what landlord says of the tenant a request is for.
@@ -98,6 +118,7 @@ func (e *NotServingError) Error() string {
 type Resolver struct {
 	cfg    Config
 	flight singleflight.Group
+	pools  *poolcache.Cache
 
 	mu       sync.Mutex
 	known    map[string]*Tenant   // by host
@@ -129,8 +150,37 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Resolver{cfg: cfg, known: map[string]*Tenant{}, unknown: map[string]time.Time{}, newest: map[string]int64{}}, nil
+	p := cfg.Pool
+	p.MaxConns, p.ConnsPerTenant, p.IdleAfter = cmp.Or(p.MaxConns, 100), cmp.Or(p.ConnsPerTenant, 4), cmp.Or(p.IdleAfter, 5*time.Minute)
+	return &Resolver{cfg: cfg, pools: poolcache.New(p.MaxConns, p.ConnsPerTenant, p.IdleAfter),
+		known: map[string]*Tenant{}, unknown: map[string]time.Time{}, newest: map[string]int64{}}, nil
 }
+
+// Pool is a pool on the tenant's own database, connected as its own role:
+// one per tenant, made on first use, within the Resolver's bounds (the least
+// recently used closed when they are reached). A tenant that may no longer
+// be served, or whose database moved, has its pool closed as the change
+// feed tells it. Use it only for the request that resolved t.
+func (r *Resolver) Pool(ctx context.Context, t *Tenant) (*pgxpool.Pool, error) {
+	if !t.Serving || t.Database == nil {
+		return nil, &NotServingError{Tenant: t}
+	}
+	d := *t.Database
+	return r.pools.Get(ctx, t.ID, fmt.Sprint(d), func() (*pgx.ConnConfig, error) {
+		cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s user=%s sslmode=disable", d.Host, d.Port, d.Name, d.Role))
+		if err != nil {
+			return nil, fmt.Errorf("tenancy: database of %s: %w", t.Subdomain, err)
+		}
+		cfg.Password, cfg.TLSConfig = d.Password, r.cfg.DatabaseTLS
+		return cfg, nil
+	})
+}
+
+// HasPool says whether the Resolver holds a pool on the tenant's database.
+func (r *Resolver) HasPool(tenantID string) bool { return r.pools.Has(tenantID) }
+
+// Close closes the tenant pools.
+func (r *Resolver) Close() { r.pools.Close() }
 
 // Staleness is how long ago landlord's change feed last spoke (a heartbeat
 // comes every second); a Resolver that never heard it is as stale as can be.
@@ -328,6 +378,9 @@ func (r *Resolver) apply(id, event, data string) {
 	}
 	r.lastSeen = id
 	r.newest[c.TenantID] = max(r.newest[c.TenantID], c.Version)
+	if !c.Serving {
+		r.pools.Forget(c.TenantID) // its database is closed to it; a moved one gets a new pool on its next resolution
+	}
 	for host := range r.unknown {
 		if label, _, _ := strings.Cut(host, "."); label == c.Subdomain {
 			delete(r.unknown, host) // a new tenant may have taken it
