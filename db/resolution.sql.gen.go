@@ -16,10 +16,9 @@ const tenantResolve = `-- name: TenantResolve :one
 SELECT t.id, t.tenant_code, t.subdomain, t.status, t.plan_code, t.resolve_version,
        t.database_name, t.database_role, t.database_password_enc,
        s.host AS server_host, s.port AS server_port,
-       p.max_companies, p.max_users_per_company, p.max_total_users, p.max_transactions_per_month,
-       p.max_storage_gb, p.api_rate_limit_per_hour
+       t.max_companies, t.max_users_per_company, t.max_total_users, t.max_transactions_per_month,
+       t.max_storage_gb, t.api_rate_limit_per_hour
 FROM tenants t
-JOIN subscription_plans p ON p.plan_code = t.plan_code
 LEFT JOIN database_servers s ON s.id = t.database_server_id
 WHERE t.subdomain = $1 AND t.status NOT IN ('provisioning', 'archiving', 'archived', 'failed')
 `
@@ -44,8 +43,9 @@ type TenantResolveRow struct {
 	ApiRateLimitPerHour     int32
 }
 
-// What a service resolving a tenant by its subdomain is told: the tenant, its
-// plan's limits and its database's server. Tenants not yet or no longer
+// What a service resolving a tenant by its subdomain is told: the tenant, the
+// limits in force (its plan's, copied when the plan was applied) and its
+// database's server. Tenants not yet or no longer
 // holding a database (provisioning, archiving, archived, failed) are not found.
 func (q *Queries) TenantResolve(ctx context.Context, subdomain string) (TenantResolveRow, error) {
 	row := q.db.QueryRow(ctx, tenantResolve, subdomain)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/landlordhq/landlord/ratelimit"
 	"github.com/landlordhq/landlord/tenancy"
 )
 
@@ -134,14 +137,27 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 			}
 		}
 	}()
+	// The kit's own answer, asked every millisecond while the suspension runs
+	// (a request's database work is left out: the suspension also closes the
+	// tenant's database, which a request could wait on).
+	refused := make(chan time.Time, 1)
+	go func() {
+		for ctx := t.Context(); ctx.Err() == nil; time.Sleep(time.Millisecond) {
+			var ns *tenancy.NotServingError
+			if _, err := k.resolver.Resolve(ctx, "kit-a.localhost"); errors.As(err, &ns) {
+				refused <- time.Now()
+				return
+			}
+		}
+	}()
 	code, out := s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/suspend", s.operator, map[string]any{"reason": "drill"})
 	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, code, out)
 	var refusedAt time.Time
-	require.Eventually(t, func() bool {
-		code, _ := k.get("kit-a.localhost")
-		refusedAt = time.Now()
-		return code == http.StatusForbidden
-	}, 30*time.Second, 2*time.Millisecond, "the kit kept serving a suspended tenant")
+	select {
+	case refusedAt = <-refused:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the kit kept serving a suspended tenant")
+	}
 	var changedAt time.Time
 	select {
 	case changedAt = <-changed:
@@ -150,7 +166,8 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 	}
 	t.Logf("suspension to 403 in the kit: %v (negative: before a poller of the row every 5 ms saw it)", refusedAt.Sub(changedAt))
 	assert.Less(t, refusedAt.Sub(changedAt), 2*time.Second)
-	_, body = k.get("kit-a.localhost")
+	code, body = k.get("kit-a.localhost")
+	assert.Equal(t, http.StatusForbidden, code)
 	assert.Contains(t, body, "kit-a is suspended")
 	assert.False(t, k.resolver.HasPool(a.String()), "a suspended tenant's pool is closed")
 	code, _ = k.get("kit-b.localhost")
@@ -169,4 +186,59 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 		return code == http.StatusServiceUnavailable
 	}, 3*maxStale, 20*time.Millisecond, "a known tenant is refused once the staleness bound passed")
 	assert.GreaterOrEqual(t, time.Since(stopped), maxStale-time.Second, "served from memory until about the bound")
+}
+
+// TestTheKitAndLandlordCountATenantsCallsInOneBound: a tenant's requests to
+// an ERP service on the kit and to landlord's API are counted in one bound
+// (the shared limiter in Redis): with 6 calls an hour, 10 alternating calls
+// are 6 answered and 4 refused with 429, whichever answered them.
+func TestTheKitAndLandlordCountATenantsCallsInOneBound(t *testing.T) {
+	t.Parallel()
+	prefix := "landlord-e2e-" + uuid.NewString() + ":"
+	landlordLimiter, err := ratelimit.NewRedis("redis://127.0.0.1:6379/0", prefix)
+	require.NoError(t, err)
+	defer landlordLimiter.Close()
+	kitLimiter, err := ratelimit.NewRedis("redis://127.0.0.1:6379/0", prefix)
+	require.NoError(t, err)
+	defer kitLimiter.Close()
+	s := newStack(t, stackOptions{limiter: landlordLimiter})
+	id, tok := s.createTenant("kit-limited", "starter")
+	_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET api_rate_limit_per_hour = 6 WHERE id = $1`, id)
+	require.NoError(t, err)
+	r, err := tenancy.New(tenancy.Config{Landlord: s.url, ServiceToken: s.serviceToken(), Limiter: kitLimiter})
+	require.NoError(t, err)
+	t.Cleanup(r.Close)
+	erp := r.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") }))
+
+	answered := map[string]int{}
+	refused := map[string]int{}
+	for i := range 10 {
+		if i%2 == 0 {
+			rec := httptest.NewRecorder()
+			erp.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://kit-limited.localhost/gl/entries", nil))
+			switch rec.Code {
+			case http.StatusOK:
+				answered["erp"]++
+				assert.Equal(t, "6", rec.Header().Get("X-RateLimit-Limit"))
+			case http.StatusTooManyRequests:
+				refused["erp"]++
+				assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+			default:
+				t.Fatalf("the ERP service answered %d: %s", rec.Code, rec.Body)
+			}
+			continue
+		}
+		code, _ := s.call(http.MethodGet, "/v1/me", tok, nil)
+		switch code {
+		case http.StatusOK:
+			answered["landlord"]++
+		case http.StatusTooManyRequests:
+			refused["landlord"]++
+		default:
+			t.Fatalf("landlord answered %d", code)
+		}
+	}
+	assert.Equal(t, 6, answered["erp"]+answered["landlord"], "one bound for both: %v answered, %v refused", answered, refused)
+	assert.Equal(t, 4, refused["erp"]+refused["landlord"])
+	assert.Positive(t, refused["erp"], "the ERP service refuses too")
 }

@@ -28,6 +28,11 @@ type Limiter interface {
 
 const window = time.Hour
 
+// SharedPrefix is where landlord keeps its limits in Redis: a service that
+// counts a tenant's API calls against the same bound (the tenancy kit) uses
+// it too.
+const SharedPrefix = "landlord:ratelimit:"
+
 // gcra is the algorithm on the key's theoretical arrival time: each request
 // moves it one emission interval (window/limit) on; a request is refused while
 // it would lie more than the window ahead of now.

@@ -25,7 +25,7 @@ type resolution struct {
 	// Serving says whether the ERP may serve the tenant's users; a tenant
 	// that may not (suspended, cancelled) gets the ERP's page saying so.
 	Serving  bool              `json:"serving"`
-	Plan     resolvedPlan      `json:"plan"`
+	Plan     resolvedPlan      `json:"plan"`               // its code and the limits in force
 	Database *resolvedDatabase `json:"database,omitempty"` // only while serving
 	Version  int64             `json:"version"`
 }

@@ -36,6 +36,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/landlordhq/landlord/poolcache"
+	"github.com/landlordhq/landlord/ratelimit"
 )
 
 // Config is how a Resolver reaches landlord and how long it trusts what it knows.
@@ -58,6 +59,16 @@ type Config struct {
 	// DatabaseTLS is how tenant databases are reached; nil: without TLS
 	// (only for a server on this machine or a private network).
 	DatabaseTLS *tls.Config
+	// Limiter counts each request the middleware admits against the
+	// tenant's API calls an hour, in the bound landlord's own API counts
+	// against: SharedLimiter(the REDIS_URL landlord uses). nil: not counted.
+	Limiter ratelimit.Limiter
+}
+
+// SharedLimiter is the limiter landlord's API counts tenants' calls in
+// (Redis at url, under landlord's keys), for Config.Limiter.
+func SharedLimiter(url string) (*ratelimit.Redis, error) {
+	return ratelimit.NewRedis(url, ratelimit.SharedPrefix)
 }
 
 // PoolConfig bounds the pools a Resolver keeps on tenant databases.

@@ -168,7 +168,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpo
 	}
 	var limiter ratelimit.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
-		r, err := ratelimit.NewRedis(cfg.RedisURL, "landlord:ratelimit:")
+		r, err := ratelimit.NewRedis(cfg.RedisURL, ratelimit.SharedPrefix)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,8 @@ ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_check CHECK (role IN ('ope
 ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_check;
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_check CHECK ((role = 'tenant_admin') = (tenant_id IS NOT NULL));
 
--- What a resolution answers of a tenant (its names, status, plan and
--- database) carries a version from one sequence, bumped by every change of
+-- What a resolution answers of a tenant (its names, status, plan, the limits
+-- in force and its database) carries a version from one sequence, bumped by every change of
 -- it, whoever writes it: a snapshot is as new as its version, and the change
 -- feed is the tenants whose version is above the one a client has seen (a
 -- tenant changed twice is sent once, as it is now). Every bump wakes the
@@ -27,10 +27,12 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' OR
        (NEW.status, NEW.subdomain, NEW.tenant_code, NEW.plan_code, NEW.database_server_id, NEW.database_name,
-        NEW.database_role, NEW.database_password_enc)
+        NEW.database_role, NEW.database_password_enc, NEW.max_companies, NEW.max_users_per_company, NEW.max_total_users,
+        NEW.max_transactions_per_month, NEW.max_storage_gb, NEW.api_rate_limit_per_hour)
        IS DISTINCT FROM
        (OLD.status, OLD.subdomain, OLD.tenant_code, OLD.plan_code, OLD.database_server_id, OLD.database_name,
-        OLD.database_role, OLD.database_password_enc) THEN
+        OLD.database_role, OLD.database_password_enc, OLD.max_companies, OLD.max_users_per_company, OLD.max_total_users,
+        OLD.max_transactions_per_month, OLD.max_storage_gb, OLD.api_rate_limit_per_hour) THEN
         IF TG_OP = 'UPDATE' THEN
             NEW.resolve_version := nextval('tenant_resolve_version');
         END IF;
@@ -43,29 +45,7 @@ $$;
 CREATE TRIGGER tenants_resolve_version BEFORE INSERT OR UPDATE ON tenants
     FOR EACH ROW EXECUTE FUNCTION tenants_resolve_version();
 
--- A plan's limits are part of what its tenants resolve to.
--- +goose StatementBegin
-CREATE FUNCTION plans_resolve_version() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF (NEW.plan_code, NEW.max_companies, NEW.max_users_per_company, NEW.max_total_users,
-        NEW.max_transactions_per_month, NEW.max_storage_gb, NEW.api_rate_limit_per_hour, NEW.features, NEW.modules)
-       IS DISTINCT FROM
-       (OLD.plan_code, OLD.max_companies, OLD.max_users_per_company, OLD.max_total_users,
-        OLD.max_transactions_per_month, OLD.max_storage_gb, OLD.api_rate_limit_per_hour, OLD.features, OLD.modules) THEN
-        UPDATE tenants SET resolve_version = nextval('tenant_resolve_version') WHERE plan_code IN (OLD.plan_code, NEW.plan_code);
-        PERFORM pg_notify('tenant_resolution', currval('tenant_resolve_version')::text);
-    END IF;
-    RETURN NEW;
-END
-$$;
--- +goose StatementEnd
-CREATE TRIGGER plans_resolve_version AFTER UPDATE ON subscription_plans
-    FOR EACH ROW EXECUTE FUNCTION plans_resolve_version();
-
 -- +goose Down
-DROP TRIGGER plans_resolve_version ON subscription_plans;
-DROP FUNCTION plans_resolve_version();
 DROP TRIGGER tenants_resolve_version ON tenants;
 DROP FUNCTION tenants_resolve_version();
 ALTER TABLE tenants DROP COLUMN resolve_version;
