@@ -36,6 +36,17 @@ var provisionInput = activities.ProvisionInput{TenantID: tenantID, CompanyName: 
 
 type override func(env *testsuite.TestWorkflowEnvironment, calls *[]string)
 
+// callsMu guards the calls a test records: steps run side by side (the
+// database and the billing customer, the welcome and the trial).
+var callsMu sync.Mutex
+
+// appendCall records that a step ran; overrides record through it too.
+func appendCall(calls *[]string, name string) {
+	callsMu.Lock()
+	defer callsMu.Unlock()
+	*calls = append(*calls, name)
+}
+
 // newEnv registers the activities and mocks a successful run of every step.
 // Overrides are mocked first, so they win over the defaults; calls records the order.
 func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]string) {
@@ -49,13 +60,8 @@ func newEnv(overrides ...override) (*testsuite.TestWorkflowEnvironment, *[]strin
 	for _, o := range overrides {
 		o(env, calls)
 	}
-	var mu sync.Mutex // the database and the billing customer run side by side
 	record := func(name string) func(mock.Arguments) {
-		return func(mock.Arguments) {
-			mu.Lock()
-			defer mu.Unlock()
-			*calls = append(*calls, name)
-		}
+		return func(mock.Arguments) { appendCall(calls, name) }
 	}
 	env.OnActivity(tenants.Register, mock.Anything, onboardingInput().RegisterInput).Return(activities.RegisterResult{TrialDays: 14}, nil).Run(record("register")).Maybe()
 	env.OnActivity(dbs.Provision, mock.Anything, provisionInput).Return(activities.Provisioned{Placement: placement}, nil).Run(record("provision")).Maybe()
@@ -118,10 +124,10 @@ func TestOnboardingProvisionFailureUndoesBothSidesAndMarksFailed(t *testing.T) {
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
 		env.OnActivity(dbs.Provision, mock.Anything, mock.Anything).Return(activities.Provisioned{},
 			temporal.NewNonRetryableApplicationError("boom", activities.ErrInconsistency, nil)).
-			Run(func(mock.Arguments) { *calls = append(*calls, "provision") })
+			Run(func(mock.Arguments) { appendCall(calls, "provision") })
 		env.OnActivity(tenants.MarkFailed, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailInput) error {
 			failed = in
-			*calls = append(*calls, "mark_failed")
+			appendCall(calls, "mark_failed")
 			return nil
 		})
 	})
@@ -149,7 +155,7 @@ func TestOnboardingBillingFailureIsNamedAndUndoesTheDatabaseToo(t *testing.T) {
 	env, calls := newEnv(func(env *testsuite.TestWorkflowEnvironment, calls *[]string) {
 		env.OnActivity(bill.CreateCustomer, mock.Anything, mock.Anything).Return("",
 			temporal.NewNonRetryableApplicationError("card network says no", activities.ErrRejected, nil)).
-			Run(func(mock.Arguments) { *calls = append(*calls, "create_customer") })
+			Run(func(mock.Arguments) { appendCall(calls, "create_customer") })
 	})
 	env.ExecuteWorkflow(Onboarding, onboardingInput())
 
