@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/landlordhq/landlord/ratelimit"
 	"github.com/landlordhq/landlord/tenancy"
+	"github.com/landlordhq/landlord/tenantdb"
 )
 
 // kitService is an ERP service built on the tenancy kit: its handler answers
@@ -241,4 +243,70 @@ func TestTheKitAndLandlordCountATenantsCallsInOneBound(t *testing.T) {
 	assert.Equal(t, 6, answered["erp"]+answered["landlord"], "one bound for both: %v answered, %v refused", answered, refused)
 	assert.Equal(t, 4, refused["erp"]+refused["landlord"])
 	assert.Positive(t, refused["erp"], "the ERP service refuses too")
+}
+
+// TestTheMonthlyTransactionLimitHoldsAcrossTheKitAndLandlord: an ERP service
+// on the kit takes each transaction it writes from the same monthly counter
+// as landlord's POST /v1/transactions: with 5 a month, 8 posts split between
+// the two, 4 of them at once from the service, are 5 written and 3 refused,
+// and the tenant's database holds 5 rows.
+func TestTheMonthlyTransactionLimitHoldsAcrossTheKitAndLandlord(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	id, tok := s.createTenant("kit-metered", "starter")
+	// Set before landlord's API reads the tenant (it keeps what it read for a second).
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET max_transactions_per_month = 5 WHERE id = $1`, id)
+	require.NoError(t, err)
+	company := s.defaultCompany(tok)
+	r, err := tenancy.New(tenancy.Config{Landlord: s.url, ServiceToken: s.serviceToken()})
+	require.NoError(t, err)
+	t.Cleanup(r.Close)
+	tn, err := r.Resolve(t.Context(), "kit-metered.localhost")
+	require.NoError(t, err)
+	require.Equal(t, 5, tn.Plan.Limits.MaxTransactionsPerMonth)
+	pool, err := r.Pool(t.Context(), tn)
+	require.NoError(t, err)
+	// The service's write: the row and its count, in one transaction.
+	post := func() error {
+		return pgx.BeginFunc(t.Context(), pool, func(tx pgx.Tx) error {
+			if err := tenancy.TakeTransaction(t.Context(), tx, tn, time.Now()); err != nil {
+				return err
+			}
+			_, err := tx.Exec(t.Context(), `INSERT INTO transactions (company_id, amount_cents, memo) VALUES ($1, 100, 'erp')`, company)
+			return err
+		})
+	}
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	note := func(k string) { mu.Lock(); outcomes[k]++; mu.Unlock() }
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			switch err := post(); {
+			case err == nil:
+				note("written")
+			case errors.Is(err, tenancy.ErrTransactionLimit):
+				note("refused")
+			default:
+				t.Errorf("the service's post: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for range 4 {
+		code, out := s.call(http.MethodPost, "/v1/transactions", tok, map[string]any{"company_id": company, "amount_cents": 100})
+		switch code {
+		case http.StatusCreated:
+			note("written")
+		case http.StatusForbidden:
+			require.Equal(t, "limit_exceeded", errorCode(out))
+			note("refused")
+		default:
+			t.Fatalf("landlord's post answered %d: %v", code, out)
+		}
+	}
+	assert.Equal(t, map[string]int{"written": 5, "refused": 3}, outcomes)
+	var rows int
+	require.NoError(t, s.tenantConn(t, tenantdb.Name(id)).QueryRow(t.Context(), `SELECT count(*) FROM transactions`).Scan(&rows))
+	assert.Equal(t, 5, rows)
 }
