@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,6 +62,22 @@ func (s *stack) openFeed(t *testing.T, svc, lastEventID string) <-chan sseEvent 
 		}
 	}()
 	return events
+}
+
+// statusSeen reports when a poller of the tenant's row (every 5 ms) first
+// sees it in status: the moment a change committed, give or take 5 ms.
+func (s *stack) statusSeen(id uuid.UUID, status string) <-chan time.Time {
+	seen := make(chan time.Time, 1)
+	go func() {
+		for ctx := s.t.Context(); ctx.Err() == nil; time.Sleep(5 * time.Millisecond) {
+			var now string
+			if s.db.Pool.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1`, id).Scan(&now) == nil && now == status {
+				seen <- time.Now()
+				return
+			}
+		}
+	}()
+	return seen
 }
 
 // resolveRaw asks GET /v1/resolve with a service token and an optional
@@ -179,17 +196,7 @@ func TestTheChangeFeedTellsASuspensionAtOnceAndResumesFromTheLastEvent(t *testin
 	}
 	assert.Less(t, time.Since(first), 3*time.Second, "two heartbeats within about two seconds")
 
-	// The moment the status changes, as a poller of the database sees it.
-	changed := make(chan time.Time, 1)
-	go func() {
-		for ctx := t.Context(); ctx.Err() == nil; time.Sleep(5 * time.Millisecond) {
-			var status string
-			if s.db.Pool.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1`, id).Scan(&status) == nil && status == "suspended" {
-				changed <- time.Now()
-				return
-			}
-		}
-	}()
+	changed := s.statusSeen(id, "suspended")
 	code, out := s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
 	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, code, out)
 	var got sseEvent

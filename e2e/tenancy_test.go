@@ -129,16 +129,7 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 
 	// Suspension: refused within two seconds of the status changing.
-	changed := make(chan time.Time, 1)
-	go func() {
-		for ctx := t.Context(); ctx.Err() == nil; time.Sleep(5 * time.Millisecond) {
-			var status string
-			if s.db.Pool.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1`, a).Scan(&status) == nil && status == "suspended" {
-				changed <- time.Now()
-				return
-			}
-		}
-	}()
+	changed := s.statusSeen(a, "suspended")
 	// The kit's own answer, asked every millisecond while the suspension runs
 	// (a request's database work is left out: the suspension also closes the
 	// tenant's database, which a request could wait on).

@@ -30,13 +30,9 @@ const seedSQL = `
 // Seed writes the default company and the admin user into a tenant database,
 // connected as the tenant's own role, which proves its password too.
 func (s *Servers) Seed(ctx context.Context, srv Server, name, password string, c SeedData) error {
-	cfg, err := s.TenantConnConfig(ctx, srv, name, password)
+	conn, err := s.connectAs(ctx, srv, name, password)
 	if err != nil {
 		return err
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect to tenant database %s as its role: %w", name, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	// Sent unprepared: this connection runs nothing else.
@@ -44,4 +40,17 @@ func (s *Servers) Seed(ctx context.Context, srv Server, name, password string, c
 		return fmt.Errorf("seed default company and admin user in %s: %w", name, err)
 	}
 	return nil
+}
+
+// connectAs is a connection to the tenant database name as its own role.
+func (s *Servers) connectAs(ctx context.Context, srv Server, name, password string) (*pgx.Conn, error) {
+	cfg, err := s.TenantConnConfig(ctx, srv, name, password)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to tenant database %s as its role: %w", name, err)
+	}
+	return conn, nil
 }

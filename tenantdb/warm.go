@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // WarmName is the database and role name of a pooled database, before a
@@ -27,13 +26,9 @@ func (s *Servers) BuildWarm(ctx context.Context, srv Server, name, password stri
 	if err := s.CreateDatabase(ctx, srv, name); err != nil {
 		return err
 	}
-	cfg, err := s.TenantConnConfig(ctx, srv, name, password)
+	conn, err := s.connectAs(ctx, srv, name, password)
 	if err != nil {
 		return err
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("log in to pooled database %s as its role: %w", name, err)
 	}
 	return conn.Close(ctx)
 }
