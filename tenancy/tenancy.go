@@ -195,7 +195,8 @@ func (r *Resolver) Close() { r.pools.Close() }
 
 // Staleness is how long ago landlord's change feed last spoke (a heartbeat
 // comes every second); a Resolver that never heard it is as stale as can be.
-// Export it as a metric: above a second or two, the Resolver is serving from
+// It is exported as tenancy_feed_staleness_seconds (the Resolver is a
+// Prometheus collector): above a second or two, the Resolver is serving from
 // memory.
 func (r *Resolver) Staleness() time.Duration {
 	r.mu.Lock()

@@ -2,8 +2,11 @@ package tenancy
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestHostsAreComparedWithoutPortOrCase(t *testing.T) {
@@ -44,5 +47,35 @@ func TestAResolverNeedsLandlordAndAToken(t *testing.T) {
 	}
 	if _, err := New(Config{ServiceToken: "lls_x"}); err == nil {
 		t.Error("a resolver without landlord's address was made")
+	}
+}
+
+func TestTheResolverExportsHowStaleItsViewIs(t *testing.T) {
+	r, err := New(Config{Landlord: "http://landlord.invalid", ServiceToken: "lls_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(r)
+	staleness := func() float64 {
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == "tenancy_feed_staleness_seconds" {
+				return f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no tenancy_feed_staleness_seconds")
+		return 0
+	}
+	if s := staleness(); !math.IsInf(s, 1) {
+		t.Errorf("before the feed spoke, staleness is %v, want +Inf", s)
+	}
+	r.apply("", "heartbeat", `{"version":1}`)
+	if s := staleness(); s < 0 || s > 1 {
+		t.Errorf("right after a heartbeat, staleness is %v s", s)
 	}
 }
