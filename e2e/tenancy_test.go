@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -98,6 +99,27 @@ func TestTheKitServesTenantsByHostAndTheDrillsHold(t *testing.T) {
 		code, body := k.get(host)
 		assert.Equal(t, http.StatusNotFound, code, host)
 		assert.Contains(t, body, "No workspace answers at this address", host)
+	}
+
+	// The same through Echo.
+	e := echo.New()
+	e.Use(k.resolver.Echo())
+	e.GET("/gl/entries", func(c echo.Context) error {
+		tn, ok := tenancy.FromContext(c.Request().Context())
+		if !ok {
+			return c.NoContent(http.StatusInternalServerError)
+		}
+		return c.String(http.StatusOK, tn.ID)
+	})
+	for host, want := range map[string]int{"kit-b.localhost": http.StatusOK, "www.localhost": http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://"+host+"/gl/entries", nil))
+		assert.Equal(t, want, rec.Code, host)
+		if want == http.StatusOK {
+			assert.Equal(t, b.String(), rec.Body.String())
+		} else {
+			assert.Contains(t, rec.Body.String(), "No workspace answers at this address")
+		}
 	}
 
 	// 1,000 at once for a tenant the kit has not resolved: one resolution.
