@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -131,13 +132,14 @@ type Resolver struct {
 	flight singleflight.Group
 	pools  *poolcache.Cache
 
-	mu       sync.Mutex
-	known    map[string]*Tenant   // by host
-	unknown  map[string]time.Time // host → until when it stays unknown
-	newest   map[string]int64     // tenant id → the newest version the feed told of it
-	heard    time.Time            // when the feed last spoke
-	lastSeen string               // the id of the last feed event, to resume from
-	resolves int                  // requests made to landlord's GET /v1/resolve
+	mu        sync.Mutex
+	known     map[string]*Tenant   // by host
+	unknown   map[string]time.Time // host → until when it stays unknown
+	fullUntil time.Time            // unknown is full of hosts none of which expires before this
+	newest    map[string]int64     // tenant id → the newest version the feed told of it
+	heard     time.Time            // when the feed last spoke
+	lastSeen  string               // the id of the last feed event, to resume from
+	resolves  int                  // requests made to landlord's GET /v1/resolve
 }
 
 // New returns a Resolver; call Run to follow landlord's change feed.
@@ -202,7 +204,7 @@ func (r *Resolver) Staleness() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.heard.IsZero() {
-		return time.Duration(1<<63 - 1)
+		return math.MaxInt64
 	}
 	return time.Since(r.heard)
 }
@@ -294,13 +296,42 @@ func (r *Resolver) ask(ctx context.Context, host string) (*Tenant, error) {
 	case http.StatusNotFound:
 		r.mu.Lock()
 		delete(r.known, host)
-		r.unknown[host] = time.Now().Add(r.cfg.NotFoundTTL)
+		r.rememberUnknown(host, time.Now())
 		r.mu.Unlock()
 		return nil, ErrUnknownTenant
 	default:
 		r.cfg.Log.Warn("tenancy: landlord refused a resolution", "status", resp.StatusCode)
 		return nil, ErrUnavailable
 	}
+}
+
+// maxUnknown bounds the unknown hosts a Resolver remembers: a flood of
+// made-up hosts costs landlord one resolution each whatever is remembered,
+// and must not cost the service its memory too.
+const maxUnknown = 10000
+
+// rememberUnknown keeps host unknown for NotFoundTTL from now, forgetting
+// those whose time is up when the map is full, and remembering nothing more
+// while it is still full of live ones. r.mu is held.
+func (r *Resolver) rememberUnknown(host string, now time.Time) {
+	if len(r.unknown) >= maxUnknown {
+		if now.Before(r.fullUntil) {
+			return // full, and none of them expires before then: no sweep per host
+		}
+		r.fullUntil = time.Time{}
+		for h, until := range r.unknown {
+			switch {
+			case !now.Before(until):
+				delete(r.unknown, h)
+			case r.fullUntil.IsZero() || until.Before(r.fullUntil):
+				r.fullUntil = until
+			}
+		}
+		if len(r.unknown) >= maxUnknown {
+			return
+		}
+	}
+	r.unknown[host] = now.Add(r.cfg.NotFoundTTL)
 }
 
 // Run follows landlord's change feed until ctx ends, connecting again a

@@ -2,9 +2,11 @@ package tenancy
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -77,5 +79,26 @@ func TestTheResolverExportsHowStaleItsViewIs(t *testing.T) {
 	r.apply("", "heartbeat", `{"version":1}`)
 	if s := staleness(); s < 0 || s > 1 {
 		t.Errorf("right after a heartbeat, staleness is %v s", s)
+	}
+}
+
+// TestAFloodOfUnknownHostsDoesNotGrowWithoutBound: the hosts remembered as
+// unknown stop at maxUnknown; those whose time is up make room.
+func TestAFloodOfUnknownHostsDoesNotGrowWithoutBound(t *testing.T) {
+	r, err := New(Config{Landlord: "http://landlord.invalid", ServiceToken: "lls_x", NotFoundTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	now := time.Now()
+	for i := range 3 * maxUnknown {
+		r.rememberUnknown(fmt.Sprintf("typo-%d.erp.example.com", i), now)
+	}
+	if n := len(r.unknown); n != maxUnknown {
+		t.Fatalf("%d hosts remembered, want the bound %d", n, maxUnknown)
+	}
+	r.rememberUnknown("late.erp.example.com", now.Add(2*time.Second)) // the others' time is up
+	if n := len(r.unknown); n != 1 {
+		t.Fatalf("%d hosts remembered after the others expired, want 1", n)
 	}
 }
