@@ -75,7 +75,7 @@ func (s *Server) resolveChanges(c echo.Context) error {
 		}
 		for _, r := range rows {
 			data, _ := json.Marshal(tenantChange{TenantID: r.ID.String(), Subdomain: r.Subdomain, Status: r.Status,
-				Serving: serving(r.Status), Version: r.ResolveVersion})
+				Serving: r.Status.IsLive(), Version: r.ResolveVersion})
 			if _, err := fmt.Fprintf(w, "id: %d\nevent: tenant\ndata: %s\n\n", r.ResolveVersion, data); err != nil {
 				return nil
 			}

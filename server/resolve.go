@@ -77,7 +77,7 @@ func (s *Server) resolve(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	r := resolution{TenantID: row.ID, TenantCode: row.TenantCode, Subdomain: row.Subdomain, Status: row.Status,
-		Serving: serving(row.Status), Version: row.ResolveVersion,
+		Serving: row.Status.IsLive(), Version: row.ResolveVersion,
 		Plan: resolvedPlan{Code: row.PlanCode, Limits: resolvedPlanLimits{MaxCompanies: row.MaxCompanies,
 			MaxUsersPerCompany: row.MaxUsersPerCompany, MaxTotalUsers: row.MaxTotalUsers,
 			MaxTransactionsPerMonth: row.MaxTransactionsPerMonth, MaxStorageGB: row.MaxStorageGb,
@@ -94,11 +94,6 @@ func (s *Server) resolve(c echo.Context) error {
 			Role: *row.DatabaseRole, Password: string(plain)}
 	}
 	return c.JSON(http.StatusOK, r)
-}
-
-// serving says whether a tenant in status may be served by the ERP.
-func serving(status lifecycle.Status) bool {
-	return status == lifecycle.Trial || status == lifecycle.Active || status == lifecycle.PastDue
 }
 
 // subdomainOf is the subdomain a resolution asks for: given, or taken from a
