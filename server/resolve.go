@@ -110,7 +110,7 @@ func (s *Server) subdomainOf(host, sub string) (string, error) {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	prefix, suffix := s.tenantHost()
+	prefix, suffix := s.hostPrefix, s.hostSuffix
 	if !strings.HasPrefix(host, prefix) || !strings.HasSuffix(host, suffix) || len(host) <= len(prefix)+len(suffix) {
 		return "", notFound("tenant")
 	}
@@ -121,9 +121,9 @@ func (s *Server) subdomainOf(host, sub string) (string, error) {
 	return sub, nil
 }
 
-// tenantHost is what comes before and after {subdomain} in a tenant's host.
-func (s *Server) tenantHost() (prefix, suffix string) {
-	tpl := s.tenantURL
+// tenantHost is what comes before and after {subdomain} in the host of
+// TENANT_URL_TEMPLATE (tpl; empty: make run's http://{subdomain}.localhost).
+func tenantHost(tpl string) (prefix, suffix string) {
 	if tpl == "" {
 		tpl = "http://{subdomain}.localhost"
 	}

@@ -79,7 +79,8 @@ type Server struct {
 	box            *secrets.Box
 	limiter        ratelimit.Limiter
 	tenantDBRoots  *x509.CertPool
-	tenantURL      string
+	hostPrefix     string // a tenant's host is hostPrefix + its subdomain + hostSuffix
+	hostSuffix     string
 	feed           *changeHub
 }
 
@@ -87,7 +88,8 @@ type Server struct {
 func New(o Options) *echo.Echo {
 	s := &Server{pool: o.Pool, q: db.New(o.Pool), temporal: o.Temporal, taskQueue: o.TaskQueue, log: o.Log,
 		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix, moveDropAfter: cmp.Or(o.MoveDropAfter, 24*time.Hour),
-		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots, tenantURL: o.TenantURL}
+		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
+	s.hostPrefix, s.hostSuffix = tenantHost(o.TenantURL)
 	s.feed = newChangeHub(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, o.Pool.Config().ConnConfig.Copy())
 	}, o.Log)
