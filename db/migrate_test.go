@@ -54,7 +54,7 @@ func TestPlatformMigrationsUpDownUp(t *testing.T) {
 			codes = append(codes, p.PlanCode)
 		}
 		assert.Equal(t, []string{"trial", "starter", "professional", "enterprise", "unlimited"}, codes)
-		assert.Equal(t, 21, tables())
+		assert.Equal(t, 26, tables())
 		var publicConnect, appConnect bool
 		require.NoError(t, pool.QueryRow(ctx, `SELECT has_database_privilege('public', current_database(), 'CONNECT'),
 			has_database_privilege('landlord_app', current_database(), 'CONNECT')`).Scan(&publicConnect, &appConnect))

@@ -170,6 +170,40 @@ type Payment struct {
 	CreatedAt         time.Time
 }
 
+type RefreshToken struct {
+	Sha256     []byte
+	SessionID  uuid.UUID
+	IssuedAt   time.Time
+	ReplacedAt *time.Time
+}
+
+type SignInFailure struct {
+	TenantID     uuid.UUID
+	Email        string
+	Failures     int32
+	LastFailedAt time.Time
+}
+
+type SignInLink struct {
+	Sha256    []byte
+	TenantID  uuid.UUID
+	UserID    uuid.UUID
+	Purpose   string
+	DedupeKey string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+type SigningKey struct {
+	Kid           string
+	PublicKey     []byte
+	PrivateKeyEnc []byte
+	CreatedAt     time.Time
+	SigningSince  *time.Time
+	RetiredAt     *time.Time
+}
+
 type StripeEvent struct {
 	EventID    string
 	Type       string
@@ -294,6 +328,17 @@ type TenantUsage struct {
 	ApiCalls               int64
 	UpdatedAt              time.Time
 	WriteMark              *int64
+}
+
+type UserSession struct {
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	UserID        uuid.UUID
+	Address       string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	RevokedReason *string
 }
 
 type WarmDatabase struct {

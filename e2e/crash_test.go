@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/landlordhq/landlord/migrations"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/testenv"
 	"github.com/landlordhq/landlord/workflows"
@@ -243,12 +247,22 @@ func TestWorkerKilledDuringAFleetMigrationMigratesEachTenantOnce(t *testing.T) {
 	}
 	require.NoError(t, first.Process.Kill())
 	_ = first.Wait()
-	// Two databases lose migration 3, as if made before it shipped.
+	// Two databases lose the newest migration, as if made before it shipped.
+	newest, err := fs.Glob(migrations.Tenant, fmt.Sprintf("tenant/%05d_*.sql", shipped))
+	require.NoError(t, err)
+	require.Len(t, newest, 1)
+	text, err := fs.ReadFile(migrations.Tenant, newest[0])
+	require.NoError(t, err)
+	_, down, ok := strings.Cut(string(text), "-- +goose Down")
+	require.True(t, ok)
+	down = strings.NewReplacer("-- +goose StatementBegin", "", "-- +goose StatementEnd", "").Replace(down)
 	for _, id := range ids[:2] {
 		conn := s.tenantConn(t, tenantdb.Name(id))
-		_, err := conn.Exec(t.Context(), `DROP FUNCTION take_transaction(date, bigint); DELETE FROM schema_migrations WHERE version_id = 3`)
+		_, err := conn.Exec(t.Context(), down)
 		require.NoError(t, err)
-		_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET schema_version = 2 WHERE id = $1`, id)
+		_, err = conn.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version_id = $1`, shipped)
+		require.NoError(t, err)
+		_, err = s.db.Pool.Exec(t.Context(), `UPDATE tenants SET schema_version = $2 WHERE id = $1`, id, shipped-1)
 		require.NoError(t, err)
 	}
 
@@ -274,11 +288,11 @@ func TestWorkerKilledDuringAFleetMigrationMigratesEachTenantOnce(t *testing.T) {
 	assert.Equal(t, 1, rollouts, "the second worker joined the open rollout")
 	for _, id := range ids {
 		conn := s.tenantConn(t, tenantdb.Name(id))
-		var version, functions int
-		require.NoError(t, conn.QueryRow(t.Context(), `SELECT max(version_id), count(*) FILTER (WHERE version_id = 3) FROM schema_migrations WHERE is_applied`).Scan(&version, &functions))
-		assert.Equal(t, 3, version)
-		assert.Equal(t, 1, functions, "migration 3 applied once")
-		assert.Equal(t, int64(3), *s.tenantRow(id).SchemaVersion)
+		var version, applied int64
+		require.NoError(t, conn.QueryRow(t.Context(), `SELECT max(version_id), count(*) FILTER (WHERE version_id = $1) FROM schema_migrations WHERE is_applied`, shipped).Scan(&version, &applied))
+		assert.Equal(t, shipped, version)
+		assert.Equal(t, int64(1), applied, "the newest migration applied once")
+		assert.Equal(t, shipped, *s.tenantRow(id).SchemaVersion)
 	}
 }
 

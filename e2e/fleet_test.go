@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -34,6 +35,15 @@ func withMigration(t *testing.T, name, sql string) fs.FS {
 	return out
 }
 
+// shipped is the version of the newest tenant migration landlord ships; the
+// test's own migration comes next.
+var shipped = func() int64 {
+	files, _ := fs.Glob(migrations.Tenant, "tenant/*.sql")
+	return int64(len(files))
+}()
+
+var regionsFile = fmt.Sprintf("%05d_regions.sql", shipped+1)
+
 // A column, an index, and a constraint some tenant's data may break.
 const regionMigration = `-- +goose Up
 ALTER TABLE companies ADD COLUMN region text;
@@ -65,7 +75,7 @@ func (s *stack) fleetStatus(path string, want ...string) map[string]any {
 // rollout meets the same tenant, pauses, and is aborted.
 func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, "00004_regions.sql", regionMigration)})
+	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, regionsFile, regionMigration)})
 	fine, _ := s.createTenant("fleet-fine", "starter")
 	broken, brokenAdmin := s.createTenant("fleet-broken", "professional")
 	code, out := s.call(http.MethodPost, "/v1/companies", brokenAdmin, map[string]any{"code": "long", "name": strings.Repeat("A very long company name ", 3)})
@@ -81,7 +91,7 @@ func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, code, "one rollout at a time: %v", again)
 
 	paused := s.fleetStatus(path, "paused")
-	assert.Equal(t, float64(4), paused["target_version"])
+	assert.Equal(t, float64(shipped+1), paused["target_version"])
 	assert.Equal(t, float64(3), paused["total"])
 	assert.Equal(t, "failures passed the threshold", paused["paused_reason"])
 	failures := paused["failures"].([]any)
@@ -118,14 +128,14 @@ func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 	}
 	for _, id := range []uuid.UUID{fine, closed} {
 		v, region := version(id)
-		assert.Equal(t, int64(4), v)
+		assert.Equal(t, shipped+1, v)
 		assert.True(t, region)
-		assert.Equal(t, int64(4), *s.tenantRow(id).SchemaVersion)
+		assert.Equal(t, shipped+1, *s.tenantRow(id).SchemaVersion)
 	}
 	v, region := version(broken)
-	assert.Equal(t, int64(3), v, "the tenant whose data broke the migration stays on its version")
+	assert.Equal(t, shipped, v, "the tenant whose data broke the migration stays on its version")
 	assert.False(t, region, "… with nothing of the failed migration applied")
-	assert.Equal(t, int64(3), *s.tenantRow(broken).SchemaVersion, "recorded at the version it was cloned at")
+	assert.Equal(t, shipped, *s.tenantRow(broken).SchemaVersion, "recorded at the version it was cloned at")
 
 	// The next rollout meets the broken tenant first (a canary), pauses, and is aborted.
 	code, out = s.call(http.MethodPost, "/v1/fleet/migrations", s.operator, map[string]any{"canary": 1})
@@ -143,7 +153,7 @@ func TestAFleetMigrationFailsOnlyTheTenantWhoseDataBreaksIt(t *testing.T) {
 // starts the rollout of the migrations it brings, once; with nothing behind it starts none.
 func TestAWorkerRollsItsTenantSchemaOutWhenTenantsAreBehind(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, "00004_regions.sql", regionMigration)})
+	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, regionsFile, regionMigration)})
 	a, _ := s.createTenant("fleet-auto-a", "starter")
 	b, _ := s.createTenant("fleet-auto-b", "trial")
 	q := db.New(s.db.Pool)
@@ -156,8 +166,8 @@ func TestAWorkerRollsItsTenantSchemaOutWhenTenantsAreBehind(t *testing.T) {
 	done := s.fleetStatus("/v1/fleet/migrations/"+id.String(), "completed")
 	assert.Equal(t, float64(2), done["migrated"])
 	assert.Equal(t, "worker", done["started_by"])
-	assert.Equal(t, int64(4), *s.tenantRow(a).SchemaVersion)
-	assert.Equal(t, int64(4), *s.tenantRow(b).SchemaVersion)
+	assert.Equal(t, shipped+1, *s.tenantRow(a).SchemaVersion)
+	assert.Equal(t, shipped+1, *s.tenantRow(b).SchemaVersion)
 	none, err := worker.RollOutTenantSchema(t.Context(), s.temporal, q, s.servers, s.taskQueue)
 	require.NoError(t, err)
 	assert.Equal(t, uuid.Nil, none, "nothing behind, nothing started")

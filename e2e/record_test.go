@@ -177,7 +177,7 @@ func TestRecordFleetHistory(t *testing.T) {
 	if !*record {
 		t.Skip("records histories only with -args -record")
 	}
-	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, "00004_regions.sql", regionMigration)})
+	s := newStack(t, stackOptions{tenantMigrations: withMigration(t, regionsFile, regionMigration)})
 	s.createTenant("rec-fleet-fine", "starter")
 	_, admin := s.createTenant("rec-fleet-broken", "professional")
 	code, out := s.call(http.MethodPost, "/v1/companies", admin, map[string]any{"code": "long", "name": strings.Repeat("A very long company name ", 3)})
