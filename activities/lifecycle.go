@@ -102,6 +102,11 @@ func setStatus(ctx context.Context, q *db.Queries, t db.Tenant, c statusChange) 
 	if err != nil {
 		return t, fmt.Errorf("move %s from %s to %s: %w", t.ID, t.Status, c.to, err)
 	}
+	if t.Status.IsLive() && !c.to.IsLive() { // its users' sessions end with the move, in its transaction
+		if _, err := q.UserSessionRevokeTenant(ctx, db.UserSessionRevokeTenantParams{TenantID: t.ID, RevokedReason: ptr("the tenant is " + string(c.to))}); err != nil {
+			return t, fmt.Errorf("end the sessions of %s: %w", t.ID, err)
+		}
+	}
 	return moved, recordTransition(ctx, q, t.ID, t.Status, c.to, c.reason, c.actor, c.action, c.details)
 }
 

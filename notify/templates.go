@@ -37,6 +37,27 @@ var templates = map[string]messageTemplate{
 Sign in with this email address to get started.
 `,
 		`Your ERP is ready. Check your email to sign in.`),
+	// To a user of a tenant's ERP: a single-use link that sets a password.
+	"invitation": parse(`You are invited to {{.company}}'s ERP`,
+		`Hello {{.name}},
+
+You have been added to {{.company}}'s ERP at {{.url}}
+Choose your password here (the link works once, for {{.valid_for}}):
+
+    {{.link}}
+
+If you did not expect this, ignore this email.
+`, ""),
+	"password_reset": parse(`Set a new password`,
+		`Hello {{.name}},
+
+Someone (we hope you) asked to set a new password for {{.company}}'s ERP at {{.url}}
+Choose it here (the link works once, for {{.valid_for}}):
+
+    {{.link}}
+
+If it was not you, ignore this email: your password stays as it is.
+`, ""),
 	// Sent to an address or number not verified yet: nothing a signup wrote.
 	"verify_email": parse(`Confirm your email address`,
 		`Hello,

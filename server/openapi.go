@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/signin"
 	"github.com/landlordhq/landlord/tenantdb"
 )
 
@@ -291,6 +292,41 @@ func operations() []operation {
 			access: services, params: []param{stringParam("Last-Event-ID", "header", "the id of the last event received"),
 				stringParam("after", "query", "the same, for clients that cannot set the header")},
 			responses: map[int]any{200: text("text/event-stream"), 422: nil}},
+		{method: http.MethodPost, path: "/v1/auth/login", id: "signIn", tag: "sign-in",
+			summary: "A user of a tenant's ERP signs in on its host: an access token and a refresh token",
+			description: "The tenant is the Host's (TENANT_URL_TEMPLATE): 404 for a host that is no tenant's, 403 tenant_suspended " +
+				"for one that may not be served. A wrong password and an unknown email are the same 401 invalid_credentials after " +
+				"the same work. Failed sign-ins of one account in a row make the next wait (1 s, doubling, at most 15 minutes) " +
+				"and requests of one address are bounded: 429 with Retry-After. The access token (JWT, EdDSA, 5 minutes) carries " +
+				"tid, sub (the user), cid (its company), sid (the session), role and jti; verify it with /.well-known/jwks.json.",
+			access: public, body: loginRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil}},
+		{method: http.MethodPost, path: "/v1/auth/refresh", id: "refreshSignIn", tag: "sign-in",
+			summary: "A new access token and a new refresh token for a refresh token, which is used up",
+			description: "On the tenant's host. A refresh token works once: presented again within 10 seconds (a retry whose answer " +
+				"was lost) it gets a new pair and the lost one stops working; later, its whole session ends (401 signed_out), " +
+				"as after sign-out, a password change, the user's removal or the tenant's suspension.",
+			access: public, body: refreshRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil}},
+		{method: http.MethodPost, path: "/v1/auth/logout", id: "signOut", tag: "sign-in",
+			summary: "End the refresh token's session", description: "204 whatever the token, so it tells nothing.",
+			access: public, body: refreshRequest{}, responses: map[int]any{204: nil}},
+		{method: http.MethodPost, path: "/v1/auth/password", id: "setPassword", tag: "sign-in",
+			summary:     "Set a password with a sign-in link's token (an invitation or a reset), once, before it expires",
+			description: "Every session of the user ends. A token that is unknown, used or expired is one 422 on token.",
+			access:      public, body: setPasswordRequest{}, responses: map[int]any{204: nil, 422: nil, 429: nil}},
+		{method: http.MethodPost, path: "/v1/auth/reset", id: "requestPasswordReset", tag: "sign-in",
+			summary:     "Email a link that sets a new password, when the email is a user's of the Host's tenant",
+			description: "202 either way: the answer does not tell whether the email is a user's. One email per user per 10 minutes.",
+			access:      public, body: resetRequest{}, responses: map[int]any{202: map[string]string{}, 403: nil, 404: nil, 429: nil}},
+		{method: http.MethodGet, path: "/.well-known/jwks.json", id: "signingKeys", tag: "sign-in",
+			summary: "The public keys access tokens are signed with (JWKS; Ed25519)",
+			description: "The next key is published before it signs, a retired one until the tokens it signed have expired. " +
+				"May be kept for a minute; fetch it again at once for a kid it lacks.",
+			access: public, responses: map[int]any{200: signin.JWKS{}}},
+		{method: http.MethodPost, path: "/v1/signing-keys/rotate", id: "rotateSigningKey", tag: "sign-in",
+			summary: "The next signing key signs from now on; a new next key is published",
+			description: "Keys also rotate by themselves every 30 days. 409 while the next key has been published for less " +
+				"than two minutes (verifiers may not have it yet). Tokens signed before keep verifying: the old key stays published.",
+			access: operators, responses: map[int]any{200: signin.JWKS{}, 409: nil}},
 		{method: http.MethodPost, path: "/codec/decode", id: "codecDecode", tag: "codec",
 			summary: "Open sealed Temporal payloads (Temporal's remote codec protocol)", description: "Audited.",
 			access: codecCaller, body: payloads{}, responses: map[int]any{200: payloads{}, 400: text("text/plain")}},
@@ -424,6 +460,7 @@ func Document() map[string]any {
 			map[string]any{"name": "operations", "description": "Health, metrics, KPIs, sweeps, database servers"},
 			map[string]any{"name": "codec", "description": "Temporal's remote codec protocol for landlord's sealed payloads"},
 			map[string]any{"name": "resolution", "description": "For the ERP's services: the tenant a host is for, and what changed"},
+			map[string]any{"name": "sign-in", "description": "The ERP's users: sign-in on their tenant's host, tokens, passwords, signing keys"},
 		},
 		"paths": paths,
 		"components": map[string]any{

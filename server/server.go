@@ -29,6 +29,7 @@ import (
 	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/ratelimit"
 	"github.com/landlordhq/landlord/secrets"
+	"github.com/landlordhq/landlord/signin"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/workflows"
 )
@@ -57,6 +58,10 @@ type Options struct {
 	CodecOrigins        []string                  // Web UI origins the codec endpoints admit (CORS)
 	Portal              fs.FS                     // the built portal, served at /; nil: none
 	TenantURL           string                    // where a tenant's ERP answers, {subdomain} in it; its host resolves the tenant
+	// End-user sign-in.
+	PasswordParams           signin.Params // argon2id's costs; zero: signin.OWASP
+	SigningKeyLead           time.Duration // how long a next key is published before it may sign; 0: signin.PublishLead
+	SignInsPerAddressPerHour int           // sign-in, refresh, reset and password requests per client address; 0: 600
 }
 
 // Server holds the API's dependencies.
@@ -82,6 +87,10 @@ type Server struct {
 	hostPrefix     string // a tenant's host is hostPrefix + its subdomain + hostSuffix
 	hostSuffix     string
 	feed           *changeHub
+
+	keys              *keyring
+	passwordParams    signin.Params
+	signInsPerAddress int
 }
 
 // New returns the API's Echo instance with every route.
@@ -90,6 +99,9 @@ func New(o Options) *echo.Echo {
 		signups: newAddressLimiter(o.SignupsPerHour, time.Hour), workflowWait: o.WorkflowWait, webhookSecret: o.StripeWebhookSecret, policy: o.Policy, schedulePrefix: o.SchedulePrefix, moveDropAfter: cmp.Or(o.MoveDropAfter, 24*time.Hour),
 		pools: o.TenantPools, box: o.Box, limiter: o.RateLimiter, tenantDBRoots: o.TenantDBRoots}
 	s.hostPrefix, s.hostSuffix = tenantHost(o.TenantURL)
+	s.keys = &keyring{pool: o.Pool, box: o.Box, lead: cmp.Or(o.SigningKeyLead, signin.PublishLead)}
+	s.passwordParams = cmp.Or(o.PasswordParams, signin.OWASP)
+	s.signInsPerAddress = cmp.Or(o.SignInsPerAddressPerHour, 600)
 	s.feed = newChangeHub(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, o.Pool.Config().ConnConfig.Copy())
 	}, o.Log)
@@ -128,6 +140,12 @@ func New(o Options) *echo.Echo {
 	v1.POST("/signup", s.signup, s.limitSignups)
 	v1.POST("/webhooks/stripe", s.stripeWebhook)
 	v1.POST("/session", s.startSession)
+	e.GET("/.well-known/jwks.json", s.jwks)
+	v1.POST("/auth/login", s.login)
+	v1.POST("/auth/refresh", s.refresh)
+	v1.POST("/auth/logout", s.logout)
+	v1.POST("/auth/password", s.setPassword)
+	v1.POST("/auth/reset", s.requestReset)
 
 	api := v1.Group("", s.forgetChanges, s.authenticate)
 	api.GET("/me", s.me)
@@ -185,6 +203,7 @@ func New(o Options) *echo.Echo {
 	api.POST("/database-servers/:id/check", s.recheckDatabaseServer, operatorOnly)
 	api.POST("/database-servers/:id/drain", s.drainDatabaseServer, operatorOnly)
 	api.GET("/warm-pool", s.getWarmPool, operatorOnly)
+	api.POST("/signing-keys/rotate", s.rotateSigningKey, operatorOnly)
 	api.GET("/resolve", s.resolve) // service tokens only (admit)
 	api.GET("/resolve/changes", s.resolveChanges)
 	return e

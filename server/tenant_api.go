@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/token"
@@ -271,6 +272,10 @@ func (s *Server) createUser(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		// The invitation: a link that sets the new user's first password.
+		if err := s.sendSignInLink(ctx, t.info.ID, u, activities.LinkInvitation, "first"); err != nil {
+			return err
+		}
 		return c.JSON(http.StatusCreated, u)
 	})
 }
@@ -278,6 +283,9 @@ func (s *Server) createUser(c echo.Context) error {
 func (s *Server) deleteUser(c echo.Context) error {
 	return s.inTenant(c, "user", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
 		if err := tenantdb.DeleteUser(ctx, t.pool, id); err != nil {
+			return err
+		}
+		if err := s.endUserSessions(ctx, s.q, t.info.ID, id, revokedUserRemoved); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
