@@ -13,6 +13,13 @@
 // request's context (FromContext) and answer what may not be served with a
 // plain page: 404 for a host that is no tenant's, 403 for a tenant that may
 // not be served (suspended, cancelled), 503 when landlord cannot say.
+//
+// RequireUser (net/http) and EchoUser, after them, admit only requests with a
+// valid access token of the request's own tenant and put its user in the
+// context (UserFromContext): tokens are verified here with the keys landlord
+// publishes (GET /.well-known/jwks.json), so a request costs landlord
+// nothing; a token of another tenant is 403, and a suspended tenant's users
+// are refused whatever their tokens say, as soon as the feed tells.
 package tenancy
 
 import (
@@ -140,6 +147,7 @@ type Resolver struct {
 	heard     time.Time            // when the feed last spoke
 	lastSeen  string               // the id of the last feed event, to resume from
 	resolves  int                  // requests made to landlord's GET /v1/resolve
+	jwks      keySet               // the keys that sign access tokens
 }
 
 // New returns a Resolver; call Run to follow landlord's change feed.
