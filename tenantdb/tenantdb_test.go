@@ -198,7 +198,8 @@ func TestOlderTenantDatabasesMigrateForward(t *testing.T) {
 	// As if created before migration 00002, when the tenant's own role owned its database.
 	tenantConn, err := s.Connect(ctx, s.Local(), name)
 	require.NoError(t, err)
-	_, err = tenantConn.Exec(ctx, `ALTER TABLE users DROP COLUMN password_hash, DROP COLUMN password_changed_at;
+	_, err = tenantConn.Exec(ctx, `DROP TABLE gl_journal_lines, gl_journal_entries, gl_accounts; DROP FUNCTION gl_entry_balanced();
+		ALTER TABLE users DROP COLUMN password_hash, DROP COLUMN password_changed_at;
 		DROP FUNCTION take_transaction(date, bigint); DROP TABLE usage_counters;
 		DELETE FROM schema_migrations WHERE version_id >= 2`)
 	require.NoError(t, err)
