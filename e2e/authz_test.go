@@ -33,6 +33,10 @@ var publicRoutes = map[string]bool{
 	"POST /codec/k/:key/decode": true,
 	"GET /openapi.json":         true, "GET /docs": true,
 	"GET /*": true, // the portal's pages; it signs in through POST /v1/session
+	// The ERP's users: the tenant is the Host's, the credential in the body
+	// (signin_test.go); the keys that verify their tokens are public.
+	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true, "POST /v1/auth/logout": true,
+	"POST /v1/auth/password": true, "POST /v1/auth/reset": true, "GET /.well-known/jwks.json": true,
 }
 
 // TestAuthorizationMatrix calls every route of the router with no token, a
@@ -114,6 +118,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/warm-pool":                       {"/v1/warm-pool", "", http.StatusForbidden},
 		"GET /v1/resolve":                         {"/v1/resolve?subdomain=matrix-b", "", http.StatusForbidden},
 		"GET /v1/resolve/changes":                 {"/v1/resolve/changes", "", http.StatusForbidden},
+		"POST /v1/signing-keys/rotate":            {"/v1/signing-keys/rotate", "", http.StatusForbidden},
 		"POST /v1/database-servers":               {"/v1/database-servers", `{}`, http.StatusForbidden},
 		"POST /v1/database-servers/:id/check":     {"/v1/database-servers/" + uuid.NewString() + "/check", "", http.StatusForbidden},
 		"GET /v1/companies":                       {"/v1/companies", "", http.StatusOK},

@@ -40,7 +40,7 @@ type providerInbox struct {
 	bad    []string
 }
 
-func (p *providerInbox) serve(t *testing.T) *httptest.Server {
+func (p *providerInbox) serve(t testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		defer p.mu.Unlock()

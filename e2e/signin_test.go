@@ -25,7 +25,13 @@ import (
 
 // hostCall sends a JSON request to the API at base as if to host (a tenant's
 // ERP host) and decodes the answer; it returns the response's headers too.
-func hostCall(t *testing.T, base, host, method, path, bearer string, body any) (int, map[string]any, http.Header) {
+func hostCall(t testing.TB, base, host, method, path, bearer string, body any) (int, map[string]any, http.Header) {
+	t.Helper()
+	return hostCallWith(t, base, host, method, path, bearer, body, nil)
+}
+
+// hostCallWith is hostCall with extra headers.
+func hostCallWith(t testing.TB, base, host, method, path, bearer string, body any, header map[string]string) (int, map[string]any, http.Header) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -40,6 +46,9 @@ func hostCall(t *testing.T, base, host, method, path, bearer string, body any) (
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -53,7 +62,7 @@ func hostCall(t *testing.T, base, host, method, path, bearer string, body any) (
 }
 
 // signInStack is a stack whose email goes to a local SendGrid that keeps it.
-func signInStack(t *testing.T) (*stack, *providerInbox) {
+func signInStack(t testing.TB) (*stack, *providerInbox) {
 	inbox := &providerInbox{}
 	ps := inbox.serve(t)
 	return newStack(t, stackOptions{email: notify.NewSendGrid("SG.test", ps.URL, "erp@example.com")}), inbox
@@ -62,7 +71,7 @@ func signInStack(t *testing.T) (*stack, *providerInbox) {
 var linkToken = regexp.MustCompile(`/set-password#token=([A-Za-z0-9_-]{43})`)
 
 // linkTo waits for the email with subjectPart to address and returns its link's token.
-func (p *providerInbox) linkTo(t *testing.T, address, subjectPart string) string {
+func (p *providerInbox) linkTo(t testing.TB, address, subjectPart string) string {
 	t.Helper()
 	var tok string
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
