@@ -339,6 +339,7 @@ type UserSession struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason *string
+	RevokeVersion *int64
 }
 
 type WarmDatabase struct {

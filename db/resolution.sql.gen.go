@@ -118,10 +118,12 @@ func (q *Queries) TenantResolveChanges(ctx context.Context, arg TenantResolveCha
 }
 
 const tenantResolveVersion = `-- name: TenantResolveVersion :one
-SELECT coalesce(max(resolve_version), 0)::bigint FROM tenants
+SELECT greatest(coalesce((SELECT max(resolve_version) FROM tenants), 0),
+                coalesce((SELECT max(revoke_version) FROM user_sessions), 0))::bigint
 `
 
-// The newest resolution version (0 with no tenant).
+// The newest version the change feed would send, a tenant's or a
+// revocation's (0 with neither).
 func (q *Queries) TenantResolveVersion(ctx context.Context) (int64, error) {
 	row := q.db.QueryRow(ctx, tenantResolveVersion)
 	var column_1 int64

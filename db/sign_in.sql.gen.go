@@ -292,7 +292,7 @@ func (q *Queries) SigningKeyRetire(ctx context.Context) error {
 }
 
 const userSessionCreate = `-- name: UserSessionCreate :one
-INSERT INTO user_sessions (tenant_id, user_id, address, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, tenant_id, user_id, address, created_at, expires_at, revoked_at, revoked_reason
+INSERT INTO user_sessions (tenant_id, user_id, address, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, tenant_id, user_id, address, created_at, expires_at, revoked_at, revoked_reason, revoke_version
 `
 
 type UserSessionCreateParams struct {
@@ -319,12 +319,13 @@ func (q *Queries) UserSessionCreate(ctx context.Context, arg UserSessionCreatePa
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedReason,
+		&i.RevokeVersion,
 	)
 	return i, err
 }
 
 const userSessionGet = `-- name: UserSessionGet :one
-SELECT id, tenant_id, user_id, address, created_at, expires_at, revoked_at, revoked_reason FROM user_sessions WHERE id = $1
+SELECT id, tenant_id, user_id, address, created_at, expires_at, revoked_at, revoked_reason, revoke_version FROM user_sessions WHERE id = $1
 `
 
 func (q *Queries) UserSessionGet(ctx context.Context, id uuid.UUID) (UserSession, error) {
@@ -339,6 +340,7 @@ func (q *Queries) UserSessionGet(ctx context.Context, id uuid.UUID) (UserSession
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedReason,
+		&i.RevokeVersion,
 	)
 	return i, err
 }
@@ -391,4 +393,94 @@ func (q *Queries) UserSessionRevokeUser(ctx context.Context, arg UserSessionRevo
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const userSessionRevokedAfter = `-- name: UserSessionRevokedAfter :many
+SELECT id, tenant_id, revoked_at, revoke_version FROM user_sessions
+WHERE revoke_version > $1::bigint
+ORDER BY revoke_version
+LIMIT $2
+`
+
+type UserSessionRevokedAfterParams struct {
+	After   int64
+	MaxRows int32
+}
+
+type UserSessionRevokedAfterRow struct {
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	RevokedAt     *time.Time
+	RevokeVersion *int64
+}
+
+// Sessions revoked after version, oldest revocation first (the change feed).
+func (q *Queries) UserSessionRevokedAfter(ctx context.Context, arg UserSessionRevokedAfterParams) ([]UserSessionRevokedAfterRow, error) {
+	rows, err := q.db.Query(ctx, userSessionRevokedAfter, arg.After, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UserSessionRevokedAfterRow
+	for rows.Next() {
+		var i UserSessionRevokedAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.RevokedAt,
+			&i.RevokeVersion,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const userSessionRevokedSince = `-- name: UserSessionRevokedSince :many
+SELECT id, tenant_id, revoked_at, revoke_version FROM user_sessions
+WHERE revoked_at > $1::timestamptz AND revoke_version IS NOT NULL
+ORDER BY revoke_version
+LIMIT $2
+`
+
+type UserSessionRevokedSinceParams struct {
+	Since   time.Time
+	MaxRows int32
+}
+
+type UserSessionRevokedSinceRow struct {
+	ID            uuid.UUID
+	TenantID      uuid.UUID
+	RevokedAt     *time.Time
+	RevokeVersion *int64
+}
+
+// Sessions revoked since a time (whose access tokens may still be valid), oldest first.
+func (q *Queries) UserSessionRevokedSince(ctx context.Context, arg UserSessionRevokedSinceParams) ([]UserSessionRevokedSinceRow, error) {
+	rows, err := q.db.Query(ctx, userSessionRevokedSince, arg.Since, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UserSessionRevokedSinceRow
+	for rows.Next() {
+		var i UserSessionRevokedSinceRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.RevokedAt,
+			&i.RevokeVersion,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/landlordhq/landlord/db"
 	"github.com/landlordhq/landlord/lifecycle"
+	"github.com/landlordhq/landlord/signin"
 )
 
 // feedHeartbeat is how often the change feed says it is alive (and how new
@@ -36,11 +38,23 @@ type tenantChange struct {
 	Version   int64            `json:"version"`
 }
 
+// sessionRevoked is an event of the change feed: a user session that ended
+// (signed out, reused, its user removed or its password changed, its tenant
+// suspended). An access token of it is refused until it would have expired.
+type sessionRevoked struct {
+	SessionID string    `json:"session_id"`
+	TenantID  string    `json:"tenant_id"`
+	Until     time.Time `json:"until"` // when every access token of the session has expired
+	Version   int64     `json:"version"`
+}
+
 // resolveChanges is GET /v1/resolve/changes, for service tokens: the
 // tenants whose resolution changed, as server-sent events (`tenant`, its id
-// the tenant's new version), oldest first, from the version in Last-Event-ID
-// (or ?after=) on, or from now without one; and a `heartbeat` event every
-// second with the newest version sent. A tenant changed twice while a client
+// the tenant's new version), and the user sessions revoked (`revoked`, its
+// id the revocation's version, from the same sequence), oldest first, from
+// the version in Last-Event-ID (or ?after=) on, or from now without one (then
+// first the sessions revoked while their access tokens may still be valid);
+// and a `heartbeat` event every second with the newest version sent. A tenant changed twice while a client
 // was away is sent once, as it is now. Changes are looked for when
 // PostgreSQL notifies one (LISTEN on a connection of its own) and every
 // second anyway, so a lost notification delays a change by a second at most.
@@ -50,9 +64,17 @@ func (s *Server) resolveChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var recent []db.UserSessionRevokedAfterRow
 	if after < 0 {
 		if after, err = s.q.TenantResolveVersion(ctx); err != nil {
 			return err
+		}
+		since, err := s.q.UserSessionRevokedSince(ctx, db.UserSessionRevokedSinceParams{Since: time.Now().Add(-revocationHeld), MaxRows: 10 * feedPage})
+		if err != nil {
+			return err
+		}
+		for _, r := range since {
+			recent = append(recent, db.UserSessionRevokedAfterRow(r))
 		}
 	}
 	wake, done := s.feed.subscribe()
@@ -62,27 +84,62 @@ func (s *Server) resolveChanges(c echo.Context) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // a proxy in front must not hold events back
 	w.WriteHeader(http.StatusOK)
+	for _, r := range recent {
+		if err := writeRevoked(w, r); err != nil {
+			return nil
+		}
+	}
 	w.Flush()
 	tick := time.NewTicker(feedHeartbeat)
 	defer tick.Stop()
 	for {
 		rows, err := s.q.TenantResolveChanges(ctx, db.TenantResolveChangesParams{After: after, MaxRows: feedPage})
+		var revoked []db.UserSessionRevokedAfterRow
+		if err == nil {
+			revoked, err = s.q.UserSessionRevokedAfter(ctx, db.UserSessionRevokedAfterParams{After: after, MaxRows: feedPage})
+		}
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Warn("change feed ended", "error", err) // the client resumes from its last event
+				s.log.Warn("change feed ended", "error", err)
 			}
 			return nil
 		}
-		for _, r := range rows {
-			data, _ := json.Marshal(tenantChange{TenantID: r.ID.String(), Subdomain: r.Subdomain, Status: r.Status,
-				Serving: r.Status.IsLive(), Version: r.ResolveVersion})
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: tenant\ndata: %s\n\n", r.ResolveVersion, data); err != nil {
+		// Both lists are in version order; a full page is followed no further
+		// than its last version, so nothing between is skipped.
+		limit := int64(math.MaxInt64)
+		if len(rows) == feedPage {
+			limit = rows[len(rows)-1].ResolveVersion
+		}
+		if len(revoked) == feedPage {
+			limit = min(limit, *revoked[len(revoked)-1].RevokeVersion)
+		}
+		for len(rows) > 0 || len(revoked) > 0 {
+			if len(revoked) == 0 || (len(rows) > 0 && rows[0].ResolveVersion < *revoked[0].RevokeVersion) {
+				r := rows[0]
+				rows = rows[1:]
+				if r.ResolveVersion > limit {
+					break
+				}
+				data, _ := json.Marshal(tenantChange{TenantID: r.ID.String(), Subdomain: r.Subdomain, Status: r.Status,
+					Serving: r.Status.IsLive(), Version: r.ResolveVersion})
+				if _, err := fmt.Fprintf(w, "id: %d\nevent: tenant\ndata: %s\n\n", r.ResolveVersion, data); err != nil {
+					return nil
+				}
+				after = r.ResolveVersion
+				continue
+			}
+			r := revoked[0]
+			revoked = revoked[1:]
+			if *r.RevokeVersion > limit {
+				break
+			}
+			if err := writeRevoked(w, r); err != nil {
 				return nil
 			}
-			after = r.ResolveVersion
+			after = *r.RevokeVersion
 		}
 		w.Flush()
-		if len(rows) == feedPage {
+		if limit != math.MaxInt64 {
 			continue
 		}
 		select {
@@ -98,6 +155,17 @@ func (s *Server) resolveChanges(c echo.Context) error {
 			w.Flush()
 		}
 	}
+}
+
+// revocationHeld is how long after a session's revocation an access token
+// of it may still be valid: the token's lifetime and the verifiers' leeway.
+const revocationHeld = signin.AccessTTL + 5*time.Second
+
+func writeRevoked(w *echo.Response, r db.UserSessionRevokedAfterRow) error {
+	data, _ := json.Marshal(sessionRevoked{SessionID: r.ID.String(), TenantID: r.TenantID.String(),
+		Until: r.RevokedAt.Add(revocationHeld).UTC(), Version: *r.RevokeVersion})
+	_, err := fmt.Fprintf(w, "id: %d\nevent: revoked\ndata: %s\n\n", *r.RevokeVersion, data)
+	return err
 }
 
 // feedStart is the version a feed starts after: Last-Event-ID or ?after=,

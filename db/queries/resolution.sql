@@ -20,5 +20,7 @@ ORDER BY resolve_version
 LIMIT sqlc.arg(max_rows);
 
 -- name: TenantResolveVersion :one
--- The newest resolution version (0 with no tenant).
-SELECT coalesce(max(resolve_version), 0)::bigint FROM tenants;
+-- The newest version the change feed would send, a tenant's or a
+-- revocation's (0 with neither).
+SELECT greatest(coalesce((SELECT max(resolve_version) FROM tenants), 0),
+                coalesce((SELECT max(revoke_version) FROM user_sessions), 0))::bigint;

@@ -87,3 +87,17 @@ RETURNING failures, last_failed_at;
 
 -- name: SignInFailureClear :exec
 DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2;
+
+-- name: UserSessionRevokedAfter :many
+-- Sessions revoked after version, oldest revocation first (the change feed).
+SELECT id, tenant_id, revoked_at, revoke_version FROM user_sessions
+WHERE revoke_version > sqlc.arg(after)::bigint
+ORDER BY revoke_version
+LIMIT sqlc.arg(max_rows);
+
+-- name: UserSessionRevokedSince :many
+-- Sessions revoked since a time (whose access tokens may still be valid), oldest first.
+SELECT id, tenant_id, revoked_at, revoke_version FROM user_sessions
+WHERE revoked_at > sqlc.arg(since)::timestamptz AND revoke_version IS NOT NULL
+ORDER BY revoke_version
+LIMIT sqlc.arg(max_rows);

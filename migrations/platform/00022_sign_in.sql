@@ -33,6 +33,26 @@ CREATE TABLE user_sessions (
 );
 CREATE INDEX user_sessions_live ON user_sessions (tenant_id, user_id) WHERE revoked_at IS NULL;
 
+-- A revocation is told to the ERP's services by the change feed, as a
+-- tenant's change is: it takes a version from the same sequence and wakes
+-- the feeds, so a revoked session's access tokens are refused at once, not
+-- when they expire.
+ALTER TABLE user_sessions ADD COLUMN revoke_version bigint UNIQUE;
+-- +goose StatementBegin
+CREATE FUNCTION user_sessions_revoke_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+        NEW.revoke_version := nextval('tenant_resolve_version');
+        PERFORM pg_notify('tenant_resolution', NEW.revoke_version::text);
+    END IF;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER user_sessions_revoke_version BEFORE UPDATE OF revoked_at ON user_sessions
+    FOR EACH ROW EXECUTE FUNCTION user_sessions_revoke_version();
+
 -- Refresh tokens, by their SHA-256. One rotated is replaced; presenting it
 -- again after a short grace revokes its session.
 CREATE TABLE refresh_tokens (
@@ -89,4 +109,5 @@ DROP TABLE sign_in_failures;
 DROP TABLE sign_in_links;
 DROP TABLE refresh_tokens;
 DROP TABLE user_sessions;
+DROP FUNCTION user_sessions_revoke_version();
 DROP TABLE signing_keys;
