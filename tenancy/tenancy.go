@@ -148,6 +148,7 @@ type Resolver struct {
 	lastSeen  string               // the id of the last feed event, to resume from
 	resolves  int                  // requests made to landlord's GET /v1/resolve
 	jwks      keySet               // the keys that sign access tokens
+	revoked   map[string]time.Time // session id → until when its access tokens are refused
 }
 
 // New returns a Resolver; call Run to follow landlord's change feed.
@@ -174,7 +175,7 @@ func New(cfg Config) (*Resolver, error) {
 	p := cfg.Pool
 	p.MaxConns, p.ConnsPerTenant, p.IdleAfter = cmp.Or(p.MaxConns, 100), cmp.Or(p.ConnsPerTenant, 4), cmp.Or(p.IdleAfter, 5*time.Minute)
 	return &Resolver{cfg: cfg, pools: poolcache.New(p.MaxConns, p.ConnsPerTenant, p.IdleAfter),
-		known: map[string]*Tenant{}, unknown: map[string]time.Time{}, newest: map[string]int64{}}, nil
+		known: map[string]*Tenant{}, unknown: map[string]time.Time{}, newest: map[string]int64{}, revoked: map[string]time.Time{}}, nil
 }
 
 // Pool is a pool on the tenant's own database, connected as its own role:
@@ -413,7 +414,12 @@ func (r *Resolver) apply(id, event, data string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.heard = time.Now()
-	if event != "tenant" {
+	switch event {
+	case "revoked":
+		r.revoke(id, data)
+		return
+	case "tenant":
+	default:
 		return // a heartbeat: the feed is alive
 	}
 	var c struct {

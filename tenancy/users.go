@@ -33,6 +33,7 @@ var (
 	ErrNoToken     = errors.New("tenancy: the request carries no bearer access token")
 	ErrBadToken    = errors.New("tenancy: the access token is not valid")
 	ErrOtherTenant = errors.New("tenancy: the access token is another tenant's")
+	ErrRevoked     = errors.New("tenancy: the access token's session has ended")
 )
 
 // jwksRetry is how soon after a fetch the keys are fetched again for a
@@ -49,8 +50,10 @@ type keySet struct {
 // tenant t, without calling landlord but for its public keys
 // (GET /.well-known/jwks.json, kept signin.JWKSMaxAge, fetched again at once
 // for a key not among them): signed by one of them, not expired, and t's:
-// a token of another tenant is ErrOtherTenant, whatever else it says. A
-// tenant that may not be served is refused whatever its token.
+// a token of another tenant is ErrOtherTenant, whatever else it says, and
+// one of a session landlord's change feed said was revoked (signed out, its
+// user removed or its password changed) ErrRevoked. A tenant that may not be
+// served is refused whatever its token.
 func (r *Resolver) Authenticate(ctx context.Context, t *Tenant, authorization string) (*User, error) {
 	if !t.Serving {
 		return nil, &NotServingError{Tenant: t}
@@ -68,6 +71,9 @@ func (r *Resolver) Authenticate(ctx context.Context, t *Tenant, authorization st
 	}
 	if c.TenantID != t.ID {
 		return nil, ErrOtherTenant
+	}
+	if r.sessionRevoked(c.SessionID) {
+		return nil, ErrRevoked
 	}
 	return &User{ID: c.Subject, TenantID: c.TenantID, CompanyID: c.CompanyID, SessionID: c.SessionID, TokenID: c.ID,
 		Role: c.Role, Email: c.Email, Expires: c.ExpiresAt.Time}, nil
@@ -189,6 +195,8 @@ func UserRefusal(err error) (int, []byte) {
 	switch {
 	case errors.Is(err, ErrNoToken):
 		status, code, msg = http.StatusUnauthorized, "unauthorized", "sign in: the request carries no access token"
+	case errors.Is(err, ErrRevoked):
+		status, code, msg = http.StatusUnauthorized, "unauthorized", "the session has ended: sign in again"
 	case errors.Is(err, ErrBadToken):
 		status, code, msg = http.StatusUnauthorized, "unauthorized", "the access token is not valid or has expired"
 	case errors.Is(err, ErrOtherTenant):
@@ -198,4 +206,39 @@ func UserRefusal(err error) (int, []byte) {
 	}
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
 	return status, body
+}
+
+// revoke takes a feed's revoked event: the session's access tokens are
+// refused until they would have expired. Sessions whose tokens have all
+// expired are forgotten as new ones come, so the set holds only the last
+// few minutes' revocations.
+func (r *Resolver) revoke(id, data string) {
+	var e struct {
+		SessionID string    `json:"session_id"`
+		Until     time.Time `json:"until"`
+	}
+	if err := json.Unmarshal([]byte(data), &e); err != nil || e.SessionID == "" {
+		r.cfg.Log.Warn("tenancy: unreadable revocation", "error", err)
+		return
+	}
+	r.lastSeen = id
+	now := time.Now()
+	if len(r.revoked) >= 1024 && len(r.revoked)%1024 == 0 {
+		for sid, until := range r.revoked {
+			if until.Before(now) {
+				delete(r.revoked, sid)
+			}
+		}
+	}
+	if e.Until.After(now) {
+		r.revoked[e.SessionID] = e.Until
+	}
+}
+
+// sessionRevoked says whether the change feed said sid was revoked.
+func (r *Resolver) sessionRevoked(sid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.revoked[sid]
+	return ok && time.Now().Before(until)
 }
