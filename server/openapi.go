@@ -299,24 +299,24 @@ func operations() []operation {
 				"the same work. Failed sign-ins of one account in a row make the next wait (1 s, doubling, at most 15 minutes) " +
 				"and requests of one address are bounded: 429 with Retry-After. The access token (JWT, EdDSA, 5 minutes) carries " +
 				"tid, sub (the user), cid (its company), sid (the session), role and jti; verify it with /.well-known/jwks.json.",
-			access: public, body: loginRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil}},
+			access: public, body: loginRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil, 503: nil}},
 		{method: http.MethodPost, path: "/v1/auth/refresh", id: "refreshSignIn", tag: "sign-in",
 			summary: "A new access token and a new refresh token for a refresh token, which is used up",
 			description: "On the tenant's host. A refresh token works once: presented again within 10 seconds (a retry whose answer " +
 				"was lost) it gets a new pair and the lost one stops working; later, its whole session ends (401 signed_out), " +
 				"as after sign-out, a password change, the user's removal or the tenant's suspension.",
-			access: public, body: refreshRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil}},
+			access: public, body: refreshRequest{}, responses: map[int]any{200: signedIn{}, 401: nil, 403: nil, 404: nil, 429: nil, 503: nil}},
 		{method: http.MethodPost, path: "/v1/auth/logout", id: "signOut", tag: "sign-in",
 			summary: "End the refresh token's session", description: "204 whatever the token, so it tells nothing.",
 			access: public, body: refreshRequest{}, responses: map[int]any{204: nil}},
 		{method: http.MethodPost, path: "/v1/auth/password", id: "setPassword", tag: "sign-in",
 			summary:     "Set a password with a sign-in link's token (an invitation or a reset), once, before it expires",
 			description: "Every session of the user ends. A token that is unknown, used or expired is one 422 on token.",
-			access:      public, body: setPasswordRequest{}, responses: map[int]any{204: nil, 422: nil, 429: nil}},
+			access:      public, body: setPasswordRequest{}, responses: map[int]any{204: nil, 422: nil, 429: nil, 503: nil}},
 		{method: http.MethodPost, path: "/v1/auth/reset", id: "requestPasswordReset", tag: "sign-in",
 			summary:     "Email a link that sets a new password, when the email is a user's of the Host's tenant",
 			description: "202 either way: the answer does not tell whether the email is a user's. One email per user per 10 minutes.",
-			access:      public, body: resetRequest{}, responses: map[int]any{202: map[string]string{}, 403: nil, 404: nil, 429: nil}},
+			access:      public, body: resetRequest{}, responses: map[int]any{202: map[string]string{}, 403: nil, 404: nil, 429: nil, 503: nil}},
 		{method: http.MethodGet, path: "/.well-known/jwks.json", id: "signingKeys", tag: "sign-in",
 			summary: "The public keys access tokens are signed with (JWKS; Ed25519)",
 			description: "The next key is published before it signs, a retired one until the tokens it signed have expired. " +

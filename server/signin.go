@@ -142,11 +142,11 @@ func (s *Server) login(c echo.Context) error {
 	} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return err
 	}
-	tc, err := s.openTenant(ctx, t.ID)
-	if err != nil {
+	var cred tenantdb.Credentials
+	tc, err := s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
+		cred, err = tenantdb.UserByEmail(ctx, tc.pool, email)
 		return err
-	}
-	cred, err := tenantdb.UserByEmail(ctx, tc.pool, email)
+	})
 	if err != nil && !errors.Is(err, tenantdb.ErrNotFound) {
 		return s.tenantError(c, tc, err)
 	}
@@ -181,6 +181,22 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, answer)
+}
+
+// inTenantDB runs fn on the tenant's database, once more on a new pool
+// when the first finds its connections broken (a suspension ended them).
+func (s *Server) inTenantDB(ctx context.Context, id uuid.UUID, fn func(tenantCtx) error) (tenantCtx, error) {
+	for attempt := 0; ; attempt++ {
+		tc, err := s.openTenant(ctx, id)
+		if err != nil {
+			return tc, err
+		}
+		err = fn(tc)
+		if err == nil || !tenantdb.Unreachable(err) || attempt > 0 {
+			return tc, err
+		}
+		s.pools.Forget(id)
+	}
 }
 
 // issue signs an access token for user in session and stores a new refresh token of it.
@@ -226,10 +242,6 @@ func (s *Server) refresh(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	tc, err := s.openTenant(ctx, t.ID)
-	if err != nil {
-		return err
-	}
 	signedOut := &APIError{Status: http.StatusUnauthorized, Code: "signed_out", Message: "the session has ended: sign in again"}
 	var answer signedIn
 	var reused bool
@@ -248,7 +260,11 @@ func (s *Server) refresh(c echo.Context) error {
 			reused = true
 			return q.UserSessionRevoke(ctx, db.UserSessionRevokeParams{ID: r.SessionID, RevokedReason: ptr(revokedReuse)})
 		}
-		u, err := tenantdb.GetUser(ctx, tc.pool, r.UserID)
+		var u tenantdb.User
+		_, err = s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
+			u, err = tenantdb.GetUser(ctx, tc.pool, r.UserID)
+			return err
+		})
 		if errors.Is(err, tenantdb.ErrNotFound) {
 			reused = true // not reuse, but the session ends all the same
 			return q.UserSessionRevoke(ctx, db.UserSessionRevokeParams{ID: r.SessionID, RevokedReason: ptr(revokedUserRemoved)})
@@ -262,6 +278,9 @@ func (s *Server) refresh(c echo.Context) error {
 		answer, err = s.issue(ctx, q, t.ID, r.SessionID, u)
 		return err
 	})
+	if err != nil && tenantdb.Unreachable(err) {
+		return unavailable("the tenant's database is unavailable; try again shortly")
+	}
 	if err != nil {
 		return err
 	}
@@ -315,11 +334,9 @@ func (s *Server) setPassword(c echo.Context) error {
 		if link, err = q.SignInLinkUse(ctx, signin.SecretHash(req.Token)); err != nil {
 			return err
 		}
-		tc, err := s.openTenant(ctx, link.TenantID)
-		if err != nil {
-			return err
-		}
-		if err := tenantdb.SetPassword(ctx, tc.pool, link.UserID, hash); err != nil {
+		if _, err := s.inTenantDB(ctx, link.TenantID, func(tc tenantCtx) error {
+			return tenantdb.SetPassword(ctx, tc.pool, link.UserID, hash)
+		}); err != nil {
 			return err
 		}
 		return s.endUserSessions(ctx, q, link.TenantID, link.UserID, revokedPasswordChanged)
@@ -327,6 +344,8 @@ func (s *Server) setPassword(c echo.Context) error {
 	switch {
 	case errors.Is(db.NotFound(err), db.ErrNotFound), errors.Is(err, tenantdb.ErrNotFound):
 		return invalid
+	case err != nil && tenantdb.Unreachable(err): // the link is not used: its transaction rolled back
+		return unavailable("the tenant's database is unavailable; try again shortly")
 	case err != nil:
 		return err
 	}
@@ -365,12 +384,12 @@ func (s *Server) requestReset(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	tc, err := s.openTenant(ctx, t.ID)
-	if err != nil {
-		return err
-	}
 	accepted := map[string]string{"status": "accepted", "message": "if the email is a user's, a link to set a new password is on its way"}
-	u, err := tenantdb.UserByEmail(ctx, tc.pool, email)
+	var u tenantdb.Credentials
+	tc, err := s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
+		u, err = tenantdb.UserByEmail(ctx, tc.pool, email)
+		return err
+	})
 	if errors.Is(err, tenantdb.ErrNotFound) {
 		return c.JSON(http.StatusAccepted, accepted)
 	}
