@@ -41,15 +41,17 @@ func startExampleERP(t testing.TB, landlord, svc string, maxStale time.Duration)
 	return &exampleERP{url: hs.URL, kit: kit, handler: h}
 }
 
-// signedIn is a user of the tenant admin's tenant with a password, signed in
+// ledgerPassword is the password of the example's users.
+const ledgerPassword = "correct horse battery staple"
+
+// signedInUser is a user of the tenant admin's tenant with a password, signed in
 // on host: its access and refresh tokens.
 func (s *stack) signedInUser(inbox *providerInbox, admin, host, email string) (access, refresh string) {
 	t := s.t
 	s.addUser(admin, email, "Ledger Keeper")
-	const password = "correct horse battery staple"
-	code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": password})
+	code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": ledgerPassword})
 	require.Equal(t, http.StatusNoContent, code, out)
-	code, out, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": password})
+	code, out, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": ledgerPassword})
 	require.Equal(t, http.StatusOK, code, out)
 	return out["access_token"].(string), out["refresh_token"].(string)
 }
@@ -139,12 +141,16 @@ func TestTheExampleERPRefusesASuspendedTenantAndTheTransactionLimitHoldsWithLand
 	t.Parallel()
 	s, inbox := signInStack(t)
 	id, admin := s.createTenant("ledger-s", "starter")
+	// Six transactions this month, set before landlord's API first reads the tenant's limits.
+	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET max_transactions_per_month = 6 WHERE id = $1`, id)
+	require.NoError(t, err)
 	tok, _ := s.signedInUser(inbox, admin, "ledger-s.localhost", "sue@ledger-s.example.com")
 	x := startExampleERP(t, s.url, s.serviceToken(), 30*time.Second)
 	get := func() int {
 		code, _, _ := hostCall(t, x.url, "ledger-s.localhost", http.MethodGet, "/api/journal-entries", tok, nil)
 		return code
 	}
+	before := tok
 	require.Equal(t, http.StatusOK, get())
 
 	changed := s.statusSeen(id, "suspended")
@@ -156,12 +162,13 @@ func TestTheExampleERPRefusesASuspendedTenantAndTheTransactionLimitHoldsWithLand
 	assert.Less(t, time.Since(changedAt), 2*time.Second)
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, map[string]any{"reason": "cleared"})
 	require.Equal(t, http.StatusOK, code, out)
+	tok = s.login("ledger-s.localhost", "sue@ledger-s.example.com", ledgerPassword) // the suspension ended every session
 	require.EventuallyWithT(t, func(c *assert.CollectT) { require.Equal(c, http.StatusOK, get()) },
-		10*time.Second, 10*time.Millisecond, "served again once reactivated")
+		10*time.Second, 10*time.Millisecond, "served again once reactivated, signed in again")
+	code, _, _ = hostCall(t, x.url, "ledger-s.localhost", http.MethodGet, "/api/journal-entries", before, nil)
+	assert.Equal(t, http.StatusUnauthorized, code, "a token of a session the suspension ended stays refused")
 
-	// Six transactions this month, posted at once from the example service and from landlord's API.
-	_, err := s.db.Pool.Exec(t.Context(), `UPDATE tenants SET max_transactions_per_month = 6 WHERE id = $1`, id)
-	require.NoError(t, err)
+	// The six, posted at once from the example service and from landlord's API.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		tn, err := x.kit.Resolve(t.Context(), "ledger-s.localhost")
 		require.NoError(c, err)
@@ -327,6 +334,7 @@ func BenchmarkExampleERPSuspensionTo403(b *testing.B) {
 		}
 		code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, map[string]any{"reason": "bench"})
 		require.Equal(b, http.StatusOK, code, out)
+		tok = s.login("ledger-bench.localhost", "ben@ledger-bench.example.com", ledgerPassword) // the suspension ended the session
 		require.Eventually(b, func() bool { return get() == http.StatusOK }, 30*time.Second, 5*time.Millisecond)
 	}
 	slices.Sort(took)

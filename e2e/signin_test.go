@@ -447,11 +447,20 @@ func TestTheKitAdmitsOnlyItsOwnTenantsSignedInUsers(t *testing.T) {
 	}, 2*time.Second, 10*time.Millisecond, "a suspended tenant's still-valid token is refused within 2 s")
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/reactivate", s.operator, map[string]any{"reason": "cleared"})
 	require.Equal(t, http.StatusOK, code, out)
+	again := s.login("signin-kit-a.localhost", "gus@signin-kit-a.example.com", password)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		require.Equal(c, http.StatusOK, serveWith(serve, "signin-kit-a.localhost", access))
-	}, 10*time.Second, 10*time.Millisecond, "back once reactivated (the access token itself was never revoked)")
+		require.Equal(c, http.StatusOK, serveWith(serve, "signin-kit-a.localhost", again))
+	}, 10*time.Second, 10*time.Millisecond, "back once reactivated, signed in again")
+	assert.Equal(t, http.StatusUnauthorized, serveWith(serve, "signin-kit-a.localhost", access), "the suspension ended the session it was of")
 }
 
+// login signs a user in on host and returns its access token.
+func (s *stack) login(host, email, password string) string {
+	s.t.Helper()
+	code, out, _ := hostCall(s.t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": password})
+	require.Equal(s.t, http.StatusOK, code, out)
+	return out["access_token"].(string)
+}
 func tenancyUser(r *http.Request) (string, bool) {
 	u, ok := tenancy.UserFromContext(r.Context())
 	if !ok {
@@ -478,4 +487,66 @@ func serveReq(h http.Handler, host, tok string) (int, string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code, strings.TrimSpace(rec.Body.String())
+}
+
+// TestARevokedSessionsAccessTokenIsRefusedByTheKitAtOnce: signing out,
+// removing the user and changing its password end the session, and the
+// change feed tells the ERP's services, which refuse the session's
+// still-valid access tokens within two seconds, not when they expire; a
+// service started afterwards learns the recent revocations first.
+func TestARevokedSessionsAccessTokenIsRefusedByTheKitAtOnce(t *testing.T) {
+	t.Parallel()
+	s, inbox := signInStack(t)
+	_, admin := s.createTenant("signin-rev", "starter")
+	host := "signin-rev.localhost"
+	const password = "correct horse battery staple"
+	k := newKitService(t, s.url, s.serviceToken(), 30*time.Second)
+	serve := k.resolver.Middleware(k.resolver.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := tenancyUser(r)
+		_, _ = w.Write([]byte(u))
+	})))
+	user := func(email string) (id, access, refresh string) {
+		id = s.addUser(admin, email, "Someone")
+		code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": password})
+		require.Equal(t, http.StatusNoContent, code, out)
+		code, out, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": password})
+		require.Equal(t, http.StatusOK, code, out)
+		require.Equal(t, http.StatusOK, serveWith(serve, host, out["access_token"].(string)))
+		return id, out["access_token"].(string), out["refresh_token"].(string)
+	}
+	refusedWithin2s := func(access, why string) {
+		t.Helper()
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			require.Equal(c, http.StatusUnauthorized, serveWith(serve, host, access))
+		}, 2*time.Second, 10*time.Millisecond, why)
+	}
+
+	_, signedOut, refresh := user("ida@signin-rev.example.com")
+	code, _, _ := hostCall(t, s.url, host, http.MethodPost, "/v1/auth/logout", "", map[string]any{"refresh_token": refresh})
+	require.Equal(t, http.StatusNoContent, code)
+	refusedWithin2s(signedOut, "a signed-out session's access token")
+
+	removedID, removed, _ := user("jo@signin-rev.example.com")
+	code, _ = s.call(http.MethodDelete, "/v1/users/"+removedID, admin, nil)
+	require.Equal(t, http.StatusNoContent, code)
+	refusedWithin2s(removed, "a removed user's access token")
+
+	_, changed, _ := user("kim@signin-rev.example.com")
+	_, stays, _ := user("lia@signin-rev.example.com")
+	code, _, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/reset", "", map[string]any{"email": "kim@signin-rev.example.com"})
+	require.Equal(t, http.StatusAccepted, code)
+	code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, "kim@signin-rev.example.com", "new password"), "password": "a brand new passphrase"})
+	require.Equal(t, http.StatusNoContent, code, out)
+	refusedWithin2s(changed, "the access token of a session before a password change")
+	assert.Equal(t, http.StatusOK, serveWith(serve, host, stays), "another user's session goes on")
+
+	// A service that starts now has not seen those events: the feed tells it the recent revocations first.
+	late := newKitService(t, s.url, s.serviceToken(), 30*time.Second)
+	lateServe := late.resolver.Middleware(late.resolver.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		for _, tok := range []string{signedOut, removed, changed} {
+			require.Equal(c, http.StatusUnauthorized, serveWith(lateServe, host, tok))
+		}
+	}, 2*time.Second, 10*time.Millisecond)
+	assert.Equal(t, http.StatusOK, serveWith(lateServe, host, stays))
 }
