@@ -73,7 +73,8 @@ const (
 )
 
 // signInTenant is the tenant whose host the request came to; 404 for a host
-// that is no tenant's, 403 for a tenant that may not be served now.
+// that is no tenant's, 403 for a tenant that may not be served now. The
+// request is counted against its address's bound (limitAddress).
 func (s *Server) signInTenant(c echo.Context) (db.TenantResolveRow, error) {
 	sub, err := s.subdomainOf(c.Request().Host, "")
 	if err != nil {
@@ -89,7 +90,7 @@ func (s *Server) signInTenant(c echo.Context) (db.TenantResolveRow, error) {
 	if !t.Status.IsLive() {
 		return t, &APIError{Status: http.StatusForbidden, Code: "tenant_suspended", Message: "this ERP is " + string(t.Status)}
 	}
-	return t, nil
+	return t, s.limitAddress(c)
 }
 
 // limitAddress counts a sign-in, refresh or reset request against its
@@ -128,9 +129,6 @@ func (s *Server) login(c echo.Context) error {
 	}
 	t, err := s.signInTenant(c)
 	if err != nil {
-		return err
-	}
-	if err := s.limitAddress(c); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -236,9 +234,6 @@ func (s *Server) refresh(c echo.Context) error {
 	}
 	t, err := s.signInTenant(c)
 	if err != nil {
-		return err
-	}
-	if err := s.limitAddress(c); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -378,9 +373,6 @@ func (s *Server) requestReset(c echo.Context) error {
 	}
 	t, err := s.signInTenant(c)
 	if err != nil {
-		return err
-	}
-	if err := s.limitAddress(c); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
