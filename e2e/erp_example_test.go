@@ -41,18 +41,11 @@ func startExampleERP(t testing.TB, landlord, svc string, maxStale time.Duration)
 	return &exampleERP{url: hs.URL, kit: kit, handler: h}
 }
 
-// ledgerPassword is the password of the example's users.
-const ledgerPassword = "correct horse battery staple"
-
-// signedInUser is a user of the tenant admin's tenant with a password, signed in
-// on host: its access and refresh tokens.
+// signedInUser is a user of the tenant admin's tenant with a password,
+// signed in on host: its access and refresh tokens.
 func (s *stack) signedInUser(inbox *providerInbox, admin, host, email string) (access, refresh string) {
-	t := s.t
-	s.addUser(admin, email, "Ledger Keeper")
-	code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": ledgerPassword})
-	require.Equal(t, http.StatusNoContent, code, out)
-	code, out, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": ledgerPassword})
-	require.Equal(t, http.StatusOK, code, out)
+	s.invited(inbox, admin, email, password)
+	out := s.signIn(s.url, host, email, password)
 	return out["access_token"].(string), out["refresh_token"].(string)
 }
 
@@ -162,7 +155,7 @@ func TestTheExampleERPRefusesASuspendedTenantAndTheTransactionLimitHoldsWithLand
 	assert.Less(t, time.Since(changedAt), 2*time.Second)
 	code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, map[string]any{"reason": "cleared"})
 	require.Equal(t, http.StatusOK, code, out)
-	tok = s.login("ledger-s.localhost", "sue@ledger-s.example.com", ledgerPassword) // the suspension ended every session
+	tok = s.login("ledger-s.localhost", "sue@ledger-s.example.com", password) // the suspension ended every session
 	require.EventuallyWithT(t, func(c *assert.CollectT) { require.Equal(c, http.StatusOK, get()) },
 		10*time.Second, 10*time.Millisecond, "served again once reactivated, signed in again")
 	code, _, _ = hostCall(t, x.url, "ledger-s.localhost", http.MethodGet, "/api/journal-entries", before, nil)
@@ -334,7 +327,7 @@ func BenchmarkExampleERPSuspensionTo403(b *testing.B) {
 		}
 		code, out = s.call(http.MethodPost, "/v1/tenants/"+id.String()+"/reactivate", s.operator, map[string]any{"reason": "bench"})
 		require.Equal(b, http.StatusOK, code, out)
-		tok = s.login("ledger-bench.localhost", "ben@ledger-bench.example.com", ledgerPassword) // the suspension ended the session
+		tok = s.login("ledger-bench.localhost", "ben@ledger-bench.example.com", password) // the suspension ended the session
 		require.Eventually(b, func() bool { return get() == http.StatusOK }, 30*time.Second, 5*time.Millisecond)
 	}
 	slices.Sort(took)

@@ -15,6 +15,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/landlordhq/landlord/notify"
 	"github.com/landlordhq/landlord/ratelimit"
@@ -140,6 +142,18 @@ func TestAnInvitedUserSetsAPasswordOnceSignsInAndRefreshes(t *testing.T) {
 	userID := s.addUser(admin, "bea@signin-a.example.com", "Bea Member")
 
 	link := inbox.linkTo(t, "bea@signin-a.example.com", "invited")
+	var history strings.Builder
+	iter := s.temporal.GetWorkflowHistory(t.Context(), "sign-in-link/"+id.String()+"/"+userID+"/invitation/first", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		raw, err := proto.Marshal(ev) // payload bytes as they are stored
+		require.NoError(t, err)
+		history.Write(raw)
+	}
+	require.NotZero(t, history.Len())
+	assert.NotContains(t, history.String(), link, "the link's secret is never in the workflow's history")
+	assert.NotContains(t, history.String(), "bea@signin-a.example.com", "nor the user's email, in clear")
 	assert.Equal(t, 1, s.count(`SELECT count(*) FROM sign_in_links WHERE tenant_id = $1 AND purpose = 'invitation' AND sha256 = $2`, id, signin.SecretHash(link)),
 		"only the link's hash is kept")
 	code, out, _ := hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": "bea@signin-a.example.com", "password": "a password nobody set"})
@@ -148,7 +162,6 @@ func TestAnInvitedUserSetsAPasswordOnceSignsInAndRefreshes(t *testing.T) {
 
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": "short"})
 	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
-	const password = "correct horse battery staple"
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": password})
 	require.Equal(t, http.StatusNoContent, code, out)
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": "another password entirely"})
@@ -214,10 +227,7 @@ func TestFailedSignInsSlowTheAccountAndAnUnknownEmailLooksTheSame(t *testing.T) 
 	s, inbox := signInStack(t)
 	id, admin := s.createTenant("signin-slow", "starter")
 	host := "signin-slow.localhost"
-	userID := s.addUser(admin, "cy@signin-slow.example.com", "Cy")
-	const password = "correct horse battery staple"
-	code, _, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, "cy@signin-slow.example.com", "invited"), "password": password})
-	require.Equal(t, http.StatusNoContent, code)
+	userID := s.invited(inbox, admin, "cy@signin-slow.example.com", password)
 
 	login := func(email, pw string) (int, map[string]any, http.Header) {
 		return hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": pw})
@@ -271,18 +281,8 @@ func TestSessionsEndWhenTheUserIsRemovedItsPasswordChangesOrTheTenantIsSuspended
 	s, inbox := signInStack(t)
 	id, admin := s.createTenant("signin-end", "starter")
 	host := "signin-end.localhost"
-	const password = "correct horse battery staple"
-	user := func(email string) string {
-		uid := s.addUser(admin, email, "Someone")
-		code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": password})
-		require.Equal(t, http.StatusNoContent, code, out)
-		return uid
-	}
-	login := func(email, pw string) string {
-		code, out, _ := hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": pw})
-		require.Equal(t, http.StatusOK, code, out)
-		return out["refresh_token"].(string)
-	}
+	user := func(email string) string { return s.invited(inbox, admin, email, password) }
+	login := func(email, pw string) string { return s.signIn(s.url, host, email, pw)["refresh_token"].(string) }
 	refresh := func(tok string) (int, map[string]any) {
 		code, out, _ := hostCall(t, s.url, host, http.MethodPost, "/v1/auth/refresh", "", map[string]any{"refresh_token": tok})
 		return code, out
@@ -343,15 +343,8 @@ func TestSigningKeysRotateWithTokensInFlightAndNobodyIsSignedOut(t *testing.T) {
 	s, inbox := signInStack(t)
 	_, admin := s.createTenant("signin-keys", "starter")
 	host := "signin-keys.localhost"
-	s.addUser(admin, "fay@signin-keys.example.com", "Fay")
-	const password = "correct horse battery staple"
-	code, _, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, "fay@signin-keys.example.com", "invited"), "password": password})
-	require.Equal(t, http.StatusNoContent, code)
-	login := func(base string) map[string]any {
-		code, out, _ := hostCall(t, base, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": "fay@signin-keys.example.com", "password": password})
-		require.Equal(t, http.StatusOK, code, out)
-		return out
-	}
+	s.invited(inbox, admin, "fay@signin-keys.example.com", password)
+	login := func(base string) map[string]any { return s.signIn(base, host, "fay@signin-keys.example.com", password) }
 	before := login(s.url)
 	k := newKitService(t, s.url, s.serviceToken(), 30*time.Second)
 	serve := k.resolver.Middleware(k.resolver.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -414,13 +407,8 @@ func TestTheKitAdmitsOnlyItsOwnTenantsSignedInUsers(t *testing.T) {
 	s, inbox := signInStack(t)
 	a, admin := s.createTenant("signin-kit-a", "starter")
 	s.createTenant("signin-kit-b", "starter")
-	uid := s.addUser(admin, "gus@signin-kit-a.example.com", "Gus")
-	const password = "correct horse battery staple"
-	code, _, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, "gus@signin-kit-a.example.com", "invited"), "password": password})
-	require.Equal(t, http.StatusNoContent, code)
-	code, out, _ := hostCall(t, s.url, "signin-kit-a.localhost", http.MethodPost, "/v1/auth/login", "", map[string]any{"email": "gus@signin-kit-a.example.com", "password": password})
-	require.Equal(t, http.StatusOK, code, out)
-	access := out["access_token"].(string)
+	uid := s.invited(inbox, admin, "gus@signin-kit-a.example.com", password)
+	access := s.login("signin-kit-a.localhost", "gus@signin-kit-a.example.com", password)
 
 	k := newKitService(t, s.url, s.serviceToken(), 30*time.Second)
 	serve := k.resolver.Middleware(k.resolver.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -439,7 +427,7 @@ func TestTheKitAdmitsOnlyItsOwnTenantsSignedInUsers(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, serveWith(serve, "signin-kit-a.localhost", access[:len(access)-4]+"AAAA"))
 
 	suspended := s.statusSeen(a, "suspended")
-	code, out = s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
+	code, out := s.call(http.MethodPost, "/v1/tenants/"+a.String()+"/suspend", s.operator, map[string]any{"reason": "fraud review"})
 	require.Equal(t, http.StatusOK, code, out)
 	<-suspended
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -454,12 +442,30 @@ func TestTheKitAdmitsOnlyItsOwnTenantsSignedInUsers(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, serveWith(serve, "signin-kit-a.localhost", access), "the suspension ended the session it was of")
 }
 
-// login signs a user in on host and returns its access token.
-func (s *stack) login(host, email, password string) string {
+// password is the tests' users' password.
+const password = "correct horse battery staple"
+
+// invited has the tenant admin add a user, who sets pw through the link of
+// its invitation; it returns the user's id.
+func (s *stack) invited(inbox *providerInbox, admin, email, pw string) string {
 	s.t.Helper()
-	code, out, _ := hostCall(s.t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": password})
+	id := s.addUser(admin, email, "Someone")
+	code, out, _ := hostCall(s.t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(s.t, email, "invited"), "password": pw})
+	require.Equal(s.t, http.StatusNoContent, code, out)
+	return id
+}
+
+// signIn signs a user in on host at the API at base and returns the answer.
+func (s *stack) signIn(base, host, email, pw string) map[string]any {
+	s.t.Helper()
+	code, out, _ := hostCall(s.t, base, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": pw})
 	require.Equal(s.t, http.StatusOK, code, out)
-	return out["access_token"].(string)
+	return out
+}
+
+// login signs a user in on host and returns its access token.
+func (s *stack) login(host, email, pw string) string {
+	return s.signIn(s.url, host, email, pw)["access_token"].(string)
 }
 func tenancyUser(r *http.Request) (string, bool) {
 	u, ok := tenancy.UserFromContext(r.Context())
@@ -499,18 +505,14 @@ func TestARevokedSessionsAccessTokenIsRefusedByTheKitAtOnce(t *testing.T) {
 	s, inbox := signInStack(t)
 	_, admin := s.createTenant("signin-rev", "starter")
 	host := "signin-rev.localhost"
-	const password = "correct horse battery staple"
 	k := newKitService(t, s.url, s.serviceToken(), 30*time.Second)
 	serve := k.resolver.Middleware(k.resolver.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := tenancyUser(r)
 		_, _ = w.Write([]byte(u))
 	})))
 	user := func(email string) (id, access, refresh string) {
-		id = s.addUser(admin, email, "Someone")
-		code, out, _ := hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": inbox.linkTo(t, email, "invited"), "password": password})
-		require.Equal(t, http.StatusNoContent, code, out)
-		code, out, _ = hostCall(t, s.url, host, http.MethodPost, "/v1/auth/login", "", map[string]any{"email": email, "password": password})
-		require.Equal(t, http.StatusOK, code, out)
+		id = s.invited(inbox, admin, email, password)
+		out := s.signIn(s.url, host, email, password)
 		require.Equal(t, http.StatusOK, serveWith(serve, host, out["access_token"].(string)))
 		return id, out["access_token"].(string), out["refresh_token"].(string)
 	}
