@@ -71,6 +71,24 @@ func (q *Queries) RefreshTokenReplaceLive(ctx context.Context, sessionID uuid.UU
 	return err
 }
 
+const signInAccountTryLock = `-- name: SignInAccountTryLock :one
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 11))
+`
+
+type SignInAccountTryLockParams struct {
+	TenantID uuid.UUID
+	Email    string
+}
+
+// One sign-in of an account is checked at a time (to the transaction's end):
+// a guess sent beside another waits for no delay it has not earned.
+func (q *Queries) SignInAccountTryLock(ctx context.Context, arg SignInAccountTryLockParams) (bool, error) {
+	row := q.db.QueryRow(ctx, signInAccountTryLock, arg.TenantID, arg.Email)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
+}
+
 const signInFailureClear = `-- name: SignInFailureClear :exec
 DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2
 `

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,6 +252,22 @@ func TestFailedSignInsSlowTheAccountAndAnUnknownEmailLooksTheSame(t *testing.T) 
 		require.Equal(c, http.StatusOK, code, out)
 	}, 5*time.Second, 200*time.Millisecond, "once the delay is over the right password signs in")
 	assert.Equal(t, 0, s.count(`SELECT count(*) FROM sign_in_failures WHERE tenant_id = $1 AND email = 'cy@signin-slow.example.com'`, id), "a success clears the account's failures")
+
+	// Guesses sent side by side are checked one at a time, so none slips past the delay.
+	var mu sync.Mutex
+	burst := map[int]int{}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			code, _, _ := login("burst@signin-slow.example.com", "wrong password, again")
+			mu.Lock()
+			burst[code]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, burst[http.StatusUnauthorized], signin.FreeFailures, "20 guesses at once: %v", burst)
+	assert.Equal(t, 20, burst[http.StatusUnauthorized]+burst[http.StatusTooManyRequests], "%v", burst)
 
 	// A hash made under older parameters is replaced at the next sign-in.
 	conn := s.tenantConn(t, tenantdb.Name(id))

@@ -111,6 +111,7 @@ func (s *Server) limitAddress(c echo.Context) error {
 // unknown email get the same answer after the same work (an argon2id hash
 // either way); failures in a row of one account (known or not) make it wait
 // longer and longer (signin.FailureDelay): 429 with Retry-After meanwhile.
+// One try of an account is checked at a time; another sent beside it is 429.
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
 	if err := decode(c, &req); err != nil {
@@ -132,37 +133,54 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if f, err := s.q.SignInFailureGet(ctx, db.SignInFailureGetParams{TenantID: t.ID, Email: email}); err == nil {
-		if wait := time.Until(f.LastFailedAt.Add(signin.FailureDelay(int(f.Failures)))); wait > 0 && time.Since(f.LastFailedAt) < signin.FailureMemory {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return rateLimited("too many failed sign-ins for this account; try again later")
-		}
-	} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return err
-	}
 	var cred tenantdb.Credentials
-	tc, err := s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
-		cred, err = tenantdb.UserByEmail(ctx, tc.pool, email)
-		return err
-	})
-	if err != nil && !errors.Is(err, tenantdb.ErrNotFound) {
-		return s.tenantError(c, tc, err)
-	}
-	var ok, rehash bool
-	if cred.PasswordHash != "" {
-		ok, rehash = signin.Verify(cred.PasswordHash, req.Password, s.passwordParams)
-	} else {
-		signin.VerifyNothing(req.Password, s.passwordParams)
-	}
-	if !ok {
-		if _, err := s.q.SignInFailureRecord(ctx, db.SignInFailureRecordParams{TenantID: t.ID, Email: email,
-			ForgetBefore: time.Now().Add(-signin.FailureMemory)}); err != nil {
+	var tc tenantCtx
+	var rehash bool
+	err = db.InTx(ctx, s.pool, func(q *db.Queries) error {
+		// One try of an account at a time: guesses sent side by side would
+		// all pass a delay none of them has recorded yet.
+		free, err := q.SignInAccountTryLock(ctx, db.SignInAccountTryLockParams{TenantID: t.ID, Email: email})
+		if err != nil {
 			return err
 		}
-		return &APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email or the password is wrong"}
-	}
-	if err := s.q.SignInFailureClear(ctx, db.SignInFailureClearParams{TenantID: t.ID, Email: email}); err != nil {
+		if !free {
+			c.Response().Header().Set("Retry-After", "1")
+			return rateLimited("a sign-in of this account is being checked; try again in a moment")
+		}
+		if f, err := q.SignInFailureGet(ctx, db.SignInFailureGetParams{TenantID: t.ID, Email: email}); err == nil {
+			if wait := time.Until(f.LastFailedAt.Add(signin.FailureDelay(int(f.Failures)))); wait > 0 && time.Since(f.LastFailedAt) < signin.FailureMemory {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				return rateLimited("too many failed sign-ins for this account; try again later")
+			}
+		} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return err
+		}
+		tc, err = s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
+			cred, err = tenantdb.UserByEmail(ctx, tc.pool, email)
+			return err
+		})
+		if err != nil && !errors.Is(err, tenantdb.ErrNotFound) {
+			return s.tenantError(c, tc, err)
+		}
+		var ok bool
+		if cred.PasswordHash != "" {
+			ok, rehash = signin.Verify(cred.PasswordHash, req.Password, s.passwordParams)
+		} else {
+			signin.VerifyNothing(req.Password, s.passwordParams)
+		}
+		if !ok { // recorded, and the transaction commits: the answer is below
+			cred = tenantdb.Credentials{}
+			_, err := q.SignInFailureRecord(ctx, db.SignInFailureRecordParams{TenantID: t.ID, Email: email,
+				ForgetBefore: time.Now().Add(-signin.FailureMemory)})
+			return err
+		}
+		return q.SignInFailureClear(ctx, db.SignInFailureClearParams{TenantID: t.ID, Email: email})
+	})
+	if err != nil {
 		return err
+	}
+	if cred.ID == uuid.Nil {
+		return &APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email or the password is wrong"}
 	}
 	if rehash {
 		if err := tenantdb.Rehash(ctx, tc.pool, cred.ID, cred.PasswordHash, signin.Hash(req.Password, s.passwordParams)); err != nil {

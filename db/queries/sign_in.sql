@@ -101,3 +101,8 @@ SELECT id, tenant_id, revoked_at, revoke_version FROM user_sessions
 WHERE revoked_at > sqlc.arg(since)::timestamptz AND revoke_version IS NOT NULL
 ORDER BY revoke_version
 LIMIT sqlc.arg(max_rows);
+
+-- name: SignInAccountTryLock :one
+-- One sign-in of an account is checked at a time (to the transaction's end):
+-- a guess sent beside another waits for no delay it has not earned.
+SELECT pg_try_advisory_xact_lock(hashtextextended(sqlc.arg(tenant_id)::uuid::text || '/' || sqlc.arg(email)::text, 11));
