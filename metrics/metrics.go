@@ -49,6 +49,13 @@ var (
 		Name: "landlord_plan_changes_total",
 		Help: "Plan changes applied, by direction.",
 	}, []string{"direction"})
+	// SignIns counts the ERP users' sign-in attempts, by outcome: succeeded,
+	// invalid_credentials, account_waiting (the delay after failures),
+	// account_busy (another try of the account being checked).
+	SignIns = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "landlord_sign_ins_total",
+		Help: "Sign-in attempts of the ERP's users, by outcome.",
+	}, []string{"outcome"})
 	// Suspensions counts tenants suspended, by cause (trial_expired, payment_overdue, operator).
 	Suspensions = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "landlord_suspensions_total",
@@ -80,3 +87,11 @@ var (
 		Buckets: []float64{0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10},
 	})
 )
+
+// Every outcome of a sign-in is served from the start, at 0, so a rate over
+// it is defined before the first failure.
+func init() {
+	for _, outcome := range []string{"succeeded", "invalid_credentials", "account_waiting", "account_busy"} {
+		SignIns.WithLabelValues(outcome)
+	}
+}

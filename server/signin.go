@@ -18,6 +18,7 @@ import (
 
 	"github.com/landlordhq/landlord/activities"
 	"github.com/landlordhq/landlord/db"
+	"github.com/landlordhq/landlord/metrics"
 	"github.com/landlordhq/landlord/signin"
 	"github.com/landlordhq/landlord/tenantdb"
 	"github.com/landlordhq/landlord/workflows"
@@ -144,11 +145,13 @@ func (s *Server) login(c echo.Context) error {
 			return err
 		}
 		if !free {
+			metrics.SignIns.WithLabelValues("account_busy").Inc()
 			c.Response().Header().Set("Retry-After", "1")
 			return rateLimited("a sign-in of this account is being checked; try again in a moment")
 		}
 		if f, err := q.SignInFailureGet(ctx, db.SignInFailureGetParams{TenantID: t.ID, Email: email}); err == nil {
 			if wait := time.Until(f.LastFailedAt.Add(signin.FailureDelay(int(f.Failures)))); wait > 0 && time.Since(f.LastFailedAt) < signin.FailureMemory {
+				metrics.SignIns.WithLabelValues("account_waiting").Inc()
 				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 				return rateLimited("too many failed sign-ins for this account; try again later")
 			}
@@ -180,6 +183,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if cred.ID == uuid.Nil {
+		metrics.SignIns.WithLabelValues("invalid_credentials").Inc()
 		return &APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email or the password is wrong"}
 	}
 	if rehash {
@@ -196,6 +200,7 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	metrics.SignIns.WithLabelValues("succeeded").Inc()
 	return c.JSON(http.StatusOK, answer)
 }
 
