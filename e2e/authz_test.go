@@ -128,6 +128,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v1/companies/:id/users":             {"/v1/companies/" + companyB + "/users", "", http.StatusNotFound},
 		"POST /v1/companies/:id/users":            {"/v1/companies/" + companyB + "/users", `{"email":"x@matrix-a.example.com","name":"X"}`, http.StatusNotFound},
 		"DELETE /v1/users/:id":                    {"/v1/users/" + userB, "", http.StatusNotFound},
+		"POST /v1/users/:id/invitation":           {"/v1/users/" + userB + "/invitation", "", http.StatusNotFound},
 		"POST /v1/transactions":                   {"/v1/transactions", `{"company_id":"` + companyB + `","amount_cents":1}`, http.StatusNotFound},
 	}
 	sendWith := func(method, path, body string, header map[string]string) (int, string) {

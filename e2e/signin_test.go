@@ -161,12 +161,31 @@ func TestAnInvitedUserSetsAPasswordOnceSignsInAndRefreshes(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, code, "an invited user without a password cannot sign in")
 	assert.Equal(t, "invalid_credentials", errorCode(out))
 
+	// An admin may send the invitation again while no password is set: a second link, the first still good.
+	code, out = s.call(http.MethodPost, "/v1/users/"+userID+"/invitation", admin, nil)
+	require.Equal(t, http.StatusAccepted, code, out)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		inbox.mu.Lock()
+		defer inbox.mu.Unlock()
+		invitations := 0
+		for _, m := range inbox.emails {
+			if strings.Contains(m["subject"].(string), "invited") {
+				invitations++
+			}
+		}
+		require.Equal(c, 2, invitations)
+	}, 30*time.Second, 50*time.Millisecond, "a second invitation")
+
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": "short"})
 	assert.Equal(t, http.StatusUnprocessableEntity, code, out)
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": password})
 	require.Equal(t, http.StatusNoContent, code, out)
 	code, out, _ = hostCall(t, s.url, "", http.MethodPost, "/v1/auth/password", "", map[string]any{"token": link, "password": "another password entirely"})
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "a link works once: %v", out)
+	code, out = s.call(http.MethodPost, "/v1/users/"+userID+"/invitation", admin, nil)
+	assert.Equal(t, http.StatusConflict, code, "a user with a password is not invited again: %v", out)
+	assert.Equal(t, 2, s.count(`SELECT count(*) FROM sign_in_links WHERE user_id = $1 AND used_at IS NOT NULL`, userID),
+		"the link used, and the other one voided with it")
 	var hash string
 	require.NoError(t, s.tenantConn(t, tenantdb.Name(id)).QueryRow(t.Context(), `SELECT password_hash FROM users WHERE id = $1`, userID).Scan(&hash))
 	assert.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$"), "stored as argon2id at OWASP's parameters: %s", hash)

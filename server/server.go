@@ -197,6 +197,7 @@ func New(o Options) *echo.Echo {
 	api.GET("/companies/:id/users", s.listUsers)
 	api.POST("/companies/:id/users", s.createUser)
 	api.DELETE("/users/:id", s.deleteUser)
+	api.POST("/users/:id/invitation", s.resendInvitation)
 	api.POST("/transactions", s.postTransaction)
 	api.GET("/database-servers", s.listDatabaseServers, operatorOnly)
 	api.POST("/database-servers", s.createDatabaseServer, operatorOnly)

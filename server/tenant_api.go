@@ -292,6 +292,27 @@ func (s *Server) deleteUser(c echo.Context) error {
 	})
 }
 
+// resendInvitation is POST /v1/users/{id}/invitation, for the tenant's
+// admin: a user who has not set a password yet is sent a new invitation
+// (at most one every 10 minutes: asked again, the same one is not sent
+// twice); one who has is 409 (it can reset its password).
+func (s *Server) resendInvitation(c echo.Context) error {
+	return s.inTenant(c, "user", func(ctx context.Context, t tenantCtx, id uuid.UUID) error {
+		u, err := tenantdb.UserCredentials(ctx, t.pool, id)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != "" {
+			return conflict("the user has set a password; it can ask for a reset")
+		}
+		window := time.Now().UTC().Truncate(resetWindow).Format("20060102T1504")
+		if err := s.sendSignInLink(ctx, t.info.ID, u.User, activities.LinkInvitation, "again-"+window); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted", "message": "a new invitation is on its way"})
+	})
+}
+
 // storageHardStop is how far past its storage limit a tenant may still post:
 // storage is a soft limit, warned about from 90%.
 const storageHardStop = 1.2

@@ -20,9 +20,18 @@ type Credentials struct {
 // UserByEmail is the user signing in with email (any letter case) and its
 // password hash; ErrNotFound when there is none.
 func UserByEmail(ctx context.Context, pool *pgxpool.Pool, email string) (Credentials, error) {
+	return credentials(ctx, pool, `lower(email) = lower($1)`, email)
+}
+
+// UserCredentials is a user by id and its password hash; ErrNotFound when there is none.
+func UserCredentials(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (Credentials, error) {
+	return credentials(ctx, pool, `id = $1`, id)
+}
+
+func credentials(ctx context.Context, pool *pgxpool.Pool, where string, arg any) (Credentials, error) {
 	var c Credentials
 	var hash *string
-	err := pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE lower(email) = lower($1)`, email).
+	err := pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE `+where, arg).
 		Scan(&c.ID, &c.CompanyID, &c.Email, &c.Name, &c.Role, &c.CreatedAt, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Credentials{}, ErrNotFound
