@@ -402,9 +402,9 @@ func TestSigningKeysRotateWithTokensInFlightAndNobodyIsSignedOut(t *testing.T) {
 	o.SigningKeyLead = time.Millisecond // this replica's operators do not wait for verifiers
 	fast := serveAPI(t, o).URL
 	stop := make(chan struct{})
-	refused := make(chan int, 1000)
-	go func() { // requests with the old key's token go on throughout
-		defer close(refused)
+	var refused []int
+	var inFlight sync.WaitGroup
+	inFlight.Go(func() { // requests with the old key's token go on throughout
 		for {
 			select {
 			case <-stop:
@@ -412,10 +412,10 @@ func TestSigningKeysRotateWithTokensInFlightAndNobodyIsSignedOut(t *testing.T) {
 			default:
 			}
 			if c := get(before["access_token"].(string)); c != http.StatusOK {
-				refused <- c
+				refused = append(refused, c)
 			}
 		}
-	}()
+	})
 	code, out, _ = hostCall(t, fast, "", http.MethodPost, "/v1/signing-keys/rotate", s.operator, nil)
 	require.Equal(t, http.StatusOK, code, out)
 	after := login(fast)
@@ -425,11 +425,8 @@ func TestSigningKeysRotateWithTokensInFlightAndNobodyIsSignedOut(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "the session from before the rotation goes on: %v", refreshed)
 	assert.Equal(t, http.StatusOK, get(refreshed["access_token"].(string)))
 	close(stop)
-	var bad []int
-	for c := range refused {
-		bad = append(bad, c)
-	}
-	assert.Empty(t, bad, "no request with a token of the retired key was refused")
+	inFlight.Wait()
+	assert.Empty(t, refused, "no request with a token of the retired key was refused")
 	keys := jwksKeys(t, fast)
 	assert.Len(t, keys, 3, "the retired key stays published beside the signing and the next one")
 	assert.Contains(t, keys, kidOf(t, before["access_token"].(string)))

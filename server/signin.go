@@ -70,7 +70,6 @@ const (
 	revokedReuse           = "a rotated refresh token was presented again"
 	revokedPasswordChanged = "the password changed"
 	revokedUserRemoved     = "the user was removed"
-	revokedTenantClosed    = "the tenant was suspended or closed"
 )
 
 // signInTenant is the tenant whose host the request came to; 404 for a host
@@ -136,7 +135,7 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	var cred tenantdb.Credentials
 	var tc tenantCtx
-	var rehash bool
+	var ok, rehash bool
 	err = db.InTx(ctx, s.pool, func(q *db.Queries) error {
 		// One try of an account at a time: guesses sent side by side would
 		// all pass a delay none of them has recorded yet.
@@ -165,14 +164,12 @@ func (s *Server) login(c echo.Context) error {
 		if err != nil && !errors.Is(err, tenantdb.ErrNotFound) {
 			return s.tenantError(c, tc, err)
 		}
-		var ok bool
 		if cred.PasswordHash != "" {
 			ok, rehash = signin.Verify(cred.PasswordHash, req.Password, s.passwordParams)
 		} else {
 			signin.VerifyNothing(req.Password, s.passwordParams)
 		}
 		if !ok { // recorded, and the transaction commits: the answer is below
-			cred = tenantdb.Credentials{}
 			_, err := q.SignInFailureRecord(ctx, db.SignInFailureRecordParams{TenantID: t.ID, Email: email,
 				ForgetBefore: time.Now().Add(-signin.FailureMemory)})
 			return err
@@ -182,7 +179,7 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cred.ID == uuid.Nil {
+	if !ok {
 		metrics.SignIns.WithLabelValues("invalid_credentials").Inc()
 		return &APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email or the password is wrong"}
 	}
@@ -278,9 +275,9 @@ func (s *Server) refresh(c echo.Context) error {
 			reused = true
 			return q.UserSessionRevoke(ctx, db.UserSessionRevokeParams{ID: r.SessionID, RevokedReason: ptr(revokedReuse)})
 		}
-		var u tenantdb.User
+		var u tenantdb.Credentials
 		_, err = s.inTenantDB(ctx, t.ID, func(tc tenantCtx) (err error) {
-			u, err = tenantdb.GetUser(ctx, tc.pool, r.UserID)
+			u, err = tenantdb.UserCredentials(ctx, tc.pool, r.UserID)
 			return err
 		})
 		if errors.Is(err, tenantdb.ErrNotFound) {
@@ -293,7 +290,7 @@ func (s *Server) refresh(c echo.Context) error {
 		if err := q.RefreshTokenReplaceLive(ctx, r.SessionID); err != nil {
 			return err
 		}
-		answer, err = s.issue(ctx, q, t.ID, r.SessionID, u)
+		answer, err = s.issue(ctx, q, t.ID, r.SessionID, u.User)
 		return err
 	})
 	if err != nil && tenantdb.Unreachable(err) {
@@ -378,9 +375,9 @@ func (s *Server) endUserSessions(ctx context.Context, q *db.Queries, tenantID, u
 	return q.SignInLinkVoidUser(ctx, db.SignInLinkVoidUserParams{TenantID: tenantID, UserID: userID})
 }
 
-// resetWindow is how often one user can be sent a reset link: asked again
-// within it, the same email is not sent twice.
-const resetWindow = 10 * time.Minute
+// linkWindow names the 10 minutes now is in: one user is sent at most one
+// reset link, or one repeated invitation, in each (the sending workflow's key).
+func linkWindow() string { return time.Now().UTC().Truncate(10 * time.Minute).Format("20060102T1504") }
 
 // requestReset is POST /v1/auth/reset on the tenant's host: when the email
 // is a user's, a link that sets a new password is sent to it. It answers 202
@@ -411,8 +408,7 @@ func (s *Server) requestReset(c echo.Context) error {
 	if err != nil {
 		return s.tenantError(c, tc, err)
 	}
-	window := time.Now().UTC().Truncate(resetWindow).Format("20060102T1504")
-	if err := s.sendSignInLink(ctx, t.ID, u.User, activities.LinkReset, window); err != nil {
+	if err := s.sendSignInLink(ctx, t.ID, u.User, activities.LinkReset, linkWindow()); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, accepted)

@@ -305,8 +305,7 @@ func (s *Server) resendInvitation(c echo.Context) error {
 		if u.PasswordHash != "" {
 			return conflict("the user has set a password; it can ask for a reset")
 		}
-		window := time.Now().UTC().Truncate(resetWindow).Format("20060102T1504")
-		if err := s.sendSignInLink(ctx, t.info.ID, u.User, activities.LinkInvitation, "again-"+window); err != nil {
+		if err := s.sendSignInLink(ctx, t.info.ID, u.User, activities.LinkInvitation, "again-"+linkWindow()); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted", "message": "a new invitation is on its way"})

@@ -148,7 +148,7 @@ func ListUsers(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID) ([]
 	if _, err := GetCompany(ctx, pool, companyID); err != nil {
 		return nil, err
 	}
-	rows, err := pool.Query(ctx, `SELECT id, company_id, email, name, role, created_at FROM users WHERE company_id = $1 ORDER BY created_at, id`, companyID)
+	rows, err := pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE company_id = $1 ORDER BY created_at, id`, companyID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func CreateUser(ctx context.Context, pool *pgxpool.Pool, companyID uuid.UUID, em
 			return &LimitError{Limit: "max_total_users", Used: total, Allowed: *maxTotal}
 		}
 		rows, err := tx.Query(ctx, `INSERT INTO users (company_id, email, name) VALUES ($1, $2, $3)
-			RETURNING id, company_id, email, name, role, created_at`, companyID, email, name)
+			RETURNING `+userColumns, companyID, email, name)
 		if err != nil {
 			return err
 		}

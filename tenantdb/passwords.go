@@ -42,19 +42,6 @@ func credentials(ctx context.Context, pool *pgxpool.Pool, where string, arg any)
 	return c, err
 }
 
-// GetUser is one user; ErrNotFound when it was removed.
-func GetUser(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (User, error) {
-	rows, err := pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
-	if err != nil {
-		return User{}, err
-	}
-	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[User])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, ErrNotFound
-	}
-	return u, err
-}
-
 // SetPassword stores a user's new password hash; ErrNotFound when the user was removed.
 func SetPassword(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID, hash string) error {
 	tag, err := pool.Exec(ctx, `UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, id, hash)
